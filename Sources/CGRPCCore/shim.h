@@ -1,0 +1,255 @@
+#ifndef TINYSNS_CGRPCCORE_SHIM_H
+#define TINYSNS_CGRPCCORE_SHIM_H
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/slice.h>
+#include <grpc/support/alloc.h>
+#include <grpc/support/time.h>
+// No <stdlib.h>/<string.h>: they drag in <sys/select.h>, whose fd_set then clashes with
+// SwiftGlibc's ("__fds_bits ... not present in definition of fd_set"). gpr_* allocation and
+// compiler builtins do the same job.
+
+// Helpers for the Swift gRPC layer (Sources/SNSTransport/GRPC). Swift cannot expand the
+// function-like macros of the gRPC headers, and doing the batch bookkeeping here keeps every
+// batch to one allocation and keeps the ownership rules next to the C API they follow.
+
+// MARK: - Slices
+
+static inline const uint8_t *sns_slice_start_ptr(const grpc_slice *slice) {
+  return GRPC_SLICE_START_PTR(*slice);
+}
+
+static inline size_t sns_slice_length(const grpc_slice *slice) {
+  return GRPC_SLICE_LENGTH(*slice);
+}
+
+static inline uint32_t sns_propagate_defaults(void) { return GRPC_PROPAGATE_DEFAULTS; }
+
+// MARK: - Deadlines
+
+static inline gpr_timespec sns_deadline_infinite(void) {
+  return gpr_inf_future(GPR_CLOCK_REALTIME);
+}
+
+/// A monotonic deadline `nanos` from now (gRPC converts it to the wire timeout).
+static inline gpr_timespec sns_deadline_after_nanos(int64_t nanos) {
+  return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_nanos(nanos, GPR_TIMESPAN));
+}
+
+// MARK: - Byte buffers
+
+/// Copies `len` bytes into a new single-slice byte buffer; the caller owns the buffer.
+static inline grpc_byte_buffer *sns_byte_buffer_create(const void *bytes, size_t len) {
+  grpc_slice slice = grpc_slice_from_copied_buffer((const char *)bytes, len);
+  grpc_byte_buffer *buffer = grpc_raw_byte_buffer_create(&slice, 1);
+  grpc_slice_unref(slice);  // the buffer took its own reference
+  return buffer;
+}
+
+/// Copies the (decompressed) contents of `buffer` to `dst`, which must hold
+/// grpc_byte_buffer_length(buffer) bytes. Returns the number of bytes copied, or -1.
+static inline long sns_byte_buffer_copy(grpc_byte_buffer *buffer, uint8_t *dst, size_t capacity) {
+  grpc_byte_buffer_reader reader;
+  if (!grpc_byte_buffer_reader_init(&reader, buffer)) return -1;
+  size_t offset = 0;
+  grpc_slice slice;
+  while (grpc_byte_buffer_reader_next(&reader, &slice)) {
+    size_t len = GRPC_SLICE_LENGTH(slice);
+    if (offset + len > capacity) {
+      grpc_slice_unref(slice);
+      grpc_byte_buffer_reader_destroy(&reader);
+      return -1;
+    }
+    __builtin_memcpy(dst + offset, GRPC_SLICE_START_PTR(slice), len);
+    offset += len;
+    grpc_slice_unref(slice);
+  }
+  grpc_byte_buffer_reader_destroy(&reader);
+  return (long)offset;
+}
+
+// MARK: - Batches
+
+/// Everything one grpc_call_start_batch needs to keep alive until its tag completes.
+/// Created by sns_batch_create, filled by the sns_batch_* op helpers, released by
+/// sns_batch_destroy after the completion queue returned the batch's tag.
+typedef struct {
+  grpc_op ops[8];
+  size_t nops;
+  grpc_metadata *send_metadata;
+  size_t send_metadata_count;
+  size_t send_metadata_capacity;
+  grpc_byte_buffer *send_message;
+  grpc_slice send_status_details;
+  grpc_metadata_array recv_initial_metadata;
+  grpc_metadata_array recv_trailing_metadata;
+  grpc_byte_buffer *recv_message;
+  grpc_status_code recv_status;
+  grpc_slice recv_status_details;
+  int cancelled;
+} sns_batch;
+
+static inline sns_batch *sns_batch_create(void) {
+  sns_batch *b = (sns_batch *)gpr_zalloc(sizeof(sns_batch));
+  if (b == NULL) return NULL;
+  grpc_metadata_array_init(&b->recv_initial_metadata);
+  grpc_metadata_array_init(&b->recv_trailing_metadata);
+  b->send_status_details = grpc_empty_slice();
+  b->recv_status_details = grpc_empty_slice();
+  b->recv_status = GRPC_STATUS_UNKNOWN;
+  return b;
+}
+
+static inline void sns_batch_destroy(sns_batch *b) {
+  for (size_t i = 0; i < b->send_metadata_count; i++) {
+    grpc_slice_unref(b->send_metadata[i].key);
+    grpc_slice_unref(b->send_metadata[i].value);
+  }
+  gpr_free(b->send_metadata);
+  if (b->send_message) grpc_byte_buffer_destroy(b->send_message);
+  grpc_slice_unref(b->send_status_details);
+  grpc_metadata_array_destroy(&b->recv_initial_metadata);
+  grpc_metadata_array_destroy(&b->recv_trailing_metadata);
+  if (b->recv_message) grpc_byte_buffer_destroy(b->recv_message);
+  grpc_slice_unref(b->recv_status_details);
+  gpr_free(b);
+}
+
+static inline grpc_op *sns_batch_next_op(sns_batch *b, grpc_op_type type) {
+  grpc_op *op = &b->ops[b->nops++];
+  __builtin_memset(op, 0, sizeof(*op));
+  op->op = type;
+  return op;
+}
+
+/// Appends one metadata pair for the batch's SEND_INITIAL_METADATA. Returns 0 on allocation failure.
+static inline int sns_batch_add_metadata(sns_batch *b, const char *key, size_t key_len,
+                                         const char *value, size_t value_len) {
+  if (b->send_metadata_count == b->send_metadata_capacity) {
+    size_t capacity = b->send_metadata_capacity ? b->send_metadata_capacity * 2 : 4;
+    grpc_metadata *grown =
+        (grpc_metadata *)gpr_realloc(b->send_metadata, capacity * sizeof(grpc_metadata));
+    if (grown == NULL) return 0;
+    b->send_metadata = grown;
+    b->send_metadata_capacity = capacity;
+  }
+  grpc_metadata *md = &b->send_metadata[b->send_metadata_count++];
+  __builtin_memset(md, 0, sizeof(*md));
+  md->key = grpc_slice_from_copied_buffer(key, key_len);
+  md->value = grpc_slice_from_copied_buffer(value, value_len);
+  return 1;
+}
+
+static inline void sns_batch_send_initial_metadata(sns_batch *b) {
+  grpc_op *op = sns_batch_next_op(b, GRPC_OP_SEND_INITIAL_METADATA);
+  op->data.send_initial_metadata.count = b->send_metadata_count;
+  op->data.send_initial_metadata.metadata = b->send_metadata;
+}
+
+static inline void sns_batch_send_message(sns_batch *b, const void *bytes, size_t len) {
+  b->send_message = sns_byte_buffer_create(bytes, len);
+  grpc_op *op = sns_batch_next_op(b, GRPC_OP_SEND_MESSAGE);
+  op->data.send_message.send_message = b->send_message;
+}
+
+static inline void sns_batch_send_close_from_client(sns_batch *b) {
+  sns_batch_next_op(b, GRPC_OP_SEND_CLOSE_FROM_CLIENT);
+}
+
+static inline void sns_batch_send_status(sns_batch *b, grpc_status_code status,
+                                         const char *details, size_t details_len) {
+  grpc_slice_unref(b->send_status_details);
+  b->send_status_details = grpc_slice_from_copied_buffer(details, details_len);
+  grpc_op *op = sns_batch_next_op(b, GRPC_OP_SEND_STATUS_FROM_SERVER);
+  op->data.send_status_from_server.trailing_metadata_count = 0;
+  op->data.send_status_from_server.trailing_metadata = NULL;
+  op->data.send_status_from_server.status = status;
+  op->data.send_status_from_server.status_details = details_len ? &b->send_status_details : NULL;
+}
+
+static inline void sns_batch_recv_initial_metadata(sns_batch *b) {
+  grpc_op *op = sns_batch_next_op(b, GRPC_OP_RECV_INITIAL_METADATA);
+  op->data.recv_initial_metadata.recv_initial_metadata = &b->recv_initial_metadata;
+}
+
+static inline void sns_batch_recv_message(sns_batch *b) {
+  grpc_op *op = sns_batch_next_op(b, GRPC_OP_RECV_MESSAGE);
+  op->data.recv_message.recv_message = &b->recv_message;
+}
+
+static inline void sns_batch_recv_status_on_client(sns_batch *b) {
+  grpc_op *op = sns_batch_next_op(b, GRPC_OP_RECV_STATUS_ON_CLIENT);
+  op->data.recv_status_on_client.trailing_metadata = &b->recv_trailing_metadata;
+  op->data.recv_status_on_client.status = &b->recv_status;
+  op->data.recv_status_on_client.status_details = &b->recv_status_details;
+  op->data.recv_status_on_client.error_string = NULL;
+}
+
+static inline void sns_batch_recv_close_on_server(sns_batch *b) {
+  grpc_op *op = sns_batch_next_op(b, GRPC_OP_RECV_CLOSE_ON_SERVER);
+  op->data.recv_close_on_server.cancelled = &b->cancelled;
+}
+
+static inline grpc_call_error sns_batch_start(grpc_call *call, sns_batch *b, void *tag) {
+  return grpc_call_start_batch(call, b->ops, b->nops, tag, NULL);
+}
+
+// MARK: - Server
+
+/// Storage for one posted grpc_server_request_call.
+typedef struct {
+  grpc_call *call;
+  grpc_call_details details;
+  grpc_metadata_array metadata;
+} sns_request;
+
+static inline sns_request *sns_request_create(void) {
+  sns_request *r = (sns_request *)gpr_zalloc(sizeof(sns_request));
+  if (r == NULL) return NULL;
+  grpc_call_details_init(&r->details);
+  grpc_metadata_array_init(&r->metadata);
+  return r;
+}
+
+/// Frees the request storage; the call itself (if any) was handed over and is not touched.
+static inline void sns_request_destroy(sns_request *r) {
+  grpc_call_details_destroy(&r->details);
+  grpc_metadata_array_destroy(&r->metadata);
+  gpr_free(r);
+}
+
+static inline grpc_call_error sns_request_post(grpc_server *server, sns_request *r,
+                                               grpc_completion_queue *cq, void *tag) {
+  return grpc_server_request_call(server, &r->call, &r->details, &r->metadata, cq, cq, tag);
+}
+
+/// A server that refuses to share its port: gRPC enables SO_REUSEPORT by default, which would
+/// let a second server "bind" a port that is already in use.
+static inline grpc_server *sns_server_create(void) {
+  grpc_arg arg;
+  __builtin_memset(&arg, 0, sizeof(arg));
+  arg.type = GRPC_ARG_INTEGER;
+  arg.key = (char *)GRPC_ARG_ALLOW_REUSEPORT;
+  arg.value.integer = 0;
+  grpc_channel_args args = {1, &arg};
+  return grpc_server_create(&args, NULL);
+}
+
+static inline int sns_server_add_insecure_port(grpc_server *server, const char *address) {
+  grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
+  int port = grpc_server_add_http2_port(server, address, creds);
+  grpc_server_credentials_release(creds);
+  return port;
+}
+
+// MARK: - Channel
+
+static inline grpc_channel *sns_insecure_channel_create(const char *target) {
+  grpc_channel_credentials *creds = grpc_insecure_credentials_create();
+  grpc_channel *channel = grpc_channel_create(target, creds, NULL);
+  grpc_channel_credentials_release(creds);
+  return channel;
+}
+
+#endif

@@ -1,0 +1,124 @@
+import CGRPCCore
+import Foundation
+import Synchronization
+
+/// Initialises gRPC core once per process. It is never shut down: gRPC's own shutdown runs
+/// asynchronously and re-initialising it per server/channel only costs time.
+enum GRPCRuntime {
+  private static let initialized: Bool = {
+    grpc_init()
+    return true
+  }()
+
+  static func ensureInitialized() {
+    _ = initialized
+  }
+}
+
+/// The tag of one operation started on a completion queue. It is passed to gRPC retained
+/// (`Unmanaged.passRetained`) and the queue thread takes that reference back when the event
+/// arrives, so whatever the tag owns lives exactly as long as gRPC may touch it.
+class CompletionTag: @unchecked Sendable {
+  // @unchecked Sendable: a tag is used by one thread at a time: built by the code that starts the
+  // operation, then owned by gRPC, then consumed by the queue thread (gRPC orders these hand-offs).
+
+  /// Called once, on the completion queue's thread; must not block.
+  func complete(success: Bool) {}
+
+  /// The retained pointer to hand to gRPC. Balance with `releaseUnstarted()` if gRPC refuses it.
+  final func retainedPointer() -> UnsafeMutableRawPointer {
+    Unmanaged.passRetained(self).toOpaque()
+  }
+
+  /// Drops the reference passed to gRPC when the operation could not be started.
+  static func releaseUnstarted(_ pointer: UnsafeMutableRawPointer) {
+    Unmanaged<CompletionTag>.fromOpaque(pointer).release()
+  }
+}
+
+/// A `grpc_completion_queue` with a dedicated thread blocked in `grpc_completion_queue_next`,
+/// so Swift concurrency threads never block on gRPC.
+final class CompletionQueue: @unchecked Sendable {
+  // @unchecked Sendable: `queue` is immutable after init and gRPC's queue API is thread-safe;
+  // mutable state lives in the Mutex.
+  let queue: OpaquePointer
+  private let state = Mutex<Bool>(false)  // shutdown started
+  private let finished = Promise<Void>()
+
+  init(name: String) {
+    GRPCRuntime.ensureInitialized()
+    guard let queue = grpc_completion_queue_create_for_next(nil) else {
+      fatalError("grpc_completion_queue_create_for_next failed (out of memory)")
+    }
+    self.queue = queue
+    // The thread keeps `self` alive until the queue has been drained and destroyed.
+    let thread = Thread { [self] in self.run() }
+    thread.name = name
+    thread.start()
+  }
+
+  private func run() {
+    while true {
+      let event = grpc_completion_queue_next(queue, sns_deadline_infinite(), nil)
+      switch event.type {
+      case GRPC_OP_COMPLETE:
+        guard let tag = event.tag else { continue }
+        Unmanaged<CompletionTag>.fromOpaque(tag).takeRetainedValue().complete(success: event.success != 0)
+      case GRPC_QUEUE_SHUTDOWN:
+        grpc_completion_queue_destroy(queue)
+        finished.fulfill(())
+        return
+      default:  // GRPC_QUEUE_TIMEOUT cannot happen with an infinite deadline.
+        continue
+      }
+    }
+  }
+
+  /// Starts shutdown; the thread drains the remaining events, then destroys the queue.
+  /// Only call once nothing will start new operations on the queue. Idempotent.
+  func shutdown() {
+    let first = state.withLock { started in
+      defer { started = true }
+      return !started
+    }
+    if first { grpc_completion_queue_shutdown(queue) }
+  }
+
+  /// Waits until the queue has been drained and destroyed (after `shutdown()`).
+  func waitUntilFinished() async {
+    await finished.value
+  }
+}
+
+/// A value delivered once that any number of tasks can wait for.
+final class Promise<Value: Sendable>: Sendable {
+  private let state = Mutex<(value: Value?, waiters: [CheckedContinuation<Value, Never>])>((nil, []))
+
+  init() {}
+
+  /// Delivers `value` to every waiter; later calls are ignored.
+  func fulfill(_ value: Value) {
+    let waiters: [CheckedContinuation<Value, Never>]? = state.withLock { state in
+      guard state.value == nil else { return nil }
+      state.value = value
+      defer { state.waiters = [] }
+      return state.waiters
+    }
+    for waiter in waiters ?? [] { waiter.resume(returning: value) }
+  }
+
+  /// The value if it has been delivered already.
+  var current: Value? { state.withLock { $0.value } }
+
+  var value: Value {
+    get async {
+      await withCheckedContinuation { (continuation: CheckedContinuation<Value, Never>) in
+        let value = state.withLock { state in
+          if state.value == nil { state.waiters.append(continuation) }
+          return state.value
+        }
+        if let value { continuation.resume(returning: value) }
+      }
+    }
+  }
+}

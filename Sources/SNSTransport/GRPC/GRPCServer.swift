@@ -1,0 +1,182 @@
+import CGRPCCore
+import Logging
+import Synchronization
+
+/// A plaintext HTTP/2 gRPC server serving a fixed table of method handlers.
+///
+/// Call `start()` to begin serving and always `shutdown(gracePeriod:)` before dropping it.
+public final class GRPCServer: Sendable {
+  private let core: ServerCore
+
+  /// Binds `address` ("host:port"; port 0 picks a free port).
+  ///
+  /// Throws `GRPCTransportError.bindFailed` when the address is in use or not bindable.
+  public init(listen address: String, handlers: [String: GRPCMethodHandler], logger: Logger) throws {
+    core = try ServerCore(address: address, handlers: handlers, logger: logger)
+  }
+
+  /// The port actually bound (useful after binding port 0).
+  public var boundPort: Int { core.boundPort }
+
+  /// Starts accepting calls. Calling it more than once has no effect.
+  public func start() { core.start() }
+
+  /// Stops accepting calls, lets in-flight calls finish for up to `gracePeriod`, then cancels
+  /// the rest (their handlers' tasks are cancelled); returns when everything is released.
+  public func shutdown(gracePeriod: Duration) async { await core.shutdown(gracePeriod: gracePeriod) }
+}
+
+/// Owns the `grpc_server`, its completion queue and the pool of posted `request_call`s.
+final class ServerCore: CallOwner, @unchecked Sendable {
+  // @unchecked Sendable: the immutable pointers are used through gRPC's thread-safe server API,
+  // and `server` is only used under `state`'s lock once shutdown may have destroyed it.
+  private struct State {
+    var started = false
+    var shutdownStarted = false
+    var destroyed = false
+    var activeCalls = 0
+  }
+
+  /// How many `grpc_server_request_call`s are kept posted: enough that bursts of new calls do
+  /// not wait for a re-post, few enough to be cheap.
+  private static let postedRequests = 32
+
+  let boundPort: Int
+  let logger: Logger
+  private let server: OpaquePointer
+  private let queue: CompletionQueue
+  private let handlers: [String: GRPCMethodHandler]
+  private let state = Mutex(State())
+  private let drained = Promise<Void>()
+  private let finished = Promise<Void>()
+
+  init(address: String, handlers: [String: GRPCMethodHandler], logger: Logger) throws {
+    GRPCRuntime.ensureInitialized()
+    guard let server = sns_server_create() else {
+      throw GRPCTransportError.resourceCreationFailed("grpc_server_create failed")
+    }
+    let port = sns_server_add_insecure_port(server, address)
+    guard port > 0 else {
+      grpc_server_destroy(server)  // never started, so it can be destroyed right away
+      throw GRPCTransportError.bindFailed(
+        "cannot listen on \(address): the address is in use or not bindable")
+    }
+    self.server = server
+    self.boundPort = Int(port)
+    self.handlers = handlers
+    self.logger = logger
+    queue = CompletionQueue(name: "grpc-server-cq")
+    grpc_server_register_completion_queue(server, queue.queue, nil)
+  }
+
+  func start() {
+    let first = state.withLock { state in
+      guard !state.started, !state.shutdownStarted else { return false }
+      state.started = true
+      return true
+    }
+    guard first else { return }
+    grpc_server_start(server)
+    logger.info("gRPC server listening", metadata: ["port": "\(boundPort)"])
+    for _ in 0..<Self.postedRequests { postRequest() }
+  }
+
+  private func postRequest() {
+    let request = RequestOperation { [self] request, success in
+      // On failure the server is shutting down: the request is simply not re-posted.
+      guard success, let call = request.storage.pointee.call else { return }
+      postRequest()
+      accept(call: call, details: request.storage.pointee.details, metadata: request.storage.pointee.metadata)
+    }
+    state.withLock { state in
+      guard !state.shutdownStarted else { return }
+      let tag = request.retainedPointer()
+      if sns_request_post(server, request.storage, queue.queue, tag) != GRPC_CALL_OK {
+        CompletionTag.releaseUnstarted(tag)
+        logger.error("grpc_server_request_call failed")
+      }
+    }
+  }
+
+  /// Takes ownership of a new call (runs on the queue thread).
+  private func accept(call: OpaquePointer, details: grpc_call_details, metadata: grpc_metadata_array) {
+    let id: UInt64 = state.withLock { state in
+      state.activeCalls += 1
+      return UInt64(state.activeCalls)  // only needed by clients' registries; unused here
+    }
+    let handle = CallHandle(call: call, id: id, owner: self)
+    let context = GRPCServerContext(
+      method: String(slice: details.method), metadata: GRPCMetadata(copying: metadata), peer: handle.peer)
+    ServerCallRunner(handle: handle, context: context, logger: logger).run(handlers[context.method])
+  }
+
+  func releaseCall(id: UInt64, call: OpaquePointer) {
+    grpc_call_unref(call)
+    let idle = state.withLock { state in
+      state.activeCalls -= 1
+      return state.shutdownStarted && state.activeCalls == 0
+    }
+    if idle { drained.fulfill(()) }
+  }
+
+  func shutdown(gracePeriod: Duration) async {
+    let first = state.withLock { state in
+      defer { state.shutdownStarted = true }
+      return !state.shutdownStarted
+    }
+    guard first else { return await finished.value }
+
+    let notified = Promise<Void>()
+    let tag = ShutdownOperation(notified).retainedPointer()
+    grpc_server_shutdown_and_notify(server, queue.queue, tag)
+    // Past the grace period, cancel what is still running; shutdown then completes promptly.
+    let canceller = Task { [self] in
+      try? await Task.sleep(for: gracePeriod)
+      if Task.isCancelled { return }
+      state.withLock { state in
+        guard !state.destroyed, state.activeCalls > 0 else { return }
+        logger.info(
+          "gRPC server grace period over; cancelling calls", metadata: ["calls": "\(state.activeCalls)"])
+        grpc_server_cancel_all_calls(server)
+      }
+    }
+    await notified.value
+    if state.withLock({ $0.activeCalls == 0 }) { drained.fulfill(()) }
+    // Waits for handlers to return: they run as cancelled tasks by now.
+    await drained.value
+    canceller.cancel()
+    state.withLock { state in
+      state.destroyed = true
+      grpc_server_destroy(server)
+    }
+    queue.shutdown()
+    await queue.waitUntilFinished()
+    logger.info("gRPC server stopped", metadata: ["port": "\(boundPort)"])
+    finished.fulfill(())
+  }
+}
+
+/// A posted `grpc_server_request_call`; owns the slots gRPC fills in for the new call.
+private final class RequestOperation: CompletionTag, @unchecked Sendable {
+  // @unchecked Sendable: see CompletionTag; gRPC fills `storage` before the tag is returned.
+  let storage: UnsafeMutablePointer<sns_request>
+  private let onComplete: (RequestOperation, Bool) -> Void
+
+  init(onComplete: @escaping (RequestOperation, Bool) -> Void) {
+    guard let storage = sns_request_create() else { fatalError("sns_request_create: out of memory") }
+    self.storage = storage
+    self.onComplete = onComplete
+  }
+
+  deinit { sns_request_destroy(storage) }  // the call itself was handed to a CallHandle
+
+  override func complete(success: Bool) { onComplete(self, success) }
+}
+
+/// The tag of `grpc_server_shutdown_and_notify`.
+private final class ShutdownOperation: CompletionTag, @unchecked Sendable {
+  // @unchecked Sendable: see CompletionTag; it only holds a Sendable promise.
+  private let done: Promise<Void>
+  init(_ done: Promise<Void>) { self.done = done }
+  override func complete(success: Bool) { done.fulfill(()) }
+}

@@ -1,0 +1,110 @@
+import CGRPCCore
+import Logging
+import Synchronization
+
+/// Drives one accepted server call: watches for cancellation, reads the request(s), runs the
+/// handler as a task and sends the response(s) and the final status.
+final class ServerCallRunner: Sendable {
+  private let handle: CallHandle
+  private let context: GRPCServerContext
+  private let logger: Logger
+  /// The handler task, and whether gRPC already reported the call as cancelled.
+  private let state = Mutex<(task: Task<Void, Never>?, cancelled: Bool)>((nil, false))
+
+  init(handle: CallHandle, context: GRPCServerContext, logger: Logger) {
+    self.handle = handle
+    self.context = context
+    self.logger = logger
+  }
+
+  /// Starts serving (called on the completion-queue thread, so nothing here may block).
+  func run(_ handler: GRPCMethodHandler?) {
+    watchForCancellation()
+    switch handler {
+    case nil:
+      finish(GRPCStatus(.unimplemented, "Method not found: \(context.method)"))
+    case .unary(let body):
+      runUnary(body)
+    case .bidirectionalStream(let body):
+      runBidirectionalStream(body)
+    }
+  }
+
+  /// RECV_CLOSE_ON_SERVER completes when the call ends. If it ended by cancellation (client
+  /// cancel, deadline exceeded, server shutdown) the handler task is cancelled.
+  private func watchForCancellation() {
+    handle.start(
+      BatchOperation({ sns_batch_recv_close_on_server($0) }) { [self] operation, success in
+        guard operation.wasCancelled || !success else { return }
+        let task = state.withLock { state in
+          state.cancelled = true
+          return state.task
+        }
+        task?.cancel()
+      })
+  }
+
+  private func attach(_ task: Task<Void, Never>) {
+    let cancelled = state.withLock { state in
+      state.task = task
+      return state.cancelled
+    }
+    if cancelled { task.cancel() }
+  }
+
+  private func runUnary(_ body: @escaping @Sendable ([UInt8], GRPCServerContext) async throws -> [UInt8]) {
+    handle.start(
+      BatchOperation({ sns_batch_recv_message($0) }) { [self] operation, success in
+        guard success else { return }  // the call is already gone; nobody to answer
+        guard operation.storage.pointee.recv_message != nil, let request = operation.receivedMessage else {
+          return finish(GRPCStatus(.internalError, "unary call without a readable request message"))
+        }
+        attach(
+          Task { [self] in
+            do {
+              let response = try await body(request, context)
+              finish(.ok, response: response)
+            } catch {
+              finish(status(for: error))
+            }
+          })
+      })
+  }
+
+  private func runBidirectionalStream(
+    _ body:
+      @escaping @Sendable (AsyncThrowingStream<[UInt8], Error>, GRPCServerStreamWriter, GRPCServerContext)
+      async throws -> Void
+  ) {
+    // Headers go out at once so the client sees the stream open before the first message.
+    handle.enqueueSend({ sns_batch_send_initial_metadata($0) })
+    let reader = MessageReader(handle: handle, status: nil)
+    let requests = AsyncThrowingStream { try await reader.next() }
+    let writer = GRPCServerStreamWriter(handle: handle)
+    attach(
+      Task { [self] in
+        do {
+          try await body(requests, writer, context)
+          finish(.ok, initialMetadataSent: true)
+        } catch {
+          finish(status(for: error), initialMetadataSent: true)
+        }
+      })
+  }
+
+  private func status(for error: any Error) -> GRPCStatus {
+    let status = GRPCStatus(from: error)
+    logger.debug(
+      "gRPC handler failed", metadata: ["method": "\(context.method)", "status": "\(status)"])
+    return status
+  }
+
+  /// Sends the response (if any) and the final status, queued behind any pending sends.
+  private func finish(_ status: GRPCStatus, response: [UInt8]? = nil, initialMetadataSent: Bool = false) {
+    handle.enqueueSend({ batch in
+      if !initialMetadataSent { sns_batch_send_initial_metadata(batch) }
+      if let response { batch.sendMessage(response) }
+      batch.sendStatus(status)
+    })
+  }
+}

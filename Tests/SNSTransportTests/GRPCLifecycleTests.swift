@@ -1,0 +1,81 @@
+import Logging
+import SNSTransport
+import Testing
+
+@Suite("gRPC server lifecycle and resources")
+struct GRPCLifecycleTests {
+  @Test func shutdownWithCallsInFlightCompletesAndClientsGetAStatus() async throws {
+    let started = Flag()
+    let handlers: [String: GRPCMethodHandler] = [
+      echo: .unary { request, _ in
+        started.set()
+        try await Task.sleep(for: .seconds(30))
+        return request
+      },
+      echoStream: .bidirectionalStream { requests, _, _ in
+        started.set()
+        for try await _ in requests {}
+      },
+    ]
+    let server = try GRPCServer(listen: "127.0.0.1:0", handlers: handlers, logger: Logger(label: "test"))
+    server.start()
+    let channel = GRPCChannel(target: "127.0.0.1:\(server.boundPort)")
+    defer { channel.close() }
+    let unaryCall = Task { await statusOf { _ = try await channel.unary(method: echo, request: [1]) } }
+    let stream = try await channel.bidirectionalStream(method: echoStream)
+    try await stream.send([1])
+    let streamCall = Task { await statusOf { for try await _ in stream.messages {} } }
+    for _ in 0..<100 where !started.isSet { try await Task.sleep(for: .milliseconds(10)) }
+
+    let clock = ContinuousClock()
+    let begin = clock.now
+    await server.shutdown(gracePeriod: .milliseconds(200))
+    #expect(clock.now - begin < .seconds(5))
+    let unaryStatus = await unaryCall.value
+    let streamStatus = await streamCall.value
+    #expect(unaryStatus != nil && unaryStatus?.code != .ok)
+    #expect(streamStatus != nil && streamStatus?.code != .ok)
+  }
+
+  @Test func shutdownLetsShortCallsFinishWithinTheGracePeriod() async throws {
+    let handlers: [String: GRPCMethodHandler] = [
+      echo: .unary { request, _ in
+        try await Task.sleep(for: .milliseconds(300))
+        return request
+      }
+    ]
+    let server = try GRPCServer(listen: "127.0.0.1:0", handlers: handlers, logger: Logger(label: "test"))
+    server.start()
+    let channel = GRPCChannel(target: "127.0.0.1:\(server.boundPort)")
+    defer { channel.close() }
+    let call = Task { try await channel.unary(method: echo, request: [7]) }
+    try await Task.sleep(for: .milliseconds(100))
+    await server.shutdown(gracePeriod: .seconds(5))
+    #expect(try await call.value == [7])
+  }
+
+  @Test func shutdownOfAnUnstartedServerAndRepeatedCloseAreSafe() async throws {
+    let server = try GRPCServer(listen: "127.0.0.1:0", handlers: [:], logger: Logger(label: "test"))
+    await server.shutdown(gracePeriod: .zero)
+    await server.shutdown(gracePeriod: .zero)
+    let channel = GRPCChannel(target: "127.0.0.1:1")
+    channel.close()
+    channel.close()
+    let status = await statusOf { _ = try await channel.unary(method: echo, request: []) }
+    #expect(status?.code == .unavailable)
+  }
+
+  @Test func tenThousandSequentialUnaryCallsKeepMemoryFlat() async throws {
+    try await withServer([echo: .unary { request, _ in request }]) { _, channel in
+      let payload = [UInt8](repeating: 42, count: 256)
+      for _ in 0..<1_000 { _ = try await channel.unary(method: echo, request: payload) }
+      let before = try #require(residentKilobytes())
+      for _ in 0..<10_000 {
+        let response = try await channel.unary(method: echo, request: payload)
+        guard response == payload else { throw GRPCStatus(.dataLoss, "corrupted echo") }
+      }
+      let after = try #require(residentKilobytes())
+      #expect(after - before < 20 * 1024, "RSS grew from \(before) kB to \(after) kB")
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import Logging
+import SNSTransport
+
+/// Starts a server on 127.0.0.1:0 with `handlers`, runs `body` with a channel to it, then closes
+/// the channel and shuts the server down, whatever `body` did.
+func withServer<T>(
+  _ handlers: [String: GRPCMethodHandler],
+  gracePeriod: Duration = .seconds(1),
+  _ body: (GRPCServer, GRPCChannel) async throws -> T
+) async throws -> T {
+  let server = try GRPCServer(listen: "127.0.0.1:0", handlers: handlers, logger: Logger(label: "test.grpc"))
+  server.start()
+  let channel = GRPCChannel(target: "127.0.0.1:\(server.boundPort)")
+  do {
+    let result = try await body(server, channel)
+    channel.close()
+    await server.shutdown(gracePeriod: gracePeriod)
+    return result
+  } catch {
+    channel.close()
+    await server.shutdown(gracePeriod: gracePeriod)
+    throw error
+  }
+}
+
+/// Runs `body` and returns its status code, failing if it did not throw a `GRPCStatus`.
+func statusOf(_ body: () async throws -> Void) async -> GRPCStatus? {
+  do {
+    try await body()
+    return nil
+  } catch let status as GRPCStatus {
+    return status
+  } catch {
+    return GRPCStatus(.unknown, "not a GRPCStatus: \(error)")
+  }
+}
+
+/// This process's resident set size in kilobytes (Linux), from /proc/self/status.
+func residentKilobytes() -> Int? {
+  guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+  for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+    return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
+  }
+  return nil
+}
+
+let echo = "/test.Echo/Unary"
+let echoStream = "/test.Echo/Stream"
+
+/// A thread-safe boolean for observing handlers from tests.
+final class Flag: @unchecked Sendable {
+  // @unchecked Sendable: `value` is only accessed under `lock`.
+  private let lock = NSLock()
+  private var value = false
+  func set() { lock.withLock { value = true } }
+  var isSet: Bool { lock.withLock { value } }
+}

@@ -1,0 +1,120 @@
+import Logging
+import SNSTransport
+import SwiftProtobuf
+import Testing
+
+@Suite("gRPC unary calls")
+struct GRPCUnaryTests {
+  @Test func unaryRoundTripCarriesBytesAndMetadata() async throws {
+    let handlers: [String: GRPCMethodHandler] = [
+      echo: .unary { request, context in
+        request + Array((context.metadata["x-user"] ?? "?").utf8) + Array(context.method.utf8)
+      }
+    ]
+    try await withServer(handlers) { _, channel in
+      let response = try await channel.unary(
+        method: echo, request: [1, 2, 3], metadata: GRPCMetadata([("X-User", "alice")]))
+      #expect(response == [1, 2, 3] + Array("alice".utf8) + Array(echo.utf8))
+      #expect(try await channel.unary(method: echo, request: []) == Array("?".utf8) + Array(echo.utf8))
+    }
+  }
+
+  @Test func typedProtobufRoundTrip() async throws {
+    let handlers: [String: GRPCMethodHandler] = [
+      echo: .unary { (request: Google_Protobuf_StringValue, _) in
+        Google_Protobuf_Int64Value(Int64(request.value.count))
+      }
+    ]
+    try await withServer(handlers) { _, channel in
+      let response = try await channel.unary(
+        method: echo, request: Google_Protobuf_StringValue("hello"),
+        responseType: Google_Protobuf_Int64Value.self)
+      #expect(response.value == 5)
+      // Bytes that are not a StringValue are rejected by the typed handler.
+      let status = await statusOf { _ = try await channel.unary(method: echo, request: [0xFF, 0xFF]) }
+      #expect(status?.code == .invalidArgument)
+    }
+  }
+
+  @Test func errorStatusWithMessageSurvivesTheTrip() async throws {
+    struct Domain: GRPCStatusConvertible {
+      var grpcStatus: GRPCStatus { GRPCStatus(.notFound, "no such user") }
+    }
+    struct Plain: Error {}
+    let handlers: [String: GRPCMethodHandler] = [
+      "/t/Status": .unary { _, _ in throw GRPCStatus(.failedPrecondition, "why") },
+      "/t/Domain": .unary { _, _ in throw Domain() },
+      "/t/Plain": .unary { _, _ in throw Plain() },
+    ]
+    try await withServer(handlers) { _, channel in
+      let status = await statusOf { _ = try await channel.unary(method: "/t/Status", request: []) }
+      #expect(status == GRPCStatus(.failedPrecondition, "why"))
+      let domain = await statusOf { _ = try await channel.unary(method: "/t/Domain", request: []) }
+      #expect(domain == GRPCStatus(.notFound, "no such user"))
+      let plain = await statusOf { _ = try await channel.unary(method: "/t/Plain", request: []) }
+      #expect(plain?.code == .unknown)
+      #expect(plain?.message.contains("Plain") == true)
+    }
+  }
+
+  @Test func unknownMethodIsUnimplemented() async throws {
+    try await withServer([:]) { _, channel in
+      let status = await statusOf { _ = try await channel.unary(method: "/t/Nope", request: [1]) }
+      #expect(status?.code == .unimplemented)
+      #expect(status?.message.contains("/t/Nope") == true)
+    }
+  }
+
+  @Test func nobodyListeningIsUnavailable() async throws {
+    // Bind then stop a server to get a port that (almost certainly) nobody listens on.
+    let server = try GRPCServer(listen: "127.0.0.1:0", handlers: [:], logger: Logger(label: "test"))
+    let port = server.boundPort
+    server.start()
+    await server.shutdown(gracePeriod: .zero)
+    let channel = GRPCChannel(target: "127.0.0.1:\(port)")
+    defer { channel.close() }
+    let status = await statusOf {
+      _ = try await channel.unary(method: echo, request: [], timeout: .seconds(5))
+    }
+    #expect(status?.code == .unavailable)
+  }
+
+  @Test func clientTimeoutIsDeadlineExceededAndCancelsTheHandler() async throws {
+    let handlerCancelled = Flag()
+    let handlers: [String: GRPCMethodHandler] = [
+      echo: .unary { request, _ in
+        do {
+          try await Task.sleep(for: .seconds(5))
+        } catch {
+          handlerCancelled.set()
+          throw error
+        }
+        return request
+      }
+    ]
+    try await withServer(handlers) { _, channel in
+      let clock = ContinuousClock()
+      let start = clock.now
+      let status = await statusOf {
+        _ = try await channel.unary(method: echo, request: [1], timeout: .milliseconds(200))
+      }
+      #expect(status?.code == .deadlineExceeded)
+      #expect(clock.now - start < .seconds(3))
+      // The server sees the deadline too and cancels the handler's task.
+      for _ in 0..<100 where !handlerCancelled.isSet { try await Task.sleep(for: .milliseconds(20)) }
+      #expect(handlerCancelled.isSet)
+    }
+  }
+
+  @Test func bindingAPortInUseFailsClearly() async throws {
+    let first = try GRPCServer(listen: "127.0.0.1:0", handlers: [:], logger: Logger(label: "test"))
+    first.start()
+    #expect {
+      _ = try GRPCServer(listen: "127.0.0.1:\(first.boundPort)", handlers: [:], logger: Logger(label: "test"))
+    } throws: { error in
+      guard case .bindFailed(let message) = error as? GRPCTransportError else { return false }
+      return message.contains("in use")
+    }
+    await first.shutdown(gracePeriod: .zero)
+  }
+}
