@@ -1,0 +1,98 @@
+/// What one ``FileContextStore`` knows of one file: every whole record up to ``consumed``, so that reads
+/// and appends only look at bytes other writers appended since.
+struct FileCache: Sendable {
+  /// The file these records came from; a different identity at the path means the file was replaced.
+  var identity: FileIdentity?
+  /// The records in file order. Kept apart from ``offsets`` so that a reader gets the array without a copy.
+  private(set) var records: [ContextRecord] = []
+  /// `offsets[i]` is where the line of `records[i]` starts.
+  private(set) var offsets: [Int64] = []
+  /// The keys of ``records``: what makes appends idempotent.
+  private(set) var keys: Set<RecordKey> = []
+  /// Bytes of whole lines read: records, and whole lines skipped because they were damaged or unreadable.
+  /// Always the end of a line, never inside one.
+  var consumed: Int64 = 0
+  /// Whether this store has fsynced the directory since it first appended to this file. A new file's name
+  /// is durable only after its directory is fsynced, and the creator may be another process that has not
+  /// got there yet; doing it once per file and store keeps every acknowledged append durable.
+  var directoryEntrySynced = false
+
+  init(identity: FileIdentity? = nil) {
+    self.identity = identity
+  }
+
+  mutating func add(_ record: ContextRecord, at offset: Int64) {
+    records.append(record)
+    offsets.append(offset)
+    keys.insert(record.key)
+  }
+
+  /// The records whose lines start at or after `offset`.
+  func records(startingAt offset: Int64) -> ArraySlice<ContextRecord> {
+    // Binary search: offsets are strictly increasing.
+    var low = 0
+    var high = offsets.count
+    while low < high {
+      let middle = (low + high) / 2
+      if offsets[middle] < offset { low = middle + 1 } else { high = middle }
+    }
+    return records[low...]
+  }
+}
+
+/// The lines found in bytes appended to a file after offset `base`, sorted into records, lines to skip, and
+/// a damaged tail to cut.
+///
+/// A line that fails its checksum is damage. Whether to cut or to skip it depends on what follows: damage
+/// with an intact line after it is in the middle (skip, never trust, never cut); damage with nothing intact
+/// after it, or an unterminated last line, is a torn or corrupt tail (cut). A line that passes its checksum
+/// but does not parse is whole, so it is skipped wherever it is and never cut.
+struct TailScan {
+  /// A whole line that is not used, and why.
+  struct SkippedLine {
+    var offset: Int64
+    var length: Int
+    var error: RecordDecodingError
+  }
+
+  var records: [(offset: Int64, record: ContextRecord)] = []
+  var skipped: [SkippedLine] = []
+  /// The end of the last intact line: the file's consumed offset after this scan.
+  var wholeEnd: Int64
+  /// The bytes from ``wholeEnd`` to the end of the scanned range, when they are not whole valid records.
+  var damagedTailLength: Int64 = 0
+  /// Why the tail is damaged (for the log line), when ``damagedTailLength`` is not zero.
+  var damageReason = ""
+
+  init(bytes: [UInt8], base: Int64) {
+    wholeEnd = base
+    let newline = UInt8(ascii: "\n")
+    var lineStart = 0
+    var pendingDamage: [SkippedLine] = []
+    while let lineEnd = bytes[lineStart...].firstIndex(of: newline) {
+      let offset = base + Int64(lineStart)
+      let length = lineEnd + 1 - lineStart
+      do throws(RecordDecodingError) {
+        let record = try RecordCodec.decode(line: bytes[lineStart..<lineEnd])
+        records.append((offset, record))
+        skipped += pendingDamage
+        pendingDamage = []
+        wholeEnd = base + Int64(lineEnd + 1)
+      } catch  where error.isDamage {
+        pendingDamage.append(SkippedLine(offset: offset, length: length, error: error))
+      } catch {
+        skipped += pendingDamage
+        pendingDamage = []
+        skipped.append(SkippedLine(offset: offset, length: length, error: error))
+        wholeEnd = base + Int64(lineEnd + 1)
+      }
+      lineStart = lineEnd + 1
+    }
+    damagedTailLength = base + Int64(bytes.count) - wholeEnd
+    if let first = pendingDamage.first {
+      damageReason = first.error.description
+    } else if lineStart < bytes.count {
+      damageReason = "last line has no newline (torn write)"
+    }
+  }
+}

@@ -1,0 +1,182 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// What `stat`/`fstat` says about a context file, in the store's terms.
+struct FileStatus: Hashable, Sendable {
+  /// Device and inode: a different identity at the same path means the file was replaced.
+  var identity: FileIdentity
+  var size: Int64
+  var modificationNanoseconds: Int64
+  var isDirectory: Bool
+
+  init(_ info: stat) {
+    isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+    identity = FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+    size = Int64(info.st_size)
+    #if canImport(Darwin)
+      let time = info.st_mtimespec
+    #else
+      let time = info.st_mtim
+    #endif
+    modificationNanoseconds = Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+  }
+
+  /// `stat(path)`, or `nil` when nothing is there.
+  static func at(path: String) throws(SNSError) -> FileStatus? {
+    var info = stat()
+    while stat(path, &info) != 0 {
+      let code = errno
+      if code == EINTR { continue }
+      if code == ENOENT { return nil }
+      throw storageError("stat", path, code)
+    }
+    return FileStatus(info)
+  }
+}
+
+/// A file's identity across renames of other files: `st_dev` and `st_ino`.
+struct FileIdentity: Hashable, Sendable {
+  var device: UInt64
+  var inode: UInt64
+}
+
+/// `SNSError.storage` with the action, the path and `strerror`, so that an operator sees what failed where.
+func storageError(_ action: String, _ path: String, _ code: Int32) -> SNSError {
+  .storage("cannot \(action) \(path): \(String(cString: strerror(code))) (errno \(code))")
+}
+
+/// One open descriptor of a context file. Closing it (when the value goes away) also drops its `flock`, so
+/// no path can leave a file locked.
+///
+/// `flock` locks belong to the open file description: two descriptors from two `open` calls conflict even in
+/// one process, which is what lets two stores on one directory in one test process exclude each other.
+struct OpenContextFile: ~Copyable {
+  let descriptor: Int32
+  let path: String
+
+  /// Opens `path` for reading and appending. Returns `nil` if the file does not exist and `create` is false.
+  static func open(_ path: String, create: Bool) throws(SNSError) -> OpenContextFile? {
+    // O_APPEND: every write(2) lands at the end even when another process appended since we last looked.
+    let flags = O_RDWR | O_APPEND | O_CLOEXEC | (create ? O_CREAT : 0)
+    while true {
+      let descriptor = openDescriptor(path, flags)
+      if descriptor >= 0 { return OpenContextFile(descriptor: descriptor, path: path) }
+      let code = errno
+      if code == EINTR { continue }
+      if code == ENOENT && !create { return nil }
+      throw storageError("open", path, code)
+    }
+  }
+
+  private init(descriptor: Int32, path: String) {
+    self.descriptor = descriptor
+    self.path = path
+  }
+
+  deinit {
+    // Nothing to report from close: durability was settled by fsync before any caller was answered.
+    _ = closeDescriptor(descriptor)
+  }
+
+  /// `flock(LOCK_SH)` / `flock(LOCK_EX)`; waits for other holders. A shared lock held on this descriptor is
+  /// converted (not atomically: the kernel may let another writer in between, so callers re-read afterwards).
+  func lock(exclusive: Bool) throws(SNSError) {
+    while flock(descriptor, exclusive ? LOCK_EX : LOCK_SH) != 0 {
+      let code = errno
+      if code == EINTR { continue }
+      throw storageError("lock", path, code)
+    }
+  }
+
+  func status() throws(SNSError) -> FileStatus {
+    var info = stat()
+    while fstat(descriptor, &info) != 0 {
+      let code = errno
+      if code == EINTR { continue }
+      throw storageError("stat", path, code)
+    }
+    return FileStatus(info)
+  }
+
+  /// Reads `count` bytes at `offset` (fewer only if the file is shorter than its `fstat` size said).
+  func read(at offset: Int64, count: Int) throws(SNSError) -> [UInt8] {
+    var buffer = [UInt8](repeating: 0, count: count)
+    var filled = 0
+    while filled < count {
+      let result = buffer.withUnsafeMutableBytes { raw in
+        pread(descriptor, raw.baseAddress.map { $0 + filled }, count - filled, off_t(offset) + off_t(filled))
+      }
+      if result > 0 {
+        filled += result
+      } else if result == 0 {
+        break
+      } else {
+        let code = errno
+        if code == EINTR { continue }
+        throw storageError("read", path, code)
+      }
+    }
+    return Array(buffer.prefix(filled))
+  }
+
+  /// Writes one record line with one `write(2)`.
+  ///
+  /// A regular file takes the whole buffer in one call unless the disk fills up or a signal arrives midway;
+  /// then the rest is written by further calls. That is still safe because the caller holds `LOCK_EX`, and
+  /// every reader takes `LOCK_SH`, so no reader sees the line half written. If the rest cannot be written,
+  /// the caller truncates the partial line away.
+  func writeLine(_ bytes: [UInt8]) throws(SNSError) {
+    var written = 0
+    while written < bytes.count {
+      let result = bytes.withUnsafeBytes { raw in
+        write(descriptor, raw.baseAddress.map { $0 + written }, bytes.count - written)
+      }
+      if result >= 0 {
+        written += result
+      } else {
+        let code = errno
+        if code == EINTR { continue }
+        throw storageError("write", path, code)
+      }
+    }
+  }
+
+  func sync() throws(SNSError) {
+    // No EINTR loop: fsync is not interrupted by signals on Linux, and after a failed fsync a retry may
+    // report success for data that was dropped, so a failure is final.
+    guard fsync(descriptor) == 0 else { throw storageError("fsync", path, errno) }
+  }
+
+  func truncate(to length: Int64) throws(SNSError) {
+    while ftruncate(descriptor, off_t(length)) != 0 {
+      let code = errno
+      if code == EINTR { continue }
+      throw storageError("truncate", path, code)
+    }
+  }
+}
+
+// Free functions, because inside `OpenContextFile` the names `open` and `close` would mean its own members.
+private func openDescriptor(_ path: String, _ flags: Int32) -> Int32 {
+  open(path, flags, mode_t(0o644))
+}
+
+private func closeDescriptor(_ descriptor: Int32) -> Int32 {
+  close(descriptor)
+}
+
+/// fsyncs a directory, making the names created in it durable (a new file's data is not enough on its own).
+func syncDirectory(_ path: String) throws(SNSError) {
+  var descriptor: Int32
+  repeat {
+    descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+  } while descriptor < 0 && errno == EINTR
+  guard descriptor >= 0 else { throw storageError("open directory", path, errno) }
+  defer { _ = close(descriptor) }
+  guard fsync(descriptor) == 0 else { throw storageError("fsync directory", path, errno) }
+}

@@ -1,0 +1,91 @@
+extension FileContextStore {
+  /// Brings the cache of `file` up to date and returns it, or `nil` if the file does not exist.
+  ///
+  /// Costs one `stat` when nothing changed. Otherwise reads the new bytes under `LOCK_SH` (a writer holds
+  /// `LOCK_EX` while it writes, so a half-written line seen here was torn by a crash), and if the tail is
+  /// damaged takes `LOCK_EX` to cut it.
+  func refreshForReading(_ file: ContextFile, in caches: inout [ContextFile: FileCache]) throws(SNSError)
+    -> FileCache?
+  {
+    let path = path(of: file)
+    guard let status = try FileStatus.at(path: path) else {
+      caches[file] = nil
+      return nil
+    }
+    if let cache = caches[file], cache.identity == status.identity, cache.consumed == status.size {
+      return cache
+    }
+    guard let handle = try OpenContextFile.open(path, create: false) else {
+      caches[file] = nil
+      return nil
+    }
+    // Taken out of the dictionary so that appending to its arrays does not copy them; put back on every
+    // exit, also after an error, because ``refresh(_:from:exclusive:)`` only ever commits consistent states.
+    var cache = caches.removeValue(forKey: file) ?? FileCache()
+    defer { caches[file] = cache }
+    try handle.lock(exclusive: false)
+    if try refresh(&cache, from: handle, exclusive: false) == .needsExclusiveLock {
+      try handle.lock(exclusive: true)
+      _ = try refresh(&cache, from: handle, exclusive: true)
+    }
+    return cache
+  }
+
+  /// What ``refresh(_:from:exclusive:)`` found.
+  enum RefreshOutcome {
+    /// The cache now holds every whole record of the file, and the file ends there.
+    case current
+    /// The file has a damaged tail to cut, which needs `LOCK_EX`. Everything before it is in the cache.
+    case needsExclusiveLock
+  }
+
+  /// Reads what was appended to the open, locked `handle` since `cache` last looked, and, holding
+  /// `LOCK_EX` (`exclusive`), cuts a damaged tail. Afterwards under `LOCK_EX`, `cache.consumed` is the file's
+  /// size, so the next write lands right after the last record.
+  func refresh(_ cache: inout FileCache, from handle: borrowing OpenContextFile, exclusive: Bool)
+    throws(SNSError) -> RefreshOutcome
+  {
+    let status = try handle.status()
+    if cache.identity != status.identity {
+      if cache.identity != nil {
+        logger.notice("\(handle.path) was replaced; reading it again", metadata: ["file": "\(handle.path)"])
+      }
+      cache = FileCache(identity: status.identity)
+    } else if status.size < cache.consumed {
+      // Only whole lines are ever consumed and no cooperating writer removes those: someone else edited it.
+      logger.warning(
+        "\(handle.path) shrank from \(cache.consumed) to \(status.size) bytes; reading it again",
+        metadata: ["file": "\(handle.path)"])
+      cache = FileCache(identity: status.identity)
+    }
+    guard status.size > cache.consumed else { return .current }
+
+    let bytes = try handle.read(at: cache.consumed, count: Int(status.size - cache.consumed))
+    let scan = TailScan(bytes: bytes, base: cache.consumed)
+    for line in scan.skipped {
+      logger.error(
+        "Skipping line at offset \(line.offset) of \(handle.path) (\(line.length) bytes): \(line.error)",
+        metadata: ["file": "\(handle.path)", "offset": "\(line.offset)", "bytes": "\(line.length)"])
+    }
+    for (offset, record) in scan.records {
+      cache.add(record, at: offset)
+    }
+    cache.consumed = scan.wholeEnd
+    guard scan.damagedTailLength > 0 else { return .current }
+    guard exclusive else { return .needsExclusiveLock }
+
+    try handle.truncate(to: scan.wholeEnd)
+    // Not needed for safety (a tail that reappears after a crash is cut again), but cuts are rare and this
+    // keeps the file on disk matching the log line below.
+    try handle.sync()
+    logger.warning(
+      """
+      Cut damaged tail of \(handle.path) at offset \(scan.wholeEnd): \(scan.damagedTailLength) bytes \
+      (\(scan.damageReason))
+      """,
+      metadata: [
+        "file": "\(handle.path)", "offset": "\(scan.wholeEnd)", "bytes": "\(scan.damagedTailLength)",
+      ])
+    return .current
+  }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// ``ContextStore`` on one directory of line-oriented, checksummed, append-only files (DESIGN.md §4,
+/// `docs/FILE-FORMAT.md`).
+///
+/// Several processes may use the same directory at once (a master and its cluster's synchronizer), and so
+/// may several instances in one process. They coordinate through `flock` on each file: appends under
+/// `LOCK_EX`, reads under `LOCK_SH`, so nobody sees another writer's half-written line. Each instance caches
+/// the records it has read and, on each call, reads only the bytes appended since.
+///
+/// Every method does its blocking file work synchronously, holding this instance's mutex but never across a
+/// suspension point.
+///
+/// - Important: ``append(_:)`` returns only after the new lines (and, for a new file, its directory entry)
+///   are fsynced; on any error nothing of that call's file is left behind to be mistaken for acknowledged.
+public final class FileContextStore: ContextStore {
+  /// The directory this store reads and writes, e.g. `<data-dir>/master_1`.
+  public let directory: String
+  let logger: Logger
+  /// Per-file caches. One lock for the whole store: calls are short, and appends to one file must be
+  /// serialised within the process anyway.
+  private let caches = Mutex<[ContextFile: FileCache]>([:])
+
+  /// Opens (creating it with its parents if missing) the context directory `directory`, and checks every
+  /// context file in it, cutting torn or corrupt tails (logged as warnings).
+  ///
+  /// - Throws: ``SNSError/storage(_:)`` if the directory cannot be created, is not a directory, is not
+  ///   writable, or a file in it cannot be read.
+  public init(directory: String, logger: Logger) throws {
+    self.directory =
+      directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+    self.logger = logger
+    try Self.prepare(directory: self.directory)
+    let files = try listFiles()
+    try caches.withLock { caches throws(SNSError) in
+      for file in files {
+        _ = try refreshForReading(file, in: &caches)
+      }
+    }
+  }
+
+  /// The path of `file` in this store's directory.
+  public func path(of file: ContextFile) -> String {
+    "\(directory)/\(file.fileName)"
+  }
+
+  @discardableResult
+  public func append(_ records: [PlacedRecord]) async throws -> [PlacedRecord] {
+    // Group by file, keeping each file's records in order; files are handled one after another, each
+    // durable before the next, so a failure leaves earlier files complete (and a retry finds them there).
+    var order: [ContextFile] = []
+    var groups: [ContextFile: [(index: Int, record: ContextRecord)]] = [:]
+    for (index, placed) in records.enumerated() {
+      if groups[placed.file] == nil { order.append(placed.file) }
+      groups[placed.file, default: []].append((index, placed.record))
+    }
+    let appended = try caches.withLock { caches throws(SNSError) -> Set<Int> in
+      var appended: Set<Int> = []
+      for file in order {
+        appended.formUnion(try append(groups[file] ?? [], to: file, in: &caches))
+      }
+      return appended
+    }
+    return records.indices.filter(appended.contains).map { records[$0] }
+  }
+
+  public func records(in file: ContextFile) async throws -> [ContextRecord] {
+    try caches.withLock { caches throws(SNSError) in
+      try refreshForReading(file, in: &caches)?.records ?? []
+    }
+  }
+
+  /// The whole records whose lines start at or after `position`, and the end of the last whole line.
+  ///
+  /// A position past the end of the file (the file was replaced by a shorter one) starts again from the
+  /// beginning: delivering twice is harmless (appends are idempotent), skipping would lose records.
+  public func records(in file: ContextFile, after position: FilePosition) async throws -> (
+    records: [ContextRecord], next: FilePosition
+  ) {
+    try caches.withLock { caches throws(SNSError) in
+      guard let cache = try refreshForReading(file, in: &caches) else { return ([], .start) }
+      var start = position.offset
+      if start > cache.consumed {
+        logger.warning(
+          "Read position \(start) is past the end (\(cache.consumed)) of \(path(of: file)); reading it from the start",
+          metadata: ["file": "\(path(of: file))"])
+        start = 0
+      }
+      return (Array(cache.records(startingAt: start)), FilePosition(offset: cache.consumed))
+    }
+  }
+
+  public func stamp(of file: ContextFile) async throws -> FileStamp? {
+    try FileStatus.at(path: path(of: file)).map {
+      FileStamp(modificationNanoseconds: $0.modificationNanoseconds, size: $0.size)
+    }
+  }
+
+  public func files() async throws -> [ContextFile] {
+    try listFiles()
+  }
+
+  // MARK: - Internals shared by the extensions
+
+  /// The recognised context files in the directory, sorted; other names (temporary, stray) are ignored.
+  func listFiles() throws(SNSError) -> [ContextFile] {
+    let names: [String]
+    do {
+      names = try FileManager.default.contentsOfDirectory(atPath: directory)
+    } catch {
+      throw .storage("cannot list \(directory): \(error.localizedDescription)")
+    }
+    return names.compactMap(ContextFile.init(fileName:)).sorted()
+  }
+}
