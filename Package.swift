@@ -1,0 +1,63 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "TinySNS",
+  platforms: [.macOS(.v15)],
+  products: [
+    .library(name: "SNSCore", targets: ["SNSCore"]),
+    .library(name: "SNSTransport", targets: ["SNSTransport"]),
+    .executable(name: "sns", targets: ["sns"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+  ],
+  targets: [
+    // Transport-free heart of the system: vocabulary, state machines, actors, ports, file store.
+    .target(
+      name: "SNSCore",
+      dependencies: [.product(name: "Logging", package: "swift-log")]
+    ),
+    // gRPC core C API from Debian's libgrpc-dev. Links grpc and gpr from the module map:
+    // pkg-config's flags for grpc break the link on Debian (see DESIGN.md).
+    .systemLibrary(
+      name: "CGRPCCore",
+      providers: [.apt(["libgrpc-dev"])]
+    ),
+    .target(
+      name: "SNSTransport",
+      dependencies: [
+        "SNSCore",
+        "CGRPCCore",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
+    .executableTarget(
+      name: "sns",
+      dependencies: [
+        "SNSCore",
+        "SNSTransport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
+      path: "Sources/Executables/sns"
+    ),
+    .testTarget(
+      name: "SNSCoreTests",
+      dependencies: ["SNSCore"]
+    ),
+    .testTarget(
+      name: "SNSTransportTests",
+      dependencies: ["SNSTransport", "SNSCore"]
+    ),
+    .testTarget(
+      name: "IntegrationTests",
+      dependencies: ["SNSCore"]
+    ),
+  ]
+)

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct SNSCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "sns",
+    abstract:
+      "Tiny SNS: a fault-tolerant social network service (coordinator, servers, synchronizers, client).",
+    subcommands: []
+  )
+}

@@ -1,0 +1,107 @@
+/// The coordinator's decisions as a value: who is alive, who is master of which cluster in which epoch.
+/// No I/O and no clock: every input carries `now`. ``Coordinator`` wraps it.
+public struct CoordinatorState: Sendable {
+  public let configuration: CoordinatorConfiguration
+
+  struct ServerRecord: Hashable, Sendable {
+    var endpoint: Endpoint
+    var lastHeartbeat: Timestamp
+  }
+
+  struct ClusterRecord: Hashable, Sendable {
+    var servers: [ServerID: ServerRecord] = [:]
+    /// The server holding the master role of `epoch`; it keeps it until it is found dead and a live slave exists.
+    var master: ServerID?
+    var epoch: Epoch = .zero
+    var synchronizer: SynchronizerDescriptor?
+  }
+
+  var clusters: [ClusterID: ClusterRecord] = [:]
+
+  public init(configuration: CoordinatorConfiguration) {
+    self.configuration = configuration
+  }
+
+  // MARK: Heartbeats
+
+  /// Something worth a log line and a metric, produced while handling an input.
+  public enum Event: Hashable, Sendable {
+    case serverRegistered(ClusterID, ServerID, Endpoint)
+    case becameMaster(ClusterID, ServerID, Epoch)
+    case promoted(ClusterID, from: ServerID, to: ServerID, Epoch)
+    case serverLost(ClusterID, ServerID)
+  }
+
+  /// A master's or slave's heartbeat: refreshes its liveness and returns the role it must take.
+  /// A server that is not the cluster's master is its slave; a returning old master learns here that it was
+  /// replaced, with the new epoch.
+  public mutating func onHeartbeat(_ beat: ServerHeartbeat, now: Timestamp) -> Result<
+    (RoleAssignment, [Event]), SNSError
+  > {
+    guard beat.cluster.value <= configuration.clusterCount else {
+      return .failure(
+        .invalidArgument("cluster \(beat.cluster) does not exist (there are \(configuration.clusterCount))"))
+    }
+    var events = checkLiveness(now: now)
+    var cluster = clusters[beat.cluster, default: ClusterRecord()]
+    if cluster.servers[beat.server] == nil {
+      events.append(.serverRegistered(beat.cluster, beat.server, beat.endpoint))
+    }
+    cluster.servers[beat.server] = ServerRecord(endpoint: beat.endpoint, lastHeartbeat: now)
+    if cluster.master == nil {
+      // First server of the cluster, or the only one returning: it is master of a new epoch.
+      cluster.master = beat.server
+      cluster.epoch = cluster.epoch.next
+      events.append(.becameMaster(beat.cluster, beat.server, cluster.epoch))
+    }
+    clusters[beat.cluster] = cluster
+    let role: Role = cluster.master == beat.server ? .master : .slave
+    let assignment = RoleAssignment(
+      role: role, epoch: cluster.epoch,
+      master: masterDescriptor(of: beat.cluster, now: now, requireAlive: false),
+      slave: slaveDescriptor(of: beat.cluster, now: now))
+    return .success((assignment, events))
+  }
+
+  /// Registers (or refreshes) the synchronizer of a cluster.
+  public mutating func onSynchronizerRegistration(_ synchronizer: SynchronizerDescriptor) -> Result<
+    Void, SNSError
+  > {
+    guard synchronizer.cluster.value <= configuration.clusterCount else {
+      return .failure(.invalidArgument("cluster \(synchronizer.cluster) does not exist"))
+    }
+    clusters[synchronizer.cluster, default: ClusterRecord()].synchronizer = synchronizer
+    return .success(())
+  }
+
+  // MARK: Liveness
+
+  /// Promotes the live slave of every cluster whose master has been silent for `missCount × heartbeatInterval`.
+  /// Called on a timer and before answering anything, so answers never name a dead master.
+  public mutating func checkLiveness(now: Timestamp) -> [Event] {
+    var events: [Event] = []
+    for clusterID in clusters.keys.sorted() {
+      guard var cluster = clusters[clusterID], let master = cluster.master,
+        let record = cluster.servers[master], !isAlive(record, now: now)
+      else { continue }
+      guard let successor = liveServers(of: cluster, now: now).first(where: { $0 != master }) else {
+        // No live slave: the master keeps its role, so if it is the one to return it is master again.
+        continue
+      }
+      cluster.master = successor
+      cluster.epoch = cluster.epoch.next
+      clusters[clusterID] = cluster
+      events.append(.serverLost(clusterID, master))
+      events.append(.promoted(clusterID, from: master, to: successor, cluster.epoch))
+    }
+    return events
+  }
+
+  func isAlive(_ record: ServerRecord, now: Timestamp) -> Bool {
+    now - record.lastHeartbeat < configuration.failureTimeout
+  }
+
+  func liveServers(of cluster: ClusterRecord, now: Timestamp) -> [ServerID] {
+    cluster.servers.keys.sorted().filter { id in cluster.servers[id].map { isAlive($0, now: now) } ?? false }
+  }
+}

@@ -1,0 +1,150 @@
+/// A server as the coordinator describes it (WIRE.md's `ServerInfo`, in core terms).
+public struct ServerDescriptor: Hashable, Sendable {
+  public let cluster: ClusterID
+  public let id: ServerID
+  public let endpoint: Endpoint
+  public let role: Role
+  public init(cluster: ClusterID, id: ServerID, endpoint: Endpoint, role: Role) {
+    self.cluster = cluster
+    self.id = id
+    self.endpoint = endpoint
+    self.role = role
+  }
+}
+
+/// A synchronizer F_i as the coordinator describes it.
+public struct SynchronizerDescriptor: Hashable, Sendable {
+  public let cluster: ClusterID
+  public let endpoint: Endpoint
+  public init(cluster: ClusterID, endpoint: Endpoint) {
+    self.cluster = cluster
+    self.endpoint = endpoint
+  }
+}
+
+/// What a master or slave sends the coordinator every heartbeat interval.
+public struct ServerHeartbeat: Hashable, Sendable {
+  public let cluster: ClusterID
+  public let server: ServerID
+  public let endpoint: Endpoint
+  public init(cluster: ClusterID, server: ServerID, endpoint: Endpoint) {
+    self.cluster = cluster
+    self.server = server
+    self.endpoint = endpoint
+  }
+}
+
+/// The coordinator's answer to a heartbeat: the role the server must have now, in which epoch, and its peer.
+public struct RoleAssignment: Hashable, Sendable {
+  public let role: Role
+  public let epoch: Epoch
+  /// The cluster's master (the server itself when `role == .master`).
+  public let master: ServerDescriptor?
+  /// The cluster's live slave, if any: where a master mirrors its writes.
+  public let slave: ServerDescriptor?
+  public init(role: Role, epoch: Epoch, master: ServerDescriptor?, slave: ServerDescriptor?) {
+    self.role = role
+    self.epoch = epoch
+    self.master = master
+    self.slave = slave
+  }
+}
+
+/// A master's writes, sent to its slave before the client is acknowledged.
+public struct MirrorRequest: Hashable, Sendable {
+  public let cluster: ClusterID
+  public let epoch: Epoch
+  public let records: [PlacedRecord]
+  public init(cluster: ClusterID, epoch: Epoch, records: [PlacedRecord]) {
+    self.cluster = cluster
+    self.epoch = epoch
+    self.records = records
+  }
+}
+
+/// Everything a (re)joining slave needs from its master, applied idempotently by record key.
+public struct CatchUpReply: Hashable, Sendable {
+  public let epoch: Epoch
+  public let records: [PlacedRecord]
+  public init(epoch: Epoch, records: [PlacedRecord]) {
+    self.epoch = epoch
+    self.records = records
+  }
+}
+
+/// What one synchronizer sends another in a round. Idempotent: users, follow events and posts carry their ids.
+public struct SyncBatch: Hashable, Sendable {
+  public let from: ClusterID
+  /// Users of the sender's cluster that the receiver should list.
+  public var users: [UserID]
+  /// Follow events of the sender's users whose followee lives in the receiver's cluster.
+  public var follows: [FollowEvent]
+  /// Posts of the sender's users that may belong on timelines in the receiver's cluster.
+  public var posts: [Post]
+  public init(from: ClusterID, users: [UserID] = [], follows: [FollowEvent] = [], posts: [Post] = []) {
+    self.from = from
+    self.users = users
+    self.follows = follows
+    self.posts = posts
+  }
+  public var isEmpty: Bool { users.isEmpty && follows.isEmpty && posts.isEmpty }
+}
+
+/// The receiver's acknowledgement. It carries the followees' posts made since each delivered follow event
+/// (the backfill), so a follow that reaches the followee's synchronizer late still gets every post made after it.
+public struct SyncAck: Hashable, Sendable {
+  public var backfill: [Post]
+  public init(backfill: [Post] = []) { self.backfill = backfill }
+}
+
+/// What the coordinator knows, for operators and for synchronizers (which master directory to scan).
+public struct CoordinatorStatus: Hashable, Sendable {
+  public struct Server: Hashable, Sendable {
+    public let id: ServerID
+    public let endpoint: Endpoint
+    public let role: Role
+    public let alive: Bool
+    public let lastHeartbeat: Timestamp
+    public init(id: ServerID, endpoint: Endpoint, role: Role, alive: Bool, lastHeartbeat: Timestamp) {
+      self.id = id
+      self.endpoint = endpoint
+      self.role = role
+      self.alive = alive
+      self.lastHeartbeat = lastHeartbeat
+    }
+  }
+  public struct Cluster: Hashable, Sendable {
+    public let id: ClusterID
+    public let epoch: Epoch
+    public let master: ServerID?
+    public let servers: [Server]
+    public let synchronizer: SynchronizerDescriptor?
+    public init(
+      id: ClusterID, epoch: Epoch, master: ServerID?, servers: [Server], synchronizer: SynchronizerDescriptor?
+    ) {
+      self.id = id
+      self.epoch = epoch
+      self.master = master
+      self.servers = servers
+      self.synchronizer = synchronizer
+    }
+  }
+  public let now: Timestamp
+  public let clusters: [Cluster]
+  public init(now: Timestamp, clusters: [Cluster]) {
+    self.now = now
+    self.clusters = clusters
+  }
+}
+
+/// A user's timeline as a client in timeline mode sees it: the latest posts first, then new ones as they arrive.
+public struct TimelineSubscription: Sendable {
+  /// The latest posts (20 by default), newest first.
+  public let initial: [Post]
+  /// Posts that reach the timeline afterwards, oldest first; no post is delivered twice.
+  public let updates: AsyncThrowingStream<Post, Error>
+  public init(initial: [Post], updates: AsyncThrowingStream<Post, Error>) {
+    self.initial = initial
+    self.updates = updates
+  }
+}

@@ -1,0 +1,87 @@
+extension Server {
+  public func execute(_ command: Command, for user: UserID) async throws -> Reply {
+    let view = try await loadView(of: user)
+    switch state.onCommand(command, for: user, view: view, now: clock.now()) {
+    case .reply(let reply):
+      return reply
+    case .refuse(let error):
+      throw error
+    case .write(let plan):
+      // Persist locally and on the slave at once; acknowledge only when both are durable.
+      async let local = store.append(plan.records)
+      let mirrored = await mirror(records: plan.records, to: plan.slave, epoch: plan.epoch)
+      do {
+        _ = try await local
+      } catch {
+        logger.error("write refused by storage", metadata: ["error": "\(error)"])
+        throw error as? SNSError ?? SNSError.storage("\(error)")
+      }
+      switch state.onWriteFinished(plan, mirror: mirrored, now: clock.now()) {
+      case .acknowledge(let reply): return reply
+      case .refuse(let error): throw error
+      }
+    }
+  }
+
+  func loadView(of user: UserID) async throws -> UserView {
+    UserView.build(
+      user: user, users: try await store.records(in: .users),
+      follows: try await store.records(in: .follows(user)),
+      timeline: try await store.records(in: .timeline(user)))
+  }
+
+  /// Mirrors `records` (after any the slave missed) and says how it went.
+  func mirror(records: [PlacedRecord], to slave: ServerDescriptor?, epoch: Epoch) async
+    -> ServerState.MirrorOutcome
+  {
+    // A slave that registered after this master's last heartbeat is found through the coordinator, so
+    // writes are not acknowledged by the master alone for up to a heartbeat interval.
+    var target = slave
+    if target == nil { target = await discoverSlave() }
+    guard let slave = target else {
+      unmirrored.append(contentsOf: records)
+      return .noSlave
+    }
+    let batch = unmirrored + records
+    unmirrored = []
+    let request = MirrorRequest(cluster: state.configuration.cluster, epoch: epoch, records: batch)
+    do {
+      try await dialer.serverPeer(at: slave.endpoint).mirror(request)
+      return .mirrored
+    } catch SNSError.staleEpoch(let newer) {
+      return .staleEpoch(newer)
+    } catch {
+      // Keep what it missed; it goes out with the next write or heartbeat.
+      unmirrored = batch + unmirrored
+      logger.warning("mirror to slave failed", metadata: ["slave": "\(slave.endpoint)", "error": "\(error)"])
+      return .slaveUnreachable
+    }
+  }
+
+  func discoverSlave() async -> ServerDescriptor? {
+    guard let slave = try? await coordinator.slave(ofCluster: state.configuration.cluster) else { return nil }
+    state.onSlaveDiscovered(slave)
+    return slave
+  }
+
+  public func timeline(for user: UserID) async throws -> TimelineSubscription {
+    let view = try await loadView(of: user)
+    // Entering timeline mode is a read; it is decided like LIST so the same refusals apply.
+    switch state.onCommand(.list, for: user, view: view, now: clock.now()) {
+    case .refuse(let error): throw error
+    case .write: preconditionFailure("LIST never writes")
+    case .reply(let reply) where reply.status != .success:
+      throw SNSError.invalidArgument("\(reply.status.rawValue)")
+    case .reply: break
+    }
+    let (records, position) = try await store.records(in: .timeline(user), after: .start)
+    let posts = records.compactMap { record -> Post? in
+      if case .post(let post) = record { post } else { nil }
+    }
+    let initial = Array(posts.sorted(by: >).prefix(state.configuration.timelineInitialCount))
+    let feed = TimelineFeed(
+      user: user, store: store, clock: clock, pollInterval: state.configuration.timelinePollInterval,
+      position: position, stamp: try await store.stamp(of: .timeline(user)), seen: Set(posts.map(\.id)))
+    return TimelineSubscription(initial: initial, updates: feed.stream())
+  }
+}

@@ -1,0 +1,111 @@
+extension ServerState {
+  /// A write the actor must persist locally and mirror to `slave` (when there is one) before replying.
+  public struct WritePlan: Hashable, Sendable {
+    public let records: [PlacedRecord]
+    public let epoch: Epoch
+    public let slave: ServerDescriptor?
+    public let reply: Reply
+  }
+
+  /// What to do with a client command.
+  public enum CommandDecision: Hashable, Sendable {
+    /// Answer now: reads, and refusals the course defines (FAILURE_…).
+    case reply(Reply)
+    /// The server cannot take the command (not master, lease lapsed): the client should ask the coordinator.
+    case refuse(SNSError)
+    /// Persist and mirror, then report ``ServerState/onWriteFinished(_:mirror:now:)``.
+    case write(WritePlan)
+  }
+
+  /// Decides a client command for `user`, given what the server's files say (`view`).
+  public mutating func onCommand(_ command: Command, for user: UserID, view: UserView, now: Timestamp)
+    -> CommandDecision
+  {
+    guard case .master(let epoch, let slave) = phase else {
+      return .refuse(
+        .notMaster("server \(configuration.id) of cluster \(configuration.cluster) is not master"))
+    }
+    guard mayWrite(now: now) else {
+      return .refuse(.unavailable("server \(configuration.id) lost contact with the coordinator"))
+    }
+    guard ClusterID.of(user, clusterCount: configuration.clusterCount) == configuration.cluster else {
+      return .reply(Reply(.invalidUsername))
+    }
+    func write(_ record: ContextRecord, in file: ContextFile) -> CommandDecision {
+      .write(
+        WritePlan(records: [PlacedRecord(record, in: file)], epoch: epoch, slave: slave, reply: .success))
+    }
+    let registered = view.knownUsers.contains(user)
+    switch command {
+    case .login:
+      return registered ? .reply(.success) : write(.user(user), in: .users)
+    case .list:
+      guard registered else { return .reply(Reply(.invalidUsername)) }
+      return .reply(Reply(.success, allUsers: view.knownUsers.sorted(), followers: view.followers.sorted()))
+    case .follow(let target):
+      guard registered else { return .reply(Reply(.invalidUsername)) }
+      // Following yourself is refused as "already exists": your own posts are on your timeline already.
+      guard target != user else { return .reply(Reply(.alreadyExists)) }
+      guard view.knownUsers.contains(target) else { return .reply(Reply(.notExists)) }
+      guard !view.following.contains(target) else { return .reply(Reply(.alreadyExists)) }
+      let event = FollowEvent(
+        kind: .follow, follower: user, followee: target, sequence: nextFollowSequence(user, view), time: now)
+      return write(.following(event), in: .follows(user))
+    case .unfollow(let target):
+      guard registered else { return .reply(Reply(.invalidUsername)) }
+      guard target != user else { return .reply(Reply(.invalidUsername)) }
+      guard view.knownUsers.contains(target) else { return .reply(Reply(.notExists)) }
+      guard view.following.contains(target) else { return .reply(Reply(.notAFollower)) }
+      let event = FollowEvent(
+        kind: .unfollow, follower: user, followee: target, sequence: nextFollowSequence(user, view), time: now
+      )
+      return write(.following(event), in: .follows(user))
+    case .post(let text):
+      guard registered else { return .reply(Reply(.invalidUsername)) }
+      let sequence = max(view.lastPostSequence, lastAssignedPostSequence[user] ?? 0) + 1
+      lastAssignedPostSequence[user] = sequence
+      let post = Post(id: PostID(author: user, sequence: sequence), time: now, text: text)
+      return write(.post(post), in: .timeline(user))
+    }
+  }
+
+  private mutating func nextFollowSequence(_ user: UserID, _ view: UserView) -> UInt64 {
+    let sequence = max(view.lastFollowSequence, lastAssignedFollowSequence[user] ?? 0) + 1
+    lastAssignedFollowSequence[user] = sequence
+    return sequence
+  }
+
+  /// How mirroring a write to the slave went.
+  public enum MirrorOutcome: Hashable, Sendable {
+    case mirrored
+    /// The coordinator named no live slave: the master acknowledges alone; the slave catches up on return.
+    case noSlave
+    /// The slave did not answer: treated like `noSlave`, it catches up when it returns.
+    case slaveUnreachable
+    /// The slave knows a newer epoch: this server was replaced and must not acknowledge.
+    case staleEpoch(Epoch)
+  }
+
+  /// What the client hears after a write was persisted locally and mirrored (or not).
+  public enum WriteOutcome: Hashable, Sendable {
+    case acknowledge(Reply)
+    case refuse(SNSError)
+  }
+
+  /// Finishes a write. A newer epoch at the slave means this server is no longer master: it steps down
+  /// and refuses, so the client retries at the real master.
+  public mutating func onWriteFinished(_ plan: WritePlan, mirror: MirrorOutcome, now: Timestamp)
+    -> WriteOutcome
+  {
+    switch mirror {
+    case .mirrored, .noSlave, .slaveUnreachable:
+      return .acknowledge(plan.reply)
+    case .staleEpoch(let newer):
+      if newer > epoch {
+        phase = .slave(epoch: newer, master: nil, caughtUp: false)
+        leaseExpiry = nil
+      }
+      return .refuse(.notMaster("replaced by a master of epoch \(newer)"))
+    }
+  }
+}

@@ -1,0 +1,136 @@
+/// A master/slave server's decisions as a value: its role and epoch from the coordinator, its write lease,
+/// and what each client command, mirror request and heartbeat answer leads to. No I/O, no clock.
+/// ``Server`` wraps it and performs the actions through ports.
+public struct ServerState: Sendable {
+  public let configuration: ServerConfiguration
+
+  /// Where the server is in its life. Exhaustive switches only: each case says where it may go next.
+  public enum Phase: Hashable, Sendable {
+    /// No answer from the coordinator yet. Can go to `master` or `slave`.
+    case registering
+    /// Takes client writes of `epoch` while its lease holds, mirroring them to `slave`.
+    /// Can go to `slave` when the coordinator (or a newer-epoch mirror) says it was replaced.
+    case master(epoch: Epoch, slave: ServerDescriptor?)
+    /// Applies its master's mirror writes; `caughtUp` once it applied the master's catch-up.
+    /// Can go to `master` when promoted, or stay `slave` of a new master (and catch up again).
+    case slave(epoch: Epoch, master: ServerDescriptor?, caughtUp: Bool)
+  }
+
+  public internal(set) var phase: Phase = .registering
+  /// Writes are taken only before this instant: the send time of the last heartbeat the coordinator
+  /// confirmed, plus the lease. The coordinator promotes no earlier than that, so two masters never overlap.
+  public internal(set) var leaseExpiry: Timestamp?
+  /// Sequence numbers handed out but maybe not yet visible in the files (commands run concurrently).
+  var lastAssignedPostSequence: [UserID: UInt64] = [:]
+  var lastAssignedFollowSequence: [UserID: UInt64] = [:]
+
+  public init(configuration: ServerConfiguration) {
+    self.configuration = configuration
+  }
+
+  public var epoch: Epoch {
+    switch phase {
+    case .registering: .zero
+    case .master(let epoch, _), .slave(let epoch, _, _): epoch
+    }
+  }
+
+  // MARK: Heartbeats
+
+  public enum Timer: Hashable, Sendable {
+    case heartbeat
+  }
+
+  /// What the server must do after an input.
+  public enum Action: Hashable, Sendable {
+    case sendHeartbeat(ServerHeartbeat)
+    case schedule(Timer, after: Duration)
+    /// Fetch the master's records and apply them; then report ``onCatchUpFinished(epoch:succeeded:now:)``.
+    case catchUp(from: ServerDescriptor, epoch: Epoch)
+    /// A role change, for the log and metrics.
+    case roleChanged(from: Phase, to: Phase)
+  }
+
+  /// Starts the heartbeat cycle.
+  public mutating func onStart(now: Timestamp) -> [Action] {
+    onTimer(.heartbeat, now: now)
+  }
+
+  public mutating func onTimer(_ timer: Timer, now: Timestamp) -> [Action] {
+    switch timer {
+    case .heartbeat:
+      let beat = ServerHeartbeat(
+        cluster: configuration.cluster, server: configuration.id, endpoint: configuration.endpoint)
+      return [.sendHeartbeat(beat), .schedule(.heartbeat, after: configuration.heartbeatInterval)]
+    }
+  }
+
+  /// The coordinator answered the heartbeat sent at `sentAt`.
+  public mutating func onHeartbeatReply(_ assignment: RoleAssignment, sentAt: Timestamp, now: Timestamp)
+    -> [Action]
+  {
+    guard assignment.epoch >= epoch else { return [] }  // a late answer from before a newer one
+    let old = phase
+    var actions: [Action] = []
+    switch assignment.role {
+    case .master:
+      phase = .master(epoch: assignment.epoch, slave: assignment.slave)
+      leaseExpiry = sentAt + configuration.lease
+    case .slave, .synchronizer:
+      leaseExpiry = nil
+      let sameMaster: Bool
+      let caughtUp: Bool
+      switch old {
+      case .slave(let oldEpoch, let oldMaster, let wasCaughtUp):
+        sameMaster = oldEpoch == assignment.epoch && oldMaster?.id == assignment.master?.id
+        caughtUp = sameMaster && wasCaughtUp
+      case .registering, .master:
+        sameMaster = false
+        caughtUp = false
+      }
+      phase = .slave(epoch: assignment.epoch, master: assignment.master, caughtUp: caughtUp)
+      if !caughtUp, let master = assignment.master, master.id != configuration.id {
+        actions.append(.catchUp(from: master, epoch: assignment.epoch))
+      }
+    }
+    if roleName(old) != roleName(phase) || old.epoch != phase.epoch {
+      actions.insert(.roleChanged(from: old, to: phase), at: 0)
+    }
+    return actions
+  }
+
+  /// The catch-up of `epoch` finished. A failed one is retried at the next heartbeat answer.
+  public mutating func onCatchUpFinished(epoch caughtUpEpoch: Epoch, succeeded: Bool, now: Timestamp) {
+    guard succeeded, case .slave(let epoch, let master, _) = phase, epoch == caughtUpEpoch else { return }
+    phase = .slave(epoch: epoch, master: master, caughtUp: true)
+  }
+
+  /// The coordinator named a slave between heartbeats: mirror to it from now on.
+  public mutating func onSlaveDiscovered(_ slave: ServerDescriptor) {
+    guard case .master(let epoch, _) = phase, slave.id != configuration.id else { return }
+    phase = .master(epoch: epoch, slave: slave)
+  }
+
+  /// Whether the server may take a client write now.
+  public func mayWrite(now: Timestamp) -> Bool {
+    guard case .master = phase, let leaseExpiry else { return false }
+    return now < leaseExpiry
+  }
+
+  private func roleName(_ phase: Phase) -> String {
+    switch phase {
+    case .registering: "registering"
+    case .master: "master"
+    case .slave: "slave"
+    }
+  }
+}
+
+extension ServerState.Phase {
+  var epoch: Epoch {
+    switch self {
+    case .registering: .zero
+    case .master(let epoch, _), .slave(let epoch, _, _): epoch
+    }
+  }
+}

@@ -1,0 +1,127 @@
+/// One file of a server's context directory (DESIGN.md §4), or of a synchronizer's.
+public enum ContextFile: Hashable, Sendable, Comparable, CustomStringConvertible {
+  /// `users`: every user known to this server (own cluster, and learned via sync).
+  case users
+  /// `<user>.follow`: that user's follow/unfollow events, and who follows them.
+  case follows(UserID)
+  /// `<user>.timeline`: posts on that user's timeline, own and delivered.
+  case timeline(UserID)
+  /// `cursors`: what a synchronizer has scanned and sent (only in `synchronizer_<id>/`).
+  case cursors
+
+  /// The file's name inside its directory. Only validated integers ever become part of a path.
+  public var fileName: String {
+    switch self {
+    case .users: "users"
+    case .follows(let user): "\(user).follow"
+    case .timeline(let user): "\(user).timeline"
+    case .cursors: "cursors"
+    }
+  }
+
+  /// The inverse of ``fileName``; `nil` for any other name (temporary files, stray files).
+  public init?(fileName: String) {
+    switch fileName {
+    case "users": self = .users
+    case "cursors": self = .cursors
+    default:
+      if fileName.hasSuffix(".follow"), let user = try? UserID(parsing: fileName.dropLast(".follow".count)) {
+        self = .follows(user)
+      } else if fileName.hasSuffix(".timeline"),
+        let user = try? UserID(parsing: fileName.dropLast(".timeline".count))
+      {
+        self = .timeline(user)
+      } else {
+        return nil
+      }
+    }
+  }
+
+  public var description: String { fileName }
+}
+
+/// A follow or unfollow by `follower` of `followee`. `sequence` counts the follower's follow events from 1;
+/// together with the follower it identifies the event everywhere (mirror, sync, both sides' files).
+public struct FollowEvent: Hashable, Sendable {
+  public enum Kind: String, Hashable, Sendable {
+    case follow
+    case unfollow
+  }
+  public let kind: Kind
+  public let follower: UserID
+  public let followee: UserID
+  public let sequence: UInt64
+  public let time: Timestamp
+
+  public init(kind: Kind, follower: UserID, followee: UserID, sequence: UInt64, time: Timestamp) {
+    self.kind = kind
+    self.follower = follower
+    self.followee = followee
+    self.sequence = sequence
+    self.time = time
+  }
+}
+
+/// How far a synchronizer has delivered one stream of one local user (advanced only after every receiver acked).
+public struct SyncCursor: Hashable, Sendable {
+  public enum Stream: String, Hashable, Sendable {
+    /// The user's registration (sequence is 1 once sent).
+    case user
+    /// The user's follow events (`FollowEvent.sequence`).
+    case follows
+    /// The user's posts (`PostID.sequence`).
+    case posts
+  }
+  public let stream: Stream
+  public let user: UserID
+  public let sequence: UInt64
+
+  public init(stream: Stream, user: UserID, sequence: UInt64) {
+    self.stream = stream
+    self.user = user
+    self.sequence = sequence
+  }
+}
+
+/// One line of a context file.
+public enum ContextRecord: Hashable, Sendable {
+  /// In `users`: a known user.
+  case user(UserID)
+  /// In the follower's `<follower>.follow`: the follower's own event, written by its master (and mirrored).
+  case following(FollowEvent)
+  /// In the followee's `<followee>.follow`: the same event seen from the other side, written by a synchronizer.
+  case follower(FollowEvent)
+  /// In `<owner>.timeline`: a post, the owner's own or one delivered by a synchronizer.
+  case post(Post)
+  /// In a synchronizer's `cursors`: a later record for the same stream and user supersedes an earlier one.
+  case cursor(SyncCursor)
+
+  /// Identifies the record inside its file: appending a record whose key is already there changes nothing.
+  /// This is what makes mirroring, catch-up and sync delivery idempotent.
+  public var key: RecordKey {
+    switch self {
+    case .user(let user): RecordKey("user \(user)")
+    case .following(let event): RecordKey("following \(event.follower)#\(event.sequence)")
+    case .follower(let event): RecordKey("follower \(event.follower)#\(event.sequence)")
+    case .post(let post): RecordKey("post \(post.id)")
+    case .cursor(let cursor): RecordKey("cursor \(cursor.stream.rawValue) \(cursor.user) \(cursor.sequence)")
+    }
+  }
+}
+
+/// The identity of a record within its file; see ``ContextRecord/key``.
+public struct RecordKey: Hashable, Sendable, CustomStringConvertible {
+  public let value: String
+  public init(_ value: String) { self.value = value }
+  public var description: String { value }
+}
+
+/// A record together with the file it belongs in.
+public struct PlacedRecord: Hashable, Sendable {
+  public let file: ContextFile
+  public let record: ContextRecord
+  public init(_ record: ContextRecord, in file: ContextFile) {
+    self.file = file
+    self.record = record
+  }
+}

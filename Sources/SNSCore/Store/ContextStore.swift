@@ -1,0 +1,44 @@
+/// Where a reader stopped in one file, so that the next read returns only what was appended since.
+public struct FilePosition: Hashable, Sendable, Comparable {
+  /// Bytes of whole records consumed.
+  public var offset: Int64
+  public init(offset: Int64) { self.offset = offset }
+  public static let start = FilePosition(offset: 0)
+  public static func < (lhs: FilePosition, rhs: FilePosition) -> Bool { lhs.offset < rhs.offset }
+}
+
+/// What `stat` says of a file: enough to notice that it changed without reading it.
+public struct FileStamp: Hashable, Sendable {
+  public var modificationNanoseconds: Int64
+  public var size: Int64
+  public init(modificationNanoseconds: Int64, size: Int64) {
+    self.modificationNanoseconds = modificationNanoseconds
+    self.size = size
+  }
+}
+
+/// One server's (or synchronizer's) context directory. Several processes may append to the same directory at
+/// once (a master and its cluster's synchronizer): implementations make each append atomic and durable.
+///
+/// - Important: ``append(_:)`` returns only after the records are durable (fsync'd); callers acknowledge
+///   clients only after it returns.
+public protocol ContextStore: Sendable {
+  /// Appends each record whose ``ContextRecord/key`` is not yet in its file, in order, durably.
+  /// Returns the records that were actually appended (the others were already there).
+  @discardableResult
+  func append(_ records: [PlacedRecord]) async throws -> [PlacedRecord]
+
+  /// Every whole record of `file` in file order; empty if the file does not exist.
+  func records(in file: ContextFile) async throws -> [ContextRecord]
+
+  /// The whole records appended after `position`, and the position after them.
+  func records(in file: ContextFile, after position: FilePosition) async throws -> (
+    records: [ContextRecord], next: FilePosition
+  )
+
+  /// The file's `stat` stamp, or `nil` if it does not exist (timeline watching polls this).
+  func stamp(of file: ContextFile) async throws -> FileStamp?
+
+  /// The context files that exist, sorted.
+  func files() async throws -> [ContextFile]
+}

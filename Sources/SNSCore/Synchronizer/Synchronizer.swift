@@ -1,0 +1,155 @@
+import Logging
+
+/// The follower synchronizer F_i: every sync interval it scans its cluster's active master files and sends
+/// new users, follows and posts to the synchronizers that need them; it applies what others send by writing
+/// the context files of every server directory of its cluster. It never talks to masters or slaves.
+public actor Synchronizer: SynchronizerPort {
+  var state: SynchronizerState
+  let directories: any ServerDirectories
+  let cursorStore: any ContextStore
+  let coordinator: any CoordinatorPort
+  let dialer: any Dialer
+  let clock: any SNSClock
+  let logger: Logger
+  var cursorsLoaded = false
+  /// The master directory last scanned, and how far into each of its files: a new master means a fresh scan
+  /// (its files are laid out differently); cursors keep that from resending what was delivered.
+  var scannedMaster: ServerID?
+  var positions: [ContextFile: FilePosition] = [:]
+
+  public init(
+    configuration: SynchronizerConfiguration, directories: any ServerDirectories,
+    cursorStore: any ContextStore,
+    coordinator: any CoordinatorPort, dialer: any Dialer, clock: any SNSClock, logger: Logger
+  ) {
+    self.state = SynchronizerState(configuration: configuration)
+    self.directories = directories
+    self.cursorStore = cursorStore
+    self.coordinator = coordinator
+    self.dialer = dialer
+    self.clock = clock
+    var logger = logger
+    logger[metadataKey: "synchronizer"] = "\(configuration.cluster)"
+    self.logger = logger
+  }
+
+  var configuration: SynchronizerConfiguration { state.configuration }
+
+  /// Registers, then runs a round every sync interval until cancelled. A failed round is retried next time.
+  public func run() async throws {
+    while !Task.isCancelled {
+      do {
+        try await round()
+      } catch {
+        logger.warning("sync round failed; retrying next interval", metadata: ["error": "\(error)"])
+      }
+      try await clock.sleep(for: configuration.syncInterval)
+    }
+  }
+
+  /// Statistics of one round, for logs, metrics and tests.
+  public struct RoundReport: Hashable, Sendable {
+    public var users = 0
+    public var follows = 0
+    public var posts = 0
+    public var destinations: [ClusterID] = []
+    public var failed: [ClusterID] = []
+  }
+
+  /// One synchronization round (DESIGN.md §5).
+  @discardableResult
+  public func round() async throws -> RoundReport {
+    try await coordinator.registerSynchronizer(
+      SynchronizerDescriptor(cluster: configuration.cluster, endpoint: configuration.endpoint))
+    if !cursorsLoaded {
+      state.onCursorsLoaded(
+        try await cursorStore.records(in: .cursors).compactMap {
+          if case .cursor(let c) = $0 { c } else { nil }
+        })
+      cursorsLoaded = true
+    }
+    let status = try await coordinator.status()
+    let peers = Dictionary(
+      try await coordinator.synchronizers().map { ($0.cluster, $0.endpoint) },
+      uniquingKeysWith: { first, _ in first })
+    let stores = try await directories.stores()
+    let masterID = status.clusters.first { $0.id == configuration.cluster }?.master
+    guard let masterID, let master = stores[masterID] else {
+      logger.info("no master directory to scan yet")
+      return RoundReport()
+    }
+    try await scan(master, id: masterID)
+    var followerEvents: [UserID: [FollowEvent]] = [:]
+    for author in state.authorsWithPendingPosts {
+      followerEvents[author] = try await master.records(in: .follows(author)).compactMap {
+        if case .follower(let event) = $0 { event } else { nil }
+      }
+    }
+    let plan = state.planRound(followerEvents: followerEvents)
+    var report = RoundReport()
+    var acknowledged: Set<ClusterID> = []
+    for (destination, batch) in plan.batches.sorted(by: { $0.key < $1.key }) {
+      report.destinations.append(destination)
+      do {
+        let ack: SyncAck
+        if destination == configuration.cluster {
+          ack = try await deliver(batch)
+        } else if let endpoint = peers[destination] {
+          ack = try await dialer.synchronizer(at: endpoint).deliver(batch)
+        } else {
+          throw SNSError.unavailable("cluster \(destination) has no synchronizer registered")
+        }
+        if !ack.backfill.isEmpty {
+          _ = try await deliver(SyncBatch(from: destination, posts: ack.backfill))
+        }
+        acknowledged.insert(destination)
+        report.users += batch.users.count
+        report.follows += batch.follows.count
+        report.posts += batch.posts.count
+      } catch {
+        report.failed.append(destination)
+        logger.warning("delivery failed", metadata: ["to": "\(destination)", "error": "\(error)"])
+      }
+    }
+    // Destinations with nothing to send acknowledge trivially.
+    acknowledged.formUnion(Set(state.allClusters).subtracting(plan.batches.keys))
+    acknowledged.formIntersection(Set(state.allClusters).subtracting(report.failed))
+    let cursors = state.onRoundDelivered(plan, acknowledged: acknowledged)
+    try await cursorStore.append(cursors.map { PlacedRecord(.cursor($0), in: .cursors) })
+    return report
+  }
+
+  /// Reads what the master's files gained since the last scan.
+  func scan(_ master: any ContextStore, id: ServerID) async throws {
+    if scannedMaster != id {
+      scannedMaster = id
+      positions = [:]
+    }
+    let users = try await readNew(.users, from: master).compactMap {
+      if case .user(let u) = $0 { u } else { nil }
+    }
+    var follows: [FollowEvent] = []
+    var posts: [Post] = []
+    for file in try await master.files() {
+      switch file {
+      case .follows(let user) where state.cluster(of: user) == configuration.cluster:
+        for case .following(let event) in try await readNew(file, from: master) where event.follower == user {
+          follows.append(event)
+        }
+      case .timeline(let user) where state.cluster(of: user) == configuration.cluster:
+        for case .post(let post) in try await readNew(file, from: master) where post.author == user {
+          posts.append(post)
+        }
+      case .users, .cursors, .follows, .timeline:
+        continue
+      }
+    }
+    state.onScanned(users: users, follows: follows, posts: posts)
+  }
+
+  func readNew(_ file: ContextFile, from store: any ContextStore) async throws -> [ContextRecord] {
+    let (records, next) = try await store.records(in: file, after: positions[file] ?? .start)
+    positions[file] = next
+    return records
+  }
+}

@@ -1,0 +1,79 @@
+extension SynchronizerState {
+  /// One round's sends: a batch per destination cluster, and which destinations each item needs.
+  public struct RoundPlan: Hashable, Sendable {
+    public var batches: [ClusterID: SyncBatch]
+    /// For each stream, its items in sequence order with the clusters that must acknowledge them.
+    var needs: [StreamKey: [(sequence: UInt64, destinations: Set<ClusterID>)]]
+
+    public static func == (lhs: RoundPlan, rhs: RoundPlan) -> Bool {
+      lhs.batches == rhs.batches && lhs.needs.keys == rhs.needs.keys
+        && lhs.needs.keys.allSatisfy { key in
+          lhs.needs[key].map { $0.map { "\($0.sequence):\($0.destinations.sorted())" } }
+            == rhs.needs[key].map { $0.map { "\($0.sequence):\($0.destinations.sorted())" } }
+        }
+    }
+    public func hash(into hasher: inout Hasher) { hasher.combine(batches) }
+  }
+
+  /// Plans the sends of a round (DESIGN.md §5 step 3). `followerEvents[v]` are the follower records in
+  /// author v's follow file: a post goes to every cluster holding someone who followed v before the post and
+  /// had not unfollowed by then as far as this synchronizer knows. The receiver filters exactly.
+  public func planRound(followerEvents: [UserID: [FollowEvent]]) -> RoundPlan {
+    var batches: [ClusterID: SyncBatch] = [:]
+    var needs: [StreamKey: [(sequence: UInt64, destinations: Set<ClusterID>)]] = [:]
+    func add(_ destinations: Set<ClusterID>, _ change: (inout SyncBatch) -> Void) {
+      for destination in destinations {
+        change(&batches[destination, default: SyncBatch(from: configuration.cluster)])
+      }
+    }
+    let others = Set(allClusters).subtracting([configuration.cluster])
+    for user in pendingUsers.sorted() {
+      add(others) { $0.users.append(user) }
+      needs[StreamKey(stream: .user, user: user)] = [(1, others)]
+    }
+    for (follower, events) in pendingFollows.sorted(by: { $0.key < $1.key }) {
+      var items: [(sequence: UInt64, destinations: Set<ClusterID>)] = []
+      for event in events.sorted(by: { $0.sequence < $1.sequence }) {
+        let destination: Set<ClusterID> = [cluster(of: event.followee)]
+        add(destination) { $0.follows.append(event) }
+        items.append((event.sequence, destination))
+      }
+      needs[StreamKey(stream: .follows, user: follower)] = items
+    }
+    for (author, posts) in pendingPosts.sorted(by: { $0.key < $1.key }) {
+      let history = FollowHistory(events: followerEvents[author] ?? [])
+      var items: [(sequence: UInt64, destinations: Set<ClusterID>)] = []
+      for post in posts.sorted(by: { $0.id.sequence < $1.id.sequence }) {
+        let destinations = Set(history.followers(of: author, at: post.time).map { cluster(of: $0) })
+        add(destinations) { $0.posts.append(post) }
+        items.append((post.id.sequence, destinations))
+      }
+      needs[StreamKey(stream: .posts, user: author)] = items
+    }
+    return RoundPlan(batches: batches, needs: needs)
+  }
+
+  /// The destinations in `acknowledged` took their batches. Each stream's cursor moves past the longest
+  /// prefix of items whose every destination acknowledged; returns the cursors to persist.
+  public mutating func onRoundDelivered(_ plan: RoundPlan, acknowledged: Set<ClusterID>) -> [SyncCursor] {
+    var advanced: [SyncCursor] = []
+    for (key, items) in plan.needs.sorted(by: { $0.key < $1.key }) {
+      var reached: UInt64?
+      for item in items {
+        guard item.destinations.isSubset(of: acknowledged) else { break }
+        reached = item.sequence
+      }
+      guard let reached, reached > (cursors[key] ?? 0) else { continue }
+      cursors[key] = reached
+      advanced.append(SyncCursor(stream: key.stream, user: key.user, sequence: reached))
+      switch key.stream {
+      case .user: pendingUsers.remove(key.user)
+      case .follows: pendingFollows[key.user]?.removeAll { $0.sequence <= reached }
+      case .posts: pendingPosts[key.user]?.removeAll { $0.id.sequence <= reached }
+      }
+      if pendingFollows[key.user]?.isEmpty == true { pendingFollows[key.user] = nil }
+      if pendingPosts[key.user]?.isEmpty == true { pendingPosts[key.user] = nil }
+    }
+    return advanced
+  }
+}

@@ -1,0 +1,57 @@
+/// A client request, in core terms (WIRE.md's `SNSService` minus the wire).
+public enum Command: Hashable, Sendable {
+  case login
+  case list
+  case follow(UserID)
+  case unfollow(UserID)
+  case post(PostText)
+
+  /// Whether the command changes context files (and so must be mirrored and fsynced before its reply).
+  public var isWrite: Bool {
+    switch self {
+    case .login, .follow, .unfollow, .post: true
+    case .list: false
+    }
+  }
+}
+
+/// The reply texts course clients match on (WIRE.md). The words are fixed by the course protocol.
+public enum ReplyStatus: String, Hashable, Sendable, CaseIterable {
+  case success = "SUCCESS"
+  case alreadyExists = "FAILURE_ALREADY_EXISTS"
+  case notExists = "FAILURE_NOT_EXISTS"
+  case notAFollower = "FAILURE_NOT_A_FOLLOWER"
+  case invalidUsername = "FAILURE_INVALID_USERNAME"
+  case invalid = "FAILURE_INVALID"
+  case unknown = "FAILURE_UNKNOWN"
+
+  /// The sentence the course client prints for this reply (its `displayCommandReply`).
+  public var courseSentence: String {
+    switch self {
+    case .success: "Command completed successfully"
+    case .alreadyExists: "Input username already exists, command failed"
+    case .notExists: "Input username does not exists, command failed"
+    case .notAFollower: "Input username is not a follower, command failed"
+    case .invalidUsername: "Command failed with invalid username"
+    case .invalid: "Command failed with invalid command"
+    case .unknown: "Command failed with unknown reason"
+    }
+  }
+}
+
+/// The answer to a ``Command``. `list` carries the LIST payload.
+public struct Reply: Hashable, Sendable {
+  public var status: ReplyStatus
+  /// For LIST: every user known to the server (all clusters, after sync), ascending.
+  public var allUsers: [UserID]
+  /// For LIST: users who follow the caller, ascending.
+  public var followers: [UserID]
+
+  public init(_ status: ReplyStatus, allUsers: [UserID] = [], followers: [UserID] = []) {
+    self.status = status
+    self.allUsers = allUsers
+    self.followers = followers
+  }
+
+  public static let success = Reply(.success)
+}

@@ -1,0 +1,97 @@
+import SNSCore
+import Testing
+
+@Suite("CoordinatorState")
+struct CoordinatorStateTests {
+  let t0 = Timestamp(milliseconds: 1_000_000)
+  let configuration = CoordinatorConfiguration(clusterCount: 3, heartbeatInterval: .seconds(10), missCount: 2)
+
+  func beat(_ clusterNumber: Int, _ id: Int) -> ServerHeartbeat {
+    ServerHeartbeat(
+      cluster: cluster(clusterNumber), server: server(id),
+      endpoint: endpoint("10.0.0.\(clusterNumber):\(9000 + id)"))
+  }
+
+  func assign(_ state: inout CoordinatorState, _ beat: ServerHeartbeat, at time: Timestamp) throws
+    -> RoleAssignment
+  {
+    try state.onHeartbeat(beat, now: time).get().0
+  }
+
+  @Test(
+    "cluster of a user is ((u-1) mod N)+1",
+    arguments: [(1, 1), (2, 2), (3, 3), (4, 1), (5, 2), (6, 3), (2_147_483_647, 1)])
+  func clusterOfUser(userValue: Int, expected: Int) {
+    #expect(ClusterID.of(user(userValue), clusterCount: 3) == cluster(expected))
+  }
+
+  @Test("first server is master of epoch 1, the next its slave")
+  func firstRegistrations() throws {
+    var state = CoordinatorState(configuration: configuration)
+    let first = try assign(&state, beat(1, 1), at: t0)
+    #expect(first.role == .master)
+    #expect(first.epoch == Epoch(1))
+    let second = try assign(&state, beat(1, 2), at: t0)
+    #expect(second.role == .slave)
+    #expect(second.master?.id == server(1))
+    #expect(try state.master(forUser: user(4), now: t0).get().id == server(1))
+    #expect(try state.slave(ofCluster: cluster(1), now: t0).get().id == server(2))
+  }
+
+  @Test("promotion only after missCount × interval of master silence, with epoch + 1")
+  func promotion() throws {
+    var state = CoordinatorState(configuration: configuration)
+    _ = try assign(&state, beat(1, 1), at: t0)
+    _ = try assign(&state, beat(1, 2), at: t0)
+    _ = try assign(&state, beat(1, 2), at: t0 + .seconds(10))
+    #expect(state.checkLiveness(now: t0 + .seconds(19)).isEmpty)
+    _ = try assign(&state, beat(1, 2), at: t0 + .seconds(19))
+    let events = state.checkLiveness(now: t0 + .seconds(20))
+    #expect(
+      events == [
+        .serverLost(cluster(1), server(1)), .promoted(cluster(1), from: server(1), to: server(2), Epoch(2)),
+      ])
+    #expect(try state.master(forUser: user(1), now: t0 + .seconds(20)).get().id == server(2))
+    // The old master comes back: it is told it is slave of epoch 2.
+    let back = try assign(&state, beat(1, 1), at: t0 + .seconds(30))
+    #expect(back.role == .slave)
+    #expect(back.epoch == Epoch(2))
+    #expect(back.master?.id == server(2))
+  }
+
+  @Test("no live slave: no promotion, GetServer is UNAVAILABLE, and the returning master is master again")
+  func onlyServerReturns() throws {
+    var state = CoordinatorState(configuration: configuration)
+    _ = try assign(&state, beat(2, 1), at: t0)
+    #expect(state.checkLiveness(now: t0 + .seconds(60)).isEmpty)
+    #expect(throws: SNSError.self) { try state.master(forUser: user(2), now: t0 + .seconds(60)).get() }
+    let back = try assign(&state, beat(2, 1), at: t0 + .seconds(61))
+    #expect(back.role == .master)
+  }
+
+  @Test("unknown cluster, missing synchronizer and missing slave are errors, not blank answers")
+  func errors() throws {
+    var state = CoordinatorState(configuration: configuration)
+    #expect(throws: SNSError.self) { try state.onHeartbeat(beat(4, 1), now: t0).get() }
+    #expect(throws: SNSError.self) { try state.synchronizer(forUser: user(1)).get() }
+    #expect(throws: SNSError.self) { try state.slave(ofCluster: cluster(1), now: t0).get() }
+    #expect(throws: SNSError.self) { try state.slave(ofCluster: cluster(9), now: t0).get() }
+    #expect(throws: SNSError.self) {
+      try state.onSynchronizerRegistration(
+        SynchronizerDescriptor(cluster: cluster(7), endpoint: endpoint("h:1"))
+      ).get()
+    }
+  }
+
+  @Test("synchronizers are listed by cluster")
+  func synchronizers() throws {
+    var state = CoordinatorState(configuration: configuration)
+    for number in [3, 1, 2] {
+      try state.onSynchronizerRegistration(
+        SynchronizerDescriptor(cluster: cluster(number), endpoint: endpoint("s\(number):1"))
+      ).get()
+    }
+    #expect(state.synchronizers().map(\.cluster) == [cluster(1), cluster(2), cluster(3)])
+    #expect(try state.synchronizer(forUser: user(5)).get().cluster == cluster(2))
+  }
+}

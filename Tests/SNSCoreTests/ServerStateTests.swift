@@ -1,0 +1,177 @@
+import SNSCore
+import Testing
+
+@Suite("ServerState")
+struct ServerStateTests {
+  let t0 = Timestamp(milliseconds: 5_000_000)
+  let me = ServerDescriptor(
+    cluster: cluster(1), id: server(1), endpoint: endpoint("127.0.0.2:9001"), role: .master)
+  let other = ServerDescriptor(
+    cluster: cluster(1), id: server(2), endpoint: endpoint("127.0.0.2:9002"), role: .slave)
+
+  func configuration() -> ServerConfiguration {
+    ServerConfiguration(
+      cluster: cluster(1), id: server(1), endpoint: me.endpoint, clusterCount: 3,
+      heartbeatInterval: .seconds(10), missCount: 2)
+  }
+
+  func master(epoch: UInt64 = 1) -> ServerState {
+    var state = ServerState(configuration: configuration())
+    _ = state.onHeartbeatReply(
+      RoleAssignment(role: .master, epoch: Epoch(epoch), master: me, slave: other), sentAt: t0, now: t0)
+    return state
+  }
+
+  /// User 1 (cluster 1) registered; 2, 4 known; 1 follows 4.
+  var view: UserView {
+    UserView(
+      knownUsers: [user(1), user(2), user(4)], following: [user(4)], followers: [user(2)],
+      lastFollowSequence: 3, lastPostSequence: 7)
+  }
+
+  @Test(
+    "course replies for follow and unfollow",
+    arguments: [
+      (Command.follow(user(1)), ReplyStatus.alreadyExists),  // self
+      (.follow(user(4)), .alreadyExists),  // already following
+      (.follow(user(99)), .notExists),  // unknown
+      (.unfollow(user(2)), .notAFollower),
+      (.unfollow(user(99)), .notExists),
+      (.unfollow(user(1)), .invalidUsername),
+    ])
+  func refusals(command: Command, expected: ReplyStatus) {
+    var state = master()
+    #expect(state.onCommand(command, for: user(1), view: view, now: t0) == .reply(Reply(expected)))
+  }
+
+  @Test("a user of another cluster or one who never logged in is an invalid username")
+  func wrongUser() {
+    var state = master()
+    #expect(state.onCommand(.list, for: user(2), view: view, now: t0) == .reply(Reply(.invalidUsername)))
+    #expect(state.onCommand(.list, for: user(7), view: view, now: t0) == .reply(Reply(.invalidUsername)))
+  }
+
+  @Test("writes are planned with the next sequence, the epoch and the slave")
+  func writes() {
+    var state = master()
+    let follow = state.onCommand(.follow(user(2)), for: user(1), view: view, now: t0)
+    let event = FollowEvent(kind: .follow, follower: user(1), followee: user(2), sequence: 4, time: t0)
+    guard case .write(let plan) = follow else {
+      Issue.record("expected a write, got \(follow)")
+      return
+    }
+    #expect(plan.records == [PlacedRecord(.following(event), in: .follows(user(1)))])
+    #expect(plan.epoch == Epoch(1))
+    #expect(plan.slave == other)
+    // Two posts decided before either reached the files still get distinct sequences.
+    let first = state.onCommand(.post(text("a")), for: user(1), view: view, now: t0)
+    let second = state.onCommand(.post(text("b")), for: user(1), view: view, now: t0)
+    guard case .write(let a) = first, case .write(let b) = second else {
+      Issue.record("expected writes")
+      return
+    }
+    #expect(
+      a.records.first?.record
+        == .post(Post(id: PostID(author: user(1), sequence: 8), time: t0, text: text("a"))))
+    #expect(
+      b.records.first?.record
+        == .post(Post(id: PostID(author: user(1), sequence: 9), time: t0, text: text("b"))))
+  }
+
+  @Test("LIST answers from the view; login of a new user writes it once")
+  func reads() {
+    var state = master()
+    #expect(
+      state.onCommand(.list, for: user(1), view: view, now: t0)
+        == .reply(Reply(.success, allUsers: [user(1), user(2), user(4)], followers: [user(2)])))
+    #expect(state.onCommand(.login, for: user(1), view: view, now: t0) == .reply(.success))
+    guard case .write(let plan) = state.onCommand(.login, for: user(7), view: view, now: t0) else {
+      Issue.record("login of a new user must write")
+      return
+    }
+    #expect(plan.records == [PlacedRecord(.user(user(7)), in: .users)])
+  }
+
+  @Test("no writes before registration, as slave, or after the lease lapsed")
+  func refusedWhenNotMaster() {
+    var registering = ServerState(configuration: configuration())
+    #expect(
+      registering.onCommand(.login, for: user(1), view: view, now: t0)
+        == .refuse(.notMaster("server 1 of cluster 1 is not master")))
+    var state = master()
+    #expect(state.mayWrite(now: t0 + .milliseconds(19_999)))
+    #expect(!state.mayWrite(now: t0 + .seconds(20)))
+    guard
+      case .refuse(.unavailable) = state.onCommand(.login, for: user(1), view: view, now: t0 + .seconds(20))
+    else {
+      Issue.record("expected a refusal after the lease")
+      return
+    }
+    _ = state.onHeartbeatReply(
+      RoleAssignment(role: .slave, epoch: Epoch(2), master: other, slave: nil), sentAt: t0, now: t0)
+    guard case .refuse(.notMaster) = state.onCommand(.login, for: user(1), view: view, now: t0) else {
+      Issue.record("a slave must refuse")
+      return
+    }
+  }
+
+  @Test("a replaced master becomes slave and catches up from the new master")
+  func deposed() {
+    var state = master()
+    let newMaster = ServerDescriptor(
+      cluster: cluster(1), id: server(2), endpoint: other.endpoint, role: .master)
+    let actions = state.onHeartbeatReply(
+      RoleAssignment(role: .slave, epoch: Epoch(2), master: newMaster, slave: nil), sentAt: t0, now: t0)
+    #expect(actions.contains(.catchUp(from: newMaster, epoch: Epoch(2))))
+    #expect(state.phase == .slave(epoch: Epoch(2), master: newMaster, caughtUp: false))
+    state.onCatchUpFinished(epoch: Epoch(2), succeeded: true, now: t0)
+    #expect(state.phase == .slave(epoch: Epoch(2), master: newMaster, caughtUp: true))
+    // A repeated answer of the same epoch does not catch up again.
+    #expect(
+      !state.onHeartbeatReply(
+        RoleAssignment(role: .slave, epoch: Epoch(2), master: newMaster, slave: nil), sentAt: t0, now: t0
+      ).contains(.catchUp(from: newMaster, epoch: Epoch(2))))
+  }
+
+  @Test("mirror epochs: older refused, same accepted, newer demotes a master")
+  func mirrorEpochs() {
+    var slave = ServerState(configuration: configuration())
+    _ = slave.onHeartbeatReply(
+      RoleAssignment(role: .slave, epoch: Epoch(3), master: other, slave: nil), sentAt: t0, now: t0)
+    let records = [PlacedRecord(.user(user(1)), in: .users)]
+    #expect(
+      slave.onMirror(MirrorRequest(cluster: cluster(1), epoch: Epoch(2), records: records), now: t0)
+        == .refuse(.staleEpoch(current: Epoch(3))))
+    #expect(
+      slave.onMirror(MirrorRequest(cluster: cluster(1), epoch: Epoch(3), records: records), now: t0)
+        == .apply(records))
+    #expect(
+      slave.onMirror(MirrorRequest(cluster: cluster(2), epoch: Epoch(3), records: records), now: t0)
+        != .apply(records))
+    var oldMaster = master(epoch: 1)
+    #expect(
+      oldMaster.onMirror(MirrorRequest(cluster: cluster(1), epoch: Epoch(2), records: records), now: t0)
+        == .apply(records))
+    #expect(!oldMaster.mayWrite(now: t0))
+  }
+
+  @Test("a stale epoch at the slave means no acknowledgement")
+  func staleMirror() {
+    var state = master()
+    guard case .write(let plan) = state.onCommand(.post(text("x")), for: user(1), view: view, now: t0) else {
+      Issue.record("expected a write")
+      return
+    }
+    guard case .refuse(.notMaster) = state.onWriteFinished(plan, mirror: .staleEpoch(Epoch(2)), now: t0)
+    else {
+      Issue.record("must not acknowledge")
+      return
+    }
+    #expect(!state.mayWrite(now: t0))
+    var other = master()
+    guard case .write(let plan2) = other.onCommand(.post(text("y")), for: user(1), view: view, now: t0) else {
+      return
+    }
+    #expect(other.onWriteFinished(plan2, mirror: .slaveUnreachable, now: t0) == .acknowledge(.success))
+  }
+}

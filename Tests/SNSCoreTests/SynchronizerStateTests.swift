@@ -1,0 +1,70 @@
+import SNSCore
+import Testing
+
+@Suite("SynchronizerState")
+struct SynchronizerStateTests {
+  let configuration = SynchronizerConfiguration(
+    cluster: cluster(1), endpoint: endpoint("s1:1"), clusterCount: 3)
+  func at(_ ms: Int64) -> Timestamp { Timestamp(milliseconds: ms) }
+
+  @Test("a round sends users everywhere, follows to the followee's cluster, posts to followers' clusters")
+  func plan() {
+    var state = SynchronizerState(configuration: configuration)
+    let follow = FollowEvent(kind: .follow, follower: user(1), followee: user(2), sequence: 1, time: at(10))
+    let post = Post(id: PostID(author: user(4), sequence: 1), time: at(20), text: text("p"))
+    state.onScanned(users: [user(1), user(4), user(2)], follows: [follow], posts: [post])
+    // 3 (cluster 3) followed 4 at time 5.
+    let followerOf4 = FollowEvent(
+      kind: .follow, follower: user(3), followee: user(4), sequence: 1, time: at(5))
+    let plan = state.planRound(followerEvents: [user(4): [followerOf4]])
+    #expect(
+      plan.batches[cluster(2)] == SyncBatch(from: cluster(1), users: [user(1), user(4)], follows: [follow]))
+    #expect(
+      plan.batches[cluster(3)] == SyncBatch(from: cluster(1), users: [user(1), user(4)], posts: [post]))
+    #expect(plan.batches[cluster(1)] == nil)
+  }
+
+  @Test("cursors advance only for destinations that acknowledged, and only over a whole prefix")
+  func cursors() {
+    var state = SynchronizerState(configuration: configuration)
+    let toTwo = FollowEvent(kind: .follow, follower: user(1), followee: user(2), sequence: 1, time: at(1))
+    let toThree = FollowEvent(kind: .follow, follower: user(1), followee: user(3), sequence: 2, time: at(2))
+    state.onScanned(users: [], follows: [toTwo, toThree], posts: [])
+    let plan = state.planRound(followerEvents: [:])
+    let advanced = state.onRoundDelivered(plan, acknowledged: [cluster(1), cluster(3)])
+    #expect(advanced.isEmpty, "seq 1 went to cluster 2, which failed: nothing may advance past it")
+    let retry = state.planRound(followerEvents: [:])
+    #expect(retry.batches[cluster(2)]?.follows == [toTwo])
+    #expect(
+      state.onRoundDelivered(retry, acknowledged: [cluster(1), cluster(2), cluster(3)]) == [
+        SyncCursor(stream: .follows, user: user(1), sequence: 2)
+      ])
+    #expect(state.planRound(followerEvents: [:]).batches.isEmpty)
+    // A rescan after a restart with loaded cursors sends nothing again.
+    var restarted = SynchronizerState(configuration: configuration)
+    restarted.onCursorsLoaded([SyncCursor(stream: .follows, user: user(1), sequence: 2)])
+    restarted.onScanned(users: [], follows: [toTwo, toThree], posts: [])
+    #expect(restarted.planRound(followerEvents: [:]).batches.isEmpty)
+  }
+
+  @Test("the receiver puts a post only on timelines of users who followed its author at the post's time")
+  func receiverFilter() {
+    let state = SynchronizerState(configuration: configuration)
+    let history = FollowHistory(events: [
+      FollowEvent(kind: .follow, follower: user(1), followee: user(2), sequence: 1, time: at(10)),
+      FollowEvent(kind: .unfollow, follower: user(1), followee: user(2), sequence: 2, time: at(30)),
+      FollowEvent(kind: .follow, follower: user(4), followee: user(2), sequence: 1, time: at(25)),
+    ])
+    let early = Post(id: PostID(author: user(2), sequence: 1), time: at(5), text: text("early"))
+    let middle = Post(id: PostID(author: user(2), sequence: 2), time: at(20), text: text("middle"))
+    let late = Post(id: PostID(author: user(2), sequence: 3), time: at(40), text: text("late"))
+    let records = state.records(
+      applying: SyncBatch(from: cluster(2), posts: [early, middle, late]), localFollows: history,
+      localUsers: [user(1), user(4)])
+    #expect(
+      records == [
+        PlacedRecord(.post(middle), in: .timeline(user(1))),
+        PlacedRecord(.post(late), in: .timeline(user(4))),
+      ])
+  }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import Logging
+import SNSCore
+
+/// A temporary directory removed when the test's closure ends.
+func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
+  let path = NSTemporaryDirectory() + "tinysns-test-\(UUID().uuidString)"
+  try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(atPath: path) }
+  return try await body(path)
+}
+
+func user(_ value: Int) -> UserID {
+  // Test literals are positive and small.
+  guard let id = try? UserID(value) else { preconditionFailure("bad test user id \(value)") }
+  return id
+}
+
+func text(_ value: String) -> PostText {
+  guard let text = try? PostText(value) else { preconditionFailure("bad test post \(value)") }
+  return text
+}
+
+func cluster(_ value: Int) -> ClusterID {
+  guard let id = try? ClusterID(value) else { preconditionFailure("bad test cluster \(value)") }
+  return id
+}
+
+func server(_ value: Int) -> ServerID {
+  guard let id = try? ServerID(value) else { preconditionFailure("bad test server \(value)") }
+  return id
+}
+
+func endpoint(_ text: String) -> Endpoint {
+  guard let endpoint = try? Endpoint(parsing: text) else { preconditionFailure("bad test endpoint \(text)") }
+  return endpoint
+}
+
+let quietLogger: Logger = {
+  var logger = Logger(label: "test")
+  logger.logLevel = .critical
+  return logger
+}()
+
+/// The posts of a user's timeline file in a server directory, in timeline order (oldest first).
+func timelinePosts(_ sns: TinySNS, cluster: Int, server: Int, user: UserID) async throws -> [Post] {
+  let directory = ServerDirectoryLayout.serverDirectory(
+    in: (sns.root as NSString).appendingPathComponent("cluster_\(cluster)"), id: SNSCoreTests.server(server),
+    roleIfNew: .master)
+  let store = try FileContextStore(directory: directory, logger: quietLogger)
+  return try await store.records(in: .timeline(user)).compactMap {
+    if case .post(let p) = $0 { p } else { nil }
+  }.sorted()
+}
