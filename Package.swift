@@ -36,11 +36,17 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]
     ),
+    // Deterministic simulation of the whole system: one seed, one history (issue: simulation).
+    .target(
+      name: "SNSSimulation",
+      dependencies: ["SNSCore", .product(name: "Logging", package: "swift-log")]
+    ),
     .executableTarget(
       name: "sns",
       dependencies: [
         "SNSCore",
         "SNSTransport",
+        "SNSSimulation",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -50,6 +56,10 @@ let package = Package(
     .testTarget(
       name: "SNSCoreTests",
       dependencies: ["SNSCore"]
+    ),
+    .testTarget(
+      name: "SNSSimulationTests",
+      dependencies: ["SNSSimulation", "SNSCore"]
     ),
     .testTarget(
       name: "SNSTransportTests",

@@ -14,6 +14,8 @@ public struct ServerConfiguration: Hashable, Sendable {
   /// Posts entering timeline mode shows first.
   public var timelineInitialCount: Int
   public var postLimits: PostLimits
+  /// Off in deployment; the simulation's self-test switches them on (see ``PlantedBugs``).
+  public var plantedBugs: PlantedBugs = []
 
   public init(
     cluster: ClusterID, id: ServerID, endpoint: Endpoint, clusterCount: Int = 3,

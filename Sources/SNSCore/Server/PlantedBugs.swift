@@ -1,0 +1,11 @@
+/// Bugs that can be switched on on purpose, to show that the simulation's checkers catch them.
+/// Never set in deployment: the `sns` executable has no flag for them.
+public struct PlantedBugs: OptionSet, Hashable, Sendable {
+  public let rawValue: Int
+  public init(rawValue: Int) { self.rawValue = rawValue }
+
+  /// The master acknowledges after its own fsync without mirroring to the slave.
+  public static let acknowledgeBeforeMirror = PlantedBugs(rawValue: 1 << 0)
+  /// A slave applies mirror writes of any epoch, so a deposed master can still write through it.
+  public static let skipEpochCheck = PlantedBugs(rawValue: 1 << 1)
+}

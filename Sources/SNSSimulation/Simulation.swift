@@ -1,0 +1,4 @@
+import SNSCore
+
+/// Placeholder until the simulation lands.
+public enum SimulationPlaceholder {}
