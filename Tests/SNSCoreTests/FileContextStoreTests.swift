@@ -242,6 +242,21 @@ struct FileContextStoreTests {
       let first = try FileContextStore(directory: directory, logger: LogRecorder().logger)
       let second = try FileContextStore(directory: directory, logger: LogRecorder().logger)
       let perStore = 500
+      // A third store reads incrementally while the others write: it must never see half a line (and so
+      // never cut one), and what it saw must be the file's first records in order.
+      let readerLogs = LogRecorder()
+      let reader = try FileContextStore(directory: directory, logger: readerLogs.logger)
+      async let observed: (records: [ContextRecord], next: FilePosition) = {
+        var seen: [ContextRecord] = []
+        var position = FilePosition.start
+        for _ in 0..<300 {
+          let (new, next) = try await reader.records(in: file, after: position)
+          seen += new
+          position = next
+          try await Task.sleep(for: .milliseconds(1))
+        }
+        return (seen, position)
+      }()
       let appended = try await withThrowingTaskGroup(of: [PlacedRecord].self) { group in
         for (author, store) in [(1, first), (2, second)] {
           // Two tasks per store, so appends also contend inside one instance.
@@ -272,6 +287,9 @@ struct FileContextStoreTests {
       #expect(Set(records) == Set(appended.map(\.record)))
       #expect(try await first.records(in: file) == records)
       #expect(try await second.records(in: file) == records)
+      let (seen, next) = try await observed
+      #expect(try await seen + reader.records(in: file, after: next).records == records)
+      #expect(readerLogs.messages(atLeast: .warning).isEmpty)
 
       // Every line is whole and valid.
       let bytes = Self.bytes(fresh.path(of: file))
@@ -360,6 +378,20 @@ struct FileContextStoreTests {
       }
       #expect(throws: SNSError.self) {
         try FileContextStore(directory: "\(root)/plain", logger: LogRecorder().logger)
+      }
+
+      // A directory that disappears under a running store gives errors that say so, not crashes.
+      let store = try FileContextStore(directory: "\(root)/gone", logger: LogRecorder().logger)
+      try FileManager.default.removeItem(atPath: "\(root)/gone")
+      await #expect(throws: SNSError.storage("cannot list \(root)/gone: No such file or directory (errno 2)"))
+      {
+        try await store.files()
+      }
+      #expect(try await store.records(in: .users) == [])
+      await #expect(
+        throws: SNSError.storage("cannot open \(root)/gone/users: No such file or directory (errno 2)")
+      ) {
+        try await store.append([PlacedRecord(.user(Self.user(1)), in: .users)])
       }
     }
   }

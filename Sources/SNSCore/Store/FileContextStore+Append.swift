@@ -11,9 +11,7 @@ extension FileContextStore {
   ) throws(SNSError) -> [Int] {
     guard !records.isEmpty else { return [] }
     let path = path(of: file)
-    guard let handle = try OpenContextFile.open(path, create: true) else {
-      throw .storage("cannot open \(path): it vanished while being created")
-    }
+    let handle = try OpenContextFile.openForAppending(path)
     try handle.lock(exclusive: true)
     var cache = caches.removeValue(forKey: file) ?? FileCache()
     defer { caches[file] = cache }

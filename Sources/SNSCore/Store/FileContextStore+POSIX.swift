@@ -58,24 +58,56 @@ func storageError(_ action: String, _ path: String, _ code: Int32) -> SNSError {
 struct OpenContextFile: ~Copyable {
   let descriptor: Int32
   let path: String
+  /// Whether the descriptor may write and truncate (readers fall back to read-only, see ``openForReading``).
+  let isWritable: Bool
 
-  /// Opens `path` for reading and appending. Returns `nil` if the file does not exist and `create` is false.
-  static func open(_ path: String, create: Bool) throws(SNSError) -> OpenContextFile? {
+  /// Opens `path` for reading and appending, creating it if missing.
+  static func openForAppending(_ path: String) throws(SNSError) -> OpenContextFile {
     // O_APPEND: every write(2) lands at the end even when another process appended since we last looked.
-    let flags = O_RDWR | O_APPEND | O_CLOEXEC | (create ? O_CREAT : 0)
-    while true {
-      let descriptor = openDescriptor(path, flags)
-      if descriptor >= 0 { return OpenContextFile(descriptor: descriptor, path: path) }
-      let code = errno
-      if code == EINTR { continue }
-      if code == ENOENT && !create { return nil }
-      throw storageError("open", path, code)
+    switch openDescriptor(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC) {
+    case .success(let descriptor):
+      return OpenContextFile(descriptor: descriptor, path: path, isWritable: true)
+    case .failure(let failure): throw storageError("open", path, failure.code)
     }
   }
 
-  private init(descriptor: Int32, path: String) {
+  /// Opens an existing file for reading, and for cutting a damaged tail when allowed. Falls back to
+  /// read-only when the file or file system refuses writing (`EACCES`, `EROFS`: e.g. ext4 remounted
+  /// read-only after an I/O error), so that whole records stay readable. `nil` if the file does not exist.
+  static func openForReading(_ path: String) throws(SNSError) -> OpenContextFile? {
+    var isWritable = true
+    var result = openDescriptor(path, O_RDWR | O_APPEND | O_CLOEXEC)
+    if case .failure(let failure) = result, failure.code == EACCES || failure.code == EROFS {
+      isWritable = false
+      result = openDescriptor(path, O_RDONLY | O_CLOEXEC)
+    }
+    switch result {
+    case .success(let descriptor):
+      return OpenContextFile(descriptor: descriptor, path: path, isWritable: isWritable)
+    case .failure(let failure) where failure.code == ENOENT: return nil
+    case .failure(let failure): throw storageError("open", path, failure.code)
+    }
+  }
+
+  /// Why `open(2)` failed.
+  struct OpenFailure: Error {
+    var code: Int32
+  }
+
+  /// `open(2)`, retried on `EINTR`.
+  private static func openDescriptor(_ path: String, _ flags: Int32) -> Result<Int32, OpenFailure> {
+    while true {
+      let descriptor = systemOpen(path, flags)
+      if descriptor >= 0 { return .success(descriptor) }
+      let code = errno
+      if code != EINTR { return .failure(OpenFailure(code: code)) }
+    }
+  }
+
+  private init(descriptor: Int32, path: String, isWritable: Bool) {
     self.descriptor = descriptor
     self.path = path
+    self.isWritable = isWritable
   }
 
   deinit {
@@ -162,7 +194,7 @@ struct OpenContextFile: ~Copyable {
 }
 
 // Free functions, because inside `OpenContextFile` the names `open` and `close` would mean its own members.
-private func openDescriptor(_ path: String, _ flags: Int32) -> Int32 {
+private func systemOpen(_ path: String, _ flags: Int32) -> Int32 {
   open(path, flags, mode_t(0o644))
 }
 

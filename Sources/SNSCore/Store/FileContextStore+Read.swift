@@ -15,7 +15,7 @@ extension FileContextStore {
     if let cache = caches[file], cache.identity == status.identity, cache.consumed == status.size {
       return cache
     }
-    guard let handle = try OpenContextFile.open(path, create: false) else {
+    guard let handle = try OpenContextFile.openForReading(path) else {
       caches[file] = nil
       return nil
     }
@@ -25,6 +25,12 @@ extension FileContextStore {
     defer { caches[file] = cache }
     try handle.lock(exclusive: false)
     if try refresh(&cache, from: handle, exclusive: false) == .needsExclusiveLock {
+      guard handle.isWritable else {
+        // Whole records are still served; the next writer cuts the tail before it appends.
+        logger.warning(
+          "\(path) has a damaged tail but is read-only here; not cutting it", metadata: ["file": "\(path)"])
+        return cache
+      }
       try handle.lock(exclusive: true)
       _ = try refresh(&cache, from: handle, exclusive: true)
     }

@@ -46,6 +46,13 @@ public final class FileContextStore: ContextStore {
     "\(directory)/\(file.fileName)"
   }
 
+  /// Appends each record whose key is not yet in its file, in order, and fsyncs each file before moving on.
+  /// Returns the records actually appended, in the order given; records already in their file (or earlier
+  /// in `records`) are left out.
+  ///
+  /// - Throws: ``SNSError/storage(_:)`` (disk full, I/O error, read-only, permission) with the path. The
+  ///   lines of the failing file are removed again; files handled before it stay appended and durable, so a
+  ///   retry of the whole batch is safe.
   @discardableResult
   public func append(_ records: [PlacedRecord]) async throws -> [PlacedRecord] {
     // Group by file, keeping each file's records in order; files are handled one after another, each
@@ -66,6 +73,8 @@ public final class FileContextStore: ContextStore {
     return records.indices.filter(appended.contains).map { records[$0] }
   }
 
+  /// Every whole record of `file` in file order (damaged lines skipped, a damaged tail cut); empty if the
+  /// file does not exist.
   public func records(in file: ContextFile) async throws -> [ContextRecord] {
     try caches.withLock { caches throws(SNSError) in
       try refreshForReading(file, in: &caches)?.records ?? []
@@ -92,12 +101,15 @@ public final class FileContextStore: ContextStore {
     }
   }
 
+  /// `stat` of `file` (modification time with nanoseconds, size), or `nil` if it does not exist. Costs
+  /// one system call and no lock, so watchers can poll it.
   public func stamp(of file: ContextFile) async throws -> FileStamp? {
     try FileStatus.at(path: path(of: file)).map {
       FileStamp(modificationNanoseconds: $0.modificationNanoseconds, size: $0.size)
     }
   }
 
+  /// The context files in the directory, sorted; names that are not context files are ignored.
   public func files() async throws -> [ContextFile] {
     try listFiles()
   }
@@ -110,7 +122,13 @@ public final class FileContextStore: ContextStore {
     do {
       names = try FileManager.default.contentsOfDirectory(atPath: directory)
     } catch {
-      throw .storage("cannot list \(directory): \(error.localizedDescription)")
+      // Foundation wraps the errno; unwrap it so the message reads like every other storage error.
+      if let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error,
+        (underlying as NSError).domain == NSPOSIXErrorDomain
+      {
+        throw storageError("list", directory, Int32((underlying as NSError).code))
+      }
+      throw .storage("cannot list \(directory): \(error)")
     }
     return names.compactMap(ContextFile.init(fileName:)).sorted()
   }
