@@ -26,18 +26,7 @@ final class BatchOperation: CompletionTag, @unchecked Sendable {
 
   /// The received message, or nil when the peer sent none (end of stream).
   var receivedMessage: [UInt8]? {
-    guard let buffer = storage.pointee.recv_message else { return nil }
-    let length = grpc_byte_buffer_length(buffer)
-    var copied = -1
-    let bytes = [UInt8](unsafeUninitializedCapacity: length) { destination, count in
-      if let base = destination.baseAddress {
-        copied = sns_byte_buffer_copy(buffer, base, length)
-      } else {
-        copied = 0
-      }
-      count = max(copied, 0)
-    }
-    return copied == length ? bytes : nil
+    storage.pointee.recv_message.flatMap { copyBytes(of: $0) }
   }
 
   /// The status received by RECV_STATUS_ON_CLIENT.
@@ -49,6 +38,21 @@ final class BatchOperation: CompletionTag, @unchecked Sendable {
 
   /// Whether RECV_CLOSE_ON_SERVER reported the call as cancelled (deadline, client cancel, reset).
   var wasCancelled: Bool { storage.pointee.cancelled != 0 }
+}
+
+/// Copies a received byte buffer's (decompressed) contents; nil if gRPC cannot read it.
+func copyBytes(of buffer: UnsafeMutablePointer<grpc_byte_buffer>) -> [UInt8]? {
+  let length = grpc_byte_buffer_length(buffer)
+  var copied = -1
+  let bytes = [UInt8](unsafeUninitializedCapacity: length) { destination, count in
+    if let base = destination.baseAddress {
+      copied = sns_byte_buffer_copy(buffer, base, length)
+    } else {
+      copied = 0
+    }
+    count = max(copied, 0)
+  }
+  return copied == length ? bytes : nil
 }
 
 extension UnsafeMutablePointer<sns_batch> {

@@ -37,15 +37,17 @@ final class ServerCore: CallOwner, @unchecked Sendable {
     var activeCalls = 0
   }
 
-  /// How many `grpc_server_request_call`s are kept posted: enough that bursts of new calls do
-  /// not wait for a re-post, few enough to be cheap.
-  private static let postedRequests = 32
+  /// How many requests for new calls are kept posted per registered method, and for unknown
+  /// methods: enough that bursts of calls do not wait for a re-post, few enough to be cheap.
+  private static let postedPerMethod = 8
+  private static let postedForUnknownMethods = 4
 
   let boundPort: Int
   let logger: Logger
   private let server: OpaquePointer
   private let queue: CompletionQueue
   private let handlers: [String: GRPCMethodHandler]
+  private let routes: [Route]
   private let state = Mutex(State())
   private let drained = Promise<Void>()
   private let finished = Promise<Void>()
@@ -60,6 +62,14 @@ final class ServerCore: CallOwner, @unchecked Sendable {
       grpc_server_destroy(server)  // never started, so it can be destroyed right away
       throw GRPCTransportError.bindFailed(
         "cannot listen on \(address): the address is in use or not bindable")
+    }
+    // Registered methods skip gRPC's generic lookup, and unary ones get their request message
+    // delivered with the call. Anything that fails to register is served by the generic path.
+    routes = handlers.compactMap { method, handler in
+      let readsRequest = if case .unary = handler { true } else { false }
+      return sns_server_register_method(server, method, readsRequest ? 1 : 0).map {
+        Route(method: method, registration: $0, readsRequest: readsRequest)
+      }
     }
     self.server = server
     self.boundPort = Int(port)
@@ -78,36 +88,53 @@ final class ServerCore: CallOwner, @unchecked Sendable {
     guard first else { return }
     grpc_server_start(server)
     logger.info("gRPC server listening", metadata: ["port": "\(boundPort)"])
-    for _ in 0..<Self.postedRequests { postRequest() }
+    for route in routes {
+      for _ in 0..<Self.postedPerMethod { postRequest(route) }
+    }
+    for _ in 0..<Self.postedForUnknownMethods { postRequest(nil) }
   }
 
-  private func postRequest() {
+  /// Posts one request for a new call: for `route`'s method, or for any unregistered method.
+  private func postRequest(_ route: Route?) {
     let request = RequestOperation { [self] request, success in
       // On failure the server is shutting down: the request is simply not re-posted.
       guard success, let call = request.storage.pointee.call else { return }
-      postRequest()
-      accept(call: call, details: request.storage.pointee.details, metadata: request.storage.pointee.metadata)
+      postRequest(route)
+      accept(call: call, request: request.storage.pointee, route: route)
     }
     state.withLock { state in
       guard !state.shutdownStarted else { return }
       let tag = request.retainedPointer()
-      if sns_request_post(server, request.storage, queue.queue, tag) != GRPC_CALL_OK {
+      let result =
+        if let route {
+          sns_request_post_registered(
+            server, route.registration, route.readsRequest ? 1 : 0, request.storage, queue.queue, tag)
+        } else {
+          sns_request_post(server, request.storage, queue.queue, tag)
+        }
+      if result != GRPC_CALL_OK {
         CompletionTag.releaseUnstarted(tag)
-        logger.error("grpc_server_request_call failed")
+        logger.error("grpc_server_request_call failed", metadata: ["error": "\(result.rawValue)"])
       }
     }
   }
 
   /// Takes ownership of a new call (runs on the queue thread).
-  private func accept(call: OpaquePointer, details: grpc_call_details, metadata: grpc_metadata_array) {
-    let id: UInt64 = state.withLock { state in
-      state.activeCalls += 1
-      return UInt64(state.activeCalls)  // only needed by clients' registries; unused here
-    }
-    let handle = CallHandle(call: call, id: id, owner: self)
+  private func accept(call: OpaquePointer, request: sns_request, route: Route?) {
+    state.withLock { $0.activeCalls += 1 }
+    let handle = CallHandle(call: call, id: 0, owner: self)
+    let method = route?.method ?? String(slice: request.details.method)
     let context = GRPCServerContext(
-      method: String(slice: details.method), metadata: GRPCMetadata(copying: metadata), peer: handle.peer)
-    ServerCallRunner(handle: handle, context: context, logger: logger).run(handlers[context.method])
+      method: method, metadata: GRPCMetadata(copying: request.metadata), peer: handle.peer)
+    let prefetched: ServerCallRunner.Prefetched =
+      if route?.readsRequest != true {
+        .notRead
+      } else if let payload = request.payload, let bytes = copyBytes(of: payload) {
+        .message(bytes)
+      } else {
+        .missing
+      }
+    ServerCallRunner(handle: handle, context: context, logger: logger).run(handlers[method], prefetched)
   }
 
   func releaseCall(id: UInt64, call: OpaquePointer) {
@@ -154,6 +181,15 @@ final class ServerCore: CallOwner, @unchecked Sendable {
     logger.info("gRPC server stopped", metadata: ["port": "\(boundPort)"])
     finished.fulfill(())
   }
+}
+
+/// A method registered with `grpc_server_register_method`.
+private struct Route: @unchecked Sendable {
+  // @unchecked Sendable: `registration` is an opaque handle gRPC only reads; it lives as long as
+  // the server.
+  let method: String
+  let registration: UnsafeMutableRawPointer
+  let readsRequest: Bool
 }
 
 /// A posted `grpc_server_request_call`; owns the slots gRPC fills in for the new call.

@@ -17,14 +17,25 @@ final class ServerCallRunner: Sendable {
     self.logger = logger
   }
 
+  /// A unary request that gRPC may already have read along with the call.
+  enum Prefetched {
+    case notRead
+    case message([UInt8])
+    case missing
+  }
+
   /// Starts serving (called on the completion-queue thread, so nothing here may block).
-  func run(_ handler: GRPCMethodHandler?) {
+  func run(_ handler: GRPCMethodHandler?, _ prefetched: Prefetched = .notRead) {
     watchForCancellation()
     switch handler {
     case nil:
       finish(GRPCStatus(.unimplemented, "Method not found: \(context.method)"))
     case .unary(let body):
-      runUnary(body)
+      switch prefetched {
+      case .notRead: runUnary(body)
+      case .message(let request): runUnary(body, request: request)
+      case .missing: finish(GRPCStatus(.internalError, "unary call without a readable request message"))
+      }
     case .bidirectionalStream(let body):
       runBidirectionalStream(body)
     }
@@ -59,15 +70,21 @@ final class ServerCallRunner: Sendable {
         guard operation.storage.pointee.recv_message != nil, let request = operation.receivedMessage else {
           return finish(GRPCStatus(.internalError, "unary call without a readable request message"))
         }
-        attach(
-          Task { [self] in
-            do {
-              let response = try await body(request, context)
-              finish(.ok, response: response)
-            } catch {
-              finish(status(for: error))
-            }
-          })
+        runUnary(body, request: request)
+      })
+  }
+
+  private func runUnary(
+    _ body: @escaping @Sendable ([UInt8], GRPCServerContext) async throws -> [UInt8], request: [UInt8]
+  ) {
+    attach(
+      startHandlerTask { [self] in
+        do {
+          let response = try await body(request, context)
+          finish(.ok, response: response)
+        } catch {
+          finish(status(for: error))
+        }
       })
   }
 
@@ -90,6 +107,18 @@ final class ServerCallRunner: Sendable {
           finish(status(for: error), initialMetadataSent: true)
         }
       })
+  }
+
+  /// Starts a handler task. Where available it starts immediately on this (queue) thread and
+  /// only moves to the global executor at its first suspension: simple handlers then answer
+  /// without a thread hop, which is most of a loopback call's latency.
+  private func startHandlerTask(_ body: sending @escaping @isolated(any) () async -> Void) -> Task<
+    Void, Never
+  > {
+    if #available(macOS 26.0, *) {
+      return Task.immediate(operation: body)
+    }
+    return Task(operation: body)
   }
 
   private func status(for error: any Error) -> GRPCStatus {
