@@ -57,6 +57,24 @@ struct GRPCUnaryTests {
     }
   }
 
+  @Test func invalidMetadataFailsTheCallInsteadOfHanging() async throws {
+    try await withServer([echo: .unary { request, _ in request }]) { _, channel in
+      let bad = GRPCMetadata([("bad key", "x")])
+      let status = await statusOf { _ = try await channel.unary(method: echo, request: [], metadata: bad) }
+      #expect(status?.code == .internalError)
+      let stream = try await channel.bidirectionalStream(method: echoStream, metadata: bad)
+      let streamStatus = await statusOf { for try await _ in stream.messages {} }
+      #expect(streamStatus != nil && streamStatus?.code != .ok)
+    }
+  }
+
+  @Test func metadataKeysAreLowerCasedAndLookedUpCaseInsensitively() {
+    let metadata = GRPCMetadata([("X-Trace", "1"), ("x-trace", "2")])
+    #expect(metadata.pairs.map(\.key) == ["x-trace", "x-trace"])
+    #expect(metadata["X-TRACE"] == "1")
+    #expect(metadata == GRPCMetadata([("x-trace", "1"), ("X-Trace", "2")]))
+  }
+
   @Test func unknownMethodIsUnimplemented() async throws {
     try await withServer([:]) { _, channel in
       let status = await statusOf { _ = try await channel.unary(method: "/t/Nope", request: [1]) }

@@ -55,6 +55,11 @@ func copyBytes(of buffer: UnsafeMutablePointer<grpc_byte_buffer>) -> [UInt8]? {
   return copied == length ? bytes : nil
 }
 
+extension grpc_call_error {
+  /// E.g. "GRPC_CALL_ERROR_INVALID_METADATA".
+  var name: String { grpc_call_error_to_string(self).map { String(cString: $0) } ?? "\(rawValue)" }
+}
+
 extension UnsafeMutablePointer<sns_batch> {
   func sendMessage(_ message: [UInt8]) {
     message.withUnsafeBytes { sns_batch_send_message(self, $0.baseAddress, $0.count) }
@@ -101,21 +106,19 @@ final class CallHandle: @unchecked Sendable {
 
   deinit { owner.releaseCall(id: id, call: call) }
 
-  /// Starts `operation` now. Returns false (and drops it without completing) if gRPC refused.
+  /// Starts `operation` now. If gRPC refuses (result other than GRPC_CALL_OK) the operation is
+  /// dropped without completing.
   @discardableResult
-  func start(_ operation: BatchOperation) -> Bool {
+  func start(_ operation: BatchOperation) -> grpc_call_error {
     sendQueue.withLock { _ in startLocked(operation) }
   }
 
-  private func startLocked(_ operation: BatchOperation) -> Bool {
+  private func startLocked(_ operation: BatchOperation) -> grpc_call_error {
     operation.call = self
     let tag = operation.retainedPointer()
     let result = sns_batch_start(call, operation.storage, tag)
-    if result != GRPC_CALL_OK {
-      CompletionTag.releaseUnstarted(tag)
-      return false
-    }
-    return true
+    if result != GRPC_CALL_OK { CompletionTag.releaseUnstarted(tag) }
+    return result
   }
 
   /// Queues a batch of send operations behind the previous ones. Its `onComplete` runs as usual
@@ -134,7 +137,7 @@ final class CallHandle: @unchecked Sendable {
         return false
       }
       state.inFlight = true
-      return !startLocked(operation)
+      return startLocked(operation) != GRPC_CALL_OK
     }
     if refused { operation.complete(success: false) }
   }
@@ -146,7 +149,7 @@ final class CallHandle: @unchecked Sendable {
         return nil
       }
       let next = state.pending.removeFirst()
-      return startLocked(next) ? nil : next
+      return startLocked(next) == GRPC_CALL_OK ? nil : next
     }
     // A refused send completes as failed; its onComplete calls sendFinished for the next one.
     refused?.complete(success: false)
@@ -196,7 +199,7 @@ final class MessageReader: Sendable {
           let message = operation.receivedMessage
           continuation.resume(returning: (message != nil, message))
         }
-        if !handle.start(operation) { continuation.resume(returning: (false, nil)) }
+        if handle.start(operation) != GRPC_CALL_OK { continuation.resume(returning: (false, nil)) }
       }
     } onCancel: {
       handle.cancel()

@@ -43,8 +43,10 @@ public final class GRPCChannel: Sendable {
             continuation.resume(throwing: GRPCStatus(.internalError, "OK status without a response message"))
           }
         }
-        if !handle.start(operation) {
-          continuation.resume(throwing: GRPCStatus(.internalError, "grpc_call_start_batch refused the call"))
+        let result = handle.start(operation)
+        if result != GRPC_CALL_OK {
+          // E.g. metadata with characters HTTP/2 does not allow.
+          continuation.resume(throwing: GRPCStatus(.internalError, "gRPC refused the call: \(result.name)"))
         }
       }
     } onCancel: {

@@ -24,7 +24,11 @@ public final class GRPCClientStream: Sendable {
     handle.enqueueSend({ batch in
       metadata.append(to: batch)
       sns_batch_send_initial_metadata(batch)
-    })
+    }) { success in
+      // Refused headers (e.g. invalid metadata) mean the call can never proceed: end it, so
+      // the status batch above completes instead of waiting for a deadline.
+      if !success { handle.cancel() }
+    }
     let reader = MessageReader(handle: handle, status: status)
     // The closure keeps `lifetime` alive while someone still iterates the messages.
     messages = AsyncThrowingStream {

@@ -31,7 +31,9 @@ public final class GRPCServerStreamWriter: Sendable {
 /// exceeded, server shutdown). A thrown `GRPCStatus` or `GRPCStatusConvertible` is sent as the
 /// call's status; any other error becomes `.unknown` with the error's description.
 public enum GRPCMethodHandler: Sendable {
-  /// One request message in, one response message out.
+  /// One request message in, one response message out. The handler starts on the server's
+  /// completion-queue thread and runs there until its first suspension (so trivial handlers
+  /// answer without a thread hop); do long synchronous work after an `await` or elsewhere.
   case unary(@Sendable (_ request: [UInt8], _ context: GRPCServerContext) async throws -> [UInt8])
   /// Messages both ways; the call ends with OK when the handler returns.
   case bidirectionalStream(

@@ -4,7 +4,7 @@ import Synchronization
 
 /// A plaintext HTTP/2 gRPC server serving a fixed table of method handlers.
 ///
-/// Call `start()` to begin serving and always `shutdown(gracePeriod:)` before dropping it.
+/// Call `start()` to begin serving and `shutdown(gracePeriod:)` when done.
 public final class GRPCServer: Sendable {
   private let core: ServerCore
 
@@ -13,6 +13,12 @@ public final class GRPCServer: Sendable {
   /// Throws `GRPCTransportError.bindFailed` when the address is in use or not bindable.
   public init(listen address: String, handlers: [String: GRPCMethodHandler], logger: Logger) throws {
     core = try ServerCore(address: address, handlers: handlers, logger: logger)
+  }
+
+  /// A server dropped without `shutdown` is shut down in the background, without grace.
+  deinit {
+    let core = core
+    Task { await core.shutdown(gracePeriod: .zero) }
   }
 
   /// The port actually bound (useful after binding port 0).
@@ -35,6 +41,8 @@ final class ServerCore: CallOwner, @unchecked Sendable {
     var shutdownStarted = false
     var destroyed = false
     var activeCalls = 0
+    /// Waiting for `activeCalls` to reach zero (shutdown).
+    var drainWaiters: [CheckedContinuation<Void, Never>] = []
   }
 
   /// How many requests for new calls are kept posted per registered method, and for unknown
@@ -49,7 +57,6 @@ final class ServerCore: CallOwner, @unchecked Sendable {
   private let handlers: [String: GRPCMethodHandler]
   private let routes: [Route]
   private let state = Mutex(State())
-  private let drained = Promise<Void>()
   private let finished = Promise<Void>()
 
   init(address: String, handlers: [String: GRPCMethodHandler], logger: Logger) throws {
@@ -139,11 +146,24 @@ final class ServerCore: CallOwner, @unchecked Sendable {
 
   func releaseCall(id: UInt64, call: OpaquePointer) {
     grpc_call_unref(call)
-    let idle = state.withLock { state in
+    let waiters = state.withLock { state in
       state.activeCalls -= 1
-      return state.shutdownStarted && state.activeCalls == 0
+      guard state.activeCalls == 0 else { return [CheckedContinuation<Void, Never>]() }
+      defer { state.drainWaiters = [] }
+      return state.drainWaiters
     }
-    if idle { drained.fulfill(()) }
+    for waiter in waiters { waiter.resume() }
+  }
+
+  /// Returns once no accepted call is left (their handlers returned and gRPC released them).
+  private func waitUntilNoActiveCalls() async {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+      let idle = state.withLock { state in
+        if state.activeCalls > 0 { state.drainWaiters.append(continuation) }
+        return state.activeCalls == 0
+      }
+      if idle { continuation.resume() }
+    }
   }
 
   func shutdown(gracePeriod: Duration) async {
@@ -167,10 +187,11 @@ final class ServerCore: CallOwner, @unchecked Sendable {
         grpc_server_cancel_all_calls(server)
       }
     }
+    // The notification is handled on the queue thread after every call gRPC accepted before it,
+    // so no call can be added once it has arrived.
     await notified.value
-    if state.withLock({ $0.activeCalls == 0 }) { drained.fulfill(()) }
-    // Waits for handlers to return: they run as cancelled tasks by now.
-    await drained.value
+    // Waits for handlers to return: past the grace period they run as cancelled tasks.
+    await waitUntilNoActiveCalls()
     canceller.cancel()
     state.withLock { state in
       state.destroyed = true
