@@ -6,6 +6,8 @@ struct SNSCommand: AsyncParsableCommand {
     commandName: "sns",
     abstract:
       "Tiny SNS: a fault-tolerant social network service (coordinator, servers, synchronizers, client).",
-    subcommands: []
+    subcommands: [
+      CoordinatorCommand.self, ServerCommand.self, SynchronizerCommand.self, ClientCommand.self,
+    ]
   )
 }

@@ -15,8 +15,8 @@
 /// remove the package, a service or a method, never change a method's streaming
 /// shape, and never renumber, retype or reuse a field.
 ///
-/// Tiny SNS's own extensions to these messages, if any, get field numbers >= 10
-/// (1-9 belong to the course contract). None are defined yet.
+/// Tiny SNS's own extensions to these messages get field numbers >= 10
+/// (1-9 belong to the course contract); course clients skip them as unknown fields.
 ///
 /// Regenerate the Swift code with scripts/generate-protos after any change.
 
@@ -84,7 +84,6 @@ public nonisolated struct Csce438_Message: Sendable {
 
   public var msg: String = String()
 
-  /// Tiny SNS extensions, if ever needed: field numbers >= 10.
   public var timestamp: SwiftProtobuf.Google_Protobuf_Timestamp {
     get {_timestamp ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
     set {_timestamp = newValue}
@@ -93,6 +92,10 @@ public nonisolated struct Csce438_Message: Sendable {
   public var hasTimestamp: Bool {self._timestamp != nil}
   /// Clears the value of `timestamp`. Subsequent reads from it will return its default value.
   public mutating func clearTimestamp() {self._timestamp = nil}
+
+  /// Tiny SNS: the post's sequence number among its author's posts (author + sequence is the post id),
+  /// so our clients can tell posts apart. 0 when unknown (course clients never set it).
+  public var postSequence: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -207,7 +210,7 @@ nonisolated extension Csce438_ListReply: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension Csce438_Message: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Message"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{1}msg\0\u{1}timestamp\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{1}msg\0\u{1}timestamp\0\u{4}\u{7}post_sequence\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -218,6 +221,7 @@ nonisolated extension Csce438_Message: SwiftProtobuf.Message, SwiftProtobuf._Mes
       case 1: try { try decoder.decodeSingularStringField(value: &self.username) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.msg) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._timestamp) }()
+      case 10: try { try decoder.decodeSingularUInt64Field(value: &self.postSequence) }()
       default: break
       }
     }
@@ -237,6 +241,9 @@ nonisolated extension Csce438_Message: SwiftProtobuf.Message, SwiftProtobuf._Mes
     try { if let v = self._timestamp {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
+    if self.postSequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.postSequence, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -244,6 +251,7 @@ nonisolated extension Csce438_Message: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if lhs.username != rhs.username {return false}
     if lhs.msg != rhs.msg {return false}
     if lhs._timestamp != rhs._timestamp {return false}
+    if lhs.postSequence != rhs.postSequence {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

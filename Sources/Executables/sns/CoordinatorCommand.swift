@@ -1,0 +1,39 @@
+import ArgumentParser
+import SNSCore
+import SNSTransport
+
+struct CoordinatorCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "coordinator", abstract: "Run the coordinator: roles, heartbeats, failover, lookups.")
+
+  @Option(help: "Address to listen on, e.g. 127.0.0.1:9000.") var listen: Endpoint
+  @Option(help: "Number of clusters.") var clusters: Int = 3
+  @Option(help: "Heartbeat interval of the servers.") var heartbeat: Duration = .seconds(10)
+  @Option(help: "Missed heartbeats before a master is declared dead.") var missCount: Int = 2
+  @OptionGroup var secretOptions: SecretOptions
+  @OptionGroup var logging: LoggingOptions
+
+  func validate() throws {
+    guard (1...1000).contains(clusters) else {
+      throw ValidationError("--clusters must be between 1 and 1000")
+    }
+    guard missCount >= 1 else { throw ValidationError("--miss-count must be at least 1") }
+    guard heartbeat > .zero else { throw ValidationError("--heartbeat must be positive") }
+  }
+
+  func run() async throws {
+    let logger = try logging.makeLogger(label: "sns.coordinator")
+    let coordinator = Coordinator(
+      configuration: CoordinatorConfiguration(
+        clusterCount: clusters, heartbeatInterval: heartbeat, missCount: missCount),
+      clock: SystemClock(), logger: logger)
+    let listener = openListener(
+      on: listen,
+      handlers: CoordinatorService.handlers(
+        coordinator, secret: SecretCheck(secret: try secretOptions.secret())),
+      logger: logger)
+    try await ProcessService.runUntilSignalled(
+      ProcessService(listener: listener, loop: { try await coordinator.run() }, logger: logger),
+      logger: logger)
+  }
+}

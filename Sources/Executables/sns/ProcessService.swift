@@ -1,0 +1,62 @@
+import Logging
+import SNSCore
+import SNSTransport
+import ServiceLifecycle
+
+/// One `sns` process: its gRPC listener and its actor's timer loop, stopped gracefully on SIGTERM/SIGINT
+/// (listener drained, loop cancelled, in that order reversed from start).
+struct ProcessService: Service {
+  let listener: GRPCServer
+  let loop: @Sendable () async throws -> Void
+  let logger: Logger
+
+  func run() async throws {
+    listener.start()
+    logger.notice("listening", metadata: ["port": "\(listener.boundPort)"])
+    do {
+      try await cancelWhenGracefulShutdown { try await loop() }
+    } catch is CancellationError {
+      // Graceful shutdown cancels the loop; that is the normal way out.
+    }
+    logger.notice("shutting down")
+    await listener.shutdown(gracePeriod: .seconds(2))
+  }
+
+  /// Runs the service until SIGTERM or SIGINT.
+  static func runUntilSignalled(_ service: ProcessService, logger: Logger) async throws {
+    let group = ServiceGroup(
+      configuration: ServiceGroupConfiguration(
+        services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    try await group.run()
+  }
+}
+
+/// Opens the listener or exits with one clear line (port in use, address not local, …).
+func openListener(on endpoint: Endpoint, handlers: [String: GRPCMethodHandler], logger: Logger) -> GRPCServer
+{
+  do {
+    return try GRPCServer(listen: endpoint.description, handlers: handlers, logger: logger)
+  } catch {
+    fail("cannot listen on \(endpoint): \(error)")
+  }
+}
+
+/// Asks the coordinator for its status until it answers or `timeout` passes; exits with one clear line then.
+func waitForCoordinator(
+  _ coordinator: any CoordinatorPort, at endpoint: Endpoint, timeout: Duration, logger: Logger
+) async
+  -> CoordinatorStatus
+{
+  let clock = SystemClock()
+  let deadline = clock.now() + timeout
+  while true {
+    do {
+      return try await coordinator.status()
+    } catch {
+      guard clock.now() < deadline else { fail("cannot reach the coordinator at \(endpoint): \(error)") }
+      logger.info(
+        "waiting for the coordinator", metadata: ["coordinator": "\(endpoint)", "error": "\(error)"])
+      try? await clock.sleep(for: .milliseconds(200))
+    }
+  }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import SNSCore
+import SNSTransport
+
+struct ServerCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "server", abstract: "Run a master/slave server (the coordinator decides the role).")
+
+  @Option(help: "The coordinator's address.") var coordinator: Endpoint
+  @Option(help: "This server's cluster.") var cluster: Int
+  @Option(help: "This server's id within its cluster.") var id: Int
+  @Option(help: "Address to listen on (what the coordinator hands to clients).") var listen: Endpoint
+  @Option(help: "This machine's data directory; the server uses <data-dir>/<role>_<id>.") var dataDir: String
+  @Option(help: "Heartbeat interval.") var heartbeat: Duration = .seconds(10)
+  @Option(help: "Missed heartbeats after which the coordinator promotes the slave (must match it).")
+  var missCount: Int = 2
+  @Option(help: "How often timeline mode checks the timeline file.") var timelinePoll: Duration =
+    .milliseconds(500)
+  @Option(help: "Largest post in bytes.") var maxPostBytes: Int = 1024
+  @Option(help: "How long to wait for the coordinator at start-up.") var startupTimeout: Duration = .seconds(
+    15)
+  @OptionGroup var secretOptions: SecretOptions
+  @OptionGroup var logging: LoggingOptions
+
+  func run() async throws {
+    let logger = try logging.makeLogger(label: "sns.server")
+    let (clusterID, serverID): (ClusterID, ServerID)
+    do {
+      (clusterID, serverID) = (try ClusterID(cluster), try ServerID(id))
+    } catch { fail("\(error)") }
+    let secret = try secretOptions.secret()
+    let dialer = GRPCDialer(options: CallOptions(secret: secret))
+    defer { dialer.close() }
+    let coordinatorPort = dialer.coordinator(at: coordinator)
+    let status = await waitForCoordinator(
+      coordinatorPort, at: coordinator, timeout: startupTimeout, logger: logger)
+    guard clusterID.value <= status.clusters.count else {
+      fail("cluster \(cluster) does not exist: the coordinator runs \(status.clusters.count) clusters")
+    }
+    // The directory is named after the role the server is likely to get; a restarted server reuses its own.
+    let hasMaster =
+      status.clusters.first { $0.id == clusterID }?.servers.contains { $0.alive && $0.role == .master }
+      ?? false
+    let directory = ServerDirectoryLayout.serverDirectory(
+      in: dataDir, id: serverID, roleIfNew: hasMaster ? .slave : .master)
+    let store: FileContextStore
+    do {
+      store = try FileContextStore(directory: directory, logger: logger)
+    } catch { fail("cannot use the data directory \(directory): \(error)") }
+    var configuration = ServerConfiguration(
+      cluster: clusterID, id: serverID, endpoint: listen, clusterCount: status.clusters.count,
+      heartbeatInterval: heartbeat, missCount: missCount, timelinePollInterval: timelinePoll)
+    configuration.postLimits = PostLimits(maximumBytes: maxPostBytes)
+    let server = Server(
+      configuration: configuration, store: store, coordinator: coordinatorPort, dialer: dialer,
+      clock: SystemClock(),
+      logger: logger)
+    let listener = openListener(
+      on: listen,
+      handlers: ServerService.handlers(
+        server, secret: SecretCheck(secret: secret), postLimits: configuration.postLimits),
+      logger: logger)
+    logger.notice("server starting", metadata: ["directory": "\(directory)"])
+    try await ProcessService.runUntilSignalled(
+      ProcessService(listener: listener, loop: { try await server.run() }, logger: logger), logger: logger)
+  }
+}

@@ -1,0 +1,66 @@
+import Logging
+import SNSCore
+import Synchronization
+
+/// Options every outgoing call of a process shares.
+public struct CallOptions: Sendable {
+  /// Deadline of each unary call.
+  public var timeout: Duration
+  /// The cluster secret sent with internal calls (`x-sns-secret`), if the deployment has one.
+  public var secret: String?
+
+  public init(timeout: Duration = .seconds(5), secret: String? = nil) {
+    self.timeout = timeout
+    self.secret = secret
+  }
+
+  var metadata: GRPCMetadata {
+    guard let secret else { return GRPCMetadata() }
+    return GRPCMetadata([(SecretCheck.metadataKey, secret)])
+  }
+}
+
+/// The ``Dialer`` of a deployed process: one gRPC channel per address, opened lazily and kept.
+public final class GRPCDialer: Dialer {
+  let options: CallOptions
+  let channels = Mutex<[Endpoint: GRPCChannel]>([:])
+
+  public init(options: CallOptions = CallOptions()) {
+    self.options = options
+  }
+
+  func channel(to endpoint: Endpoint) -> GRPCChannel {
+    channels.withLock { channels in
+      if let channel = channels[endpoint] { return channel }
+      let channel = GRPCChannel(target: endpoint.description)
+      channels[endpoint] = channel
+      return channel
+    }
+  }
+
+  /// The coordinator at `endpoint`.
+  public func coordinator(at endpoint: Endpoint) -> any CoordinatorPort {
+    GRPCCoordinatorClient(channel: channel(to: endpoint), options: options)
+  }
+
+  public func client(at endpoint: Endpoint) -> any ClientPort {
+    GRPCServerClient(channel: channel(to: endpoint), options: options)
+  }
+
+  public func serverPeer(at endpoint: Endpoint) -> any ServerPeerPort {
+    GRPCServerClient(channel: channel(to: endpoint), options: options)
+  }
+
+  public func synchronizer(at endpoint: Endpoint) -> any SynchronizerPort {
+    GRPCSynchronizerClient(channel: channel(to: endpoint), options: options)
+  }
+
+  /// Closes every channel (at process exit).
+  public func close() {
+    let all = channels.withLock { channels in
+      defer { channels = [:] }
+      return Array(channels.values)
+    }
+    for channel in all { channel.close() }
+  }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import SNSCore
+import SwiftProtobuf
+
+/// ``ClientPort`` and ``ServerPeerPort`` over gRPC: the course's `SNSService`, our `ClientExtras.Post` for
+/// acknowledged posts, and `ServerPeer` for mirroring and catch-up.
+struct GRPCServerClient: ClientPort, ServerPeerPort {
+  let channel: GRPCChannel
+  let options: CallOptions
+
+  func call<Request: SwiftProtobufMessage, Response: SwiftProtobufMessage>(
+    _ method: String, _ request: Request, _ type: Response.Type = Response.self
+  ) async throws -> Response {
+    try await translatingStatus {
+      try await channel.unary(
+        method: method, request: request, responseType: type, metadata: options.metadata,
+        timeout: options.timeout)
+    }
+  }
+
+  func execute(_ command: Command, for user: UserID) async throws -> Reply {
+    var request = Csce438_Request()
+    request.username = user.description
+    switch command {
+    case .login:
+      return try reply(try await call(Methods.login, request, Csce438_Reply.self).msg)
+    case .list:
+      let list = try await call(Methods.list, request, Csce438_ListReply.self)
+      return Reply(
+        .success,
+        allUsers: try list.allUsers.map { text in try decoding("user list") { try UserID(parsing: text) } },
+        followers: try list.followers.map { text in
+          try decoding("follower list") { try UserID(parsing: text) }
+        })
+    case .follow(let target):
+      request.arguments = [target.description]
+      return try reply(try await call(Methods.follow, request, Csce438_Reply.self).msg)
+    case .unfollow(let target):
+      request.arguments = [target.description]
+      return try reply(try await call(Methods.unfollow, request, Csce438_Reply.self).msg)
+    case .post(let text):
+      var post = Tinysns_Internal_V1_PostRequest()
+      post.username = user.description
+      post.text = Data(text.value.utf8)
+      return try reply(try await call(Methods.post, post, Tinysns_Internal_V1_PostReply.self).msg)
+    }
+  }
+
+  func reply(_ message: String) throws -> Reply {
+    guard let status = ReplyStatus(rawValue: message) else {
+      throw SNSError.invalidArgument("unexpected reply '\(message.prefix(60))'")
+    }
+    return Reply(status)
+  }
+
+  func timeline(for user: UserID) async throws -> TimelineSubscription {
+    let stream = try await translatingStatus {
+      try await channel.bidirectionalStream(method: Methods.timeline, metadata: options.metadata)
+    }
+    var join = Csce438_Message()
+    join.username = user.description
+    try await translatingStatus { try await stream.send(try join.serializedBytes()) }
+    let reader = TimelineReader(stream: stream)
+    let updates = AsyncThrowingStream<Post, Error>(unfolding: { try await reader.next() })
+    return TimelineSubscription(initial: [], updates: updates)
+  }
+
+  func mirror(_ request: MirrorRequest) async throws {
+    var wire = Tinysns_Internal_V1_MirrorRequest()
+    wire.cluster = Int32(request.cluster.value)
+    wire.epoch = request.epoch.value
+    wire.records = request.records.map(\.wire)
+    _ = try await call(Methods.mirror, wire, Tinysns_Internal_V1_Empty.self)
+  }
+
+  func catchUp(epoch: Epoch) async throws -> CatchUpReply {
+    var request = Tinysns_Internal_V1_CatchUpRequest()
+    request.epoch = epoch.value
+    let reply = try await call(Methods.catchUp, request, Tinysns_Internal_V1_CatchUpReply.self)
+    return CatchUpReply(
+      epoch: Epoch(reply.epoch), records: try reply.records.map { try PlacedRecord(wire: $0) })
+  }
+}
+
+struct GRPCSynchronizerClient: SynchronizerPort {
+  let channel: GRPCChannel
+  let options: CallOptions
+
+  func deliver(_ batch: SyncBatch) async throws -> SyncAck {
+    let ack = try await translatingStatus {
+      try await channel.unary(
+        method: Methods.deliver, request: batch.wire, responseType: Tinysns_Internal_V1_SyncAck.self,
+        metadata: options.metadata, timeout: options.timeout)
+    }
+    return SyncAck(backfill: try ack.backfill.map { try Post(wire: $0) })
+  }
+}
+
+/// Pulls posts off a Timeline stream one at a time, so the subscription needs no task of its own.
+actor TimelineReader {
+  let stream: GRPCClientStream
+  var iterator: AsyncThrowingStream<[UInt8], Error>.Iterator
+
+  init(stream: GRPCClientStream) {
+    self.stream = stream
+    self.iterator = stream.messages.makeAsyncIterator()
+  }
+
+  func next() async throws -> Post? {
+    // The iterator is a reference to the stream's storage, so advancing a copy advances it.
+    var current = iterator
+    defer { iterator = current }
+    do {
+      guard let bytes = try await current.next(isolation: self) else { return nil }
+      return try Post(message: try Csce438_Message(serializedBytes: bytes))
+    } catch let status as GRPCStatus {
+      throw status.snsError
+    }
+  }
+
+  deinit { stream.cancel() }
+}

@@ -1,0 +1,103 @@
+import SNSCore
+
+/// The coordinator's gRPC surface: the course's `CoordService` and our `Coordination`.
+public enum CoordinatorService {
+  /// Handlers for a gRPC server, answering from `coordinator`.
+  public static func handlers(_ coordinator: any CoordinatorPort, secret: SecretCheck) -> [String:
+    GRPCMethodHandler]
+  {
+    [
+      // Course heartbeat: registers a server (or a synchronizer) like ours; the reply only confirms.
+      Methods.heartbeat: .unary { (info: Csce438_ServerInfo, context) in
+        try secret.verify(context)
+        let endpoint = try decoding("server info") { try Endpoint(parsing: "\(info.hostname):\(info.port)") }
+        if Role(parsing: info.type) == .synchronizer {
+          let cluster = try decoding("cluster") {
+            try ClusterID(Int(info.clusterID > 0 ? info.clusterID : info.serverID))
+          }
+          try await coordinator.registerSynchronizer(
+            SynchronizerDescriptor(cluster: cluster, endpoint: endpoint))
+        } else {
+          let (cluster, server) = try decoding("server info") {
+            (try ClusterID(Int(info.clusterID)), try ServerID(Int(info.serverID)))
+          }
+          _ = try await coordinator.heartbeat(
+            ServerHeartbeat(cluster: cluster, server: server, endpoint: endpoint))
+        }
+        var confirmation = Csce438_Confirmation()
+        confirmation.status = true
+        return confirmation
+      },
+      Methods.getServer: .unary { (id: Csce438_ID, _) in
+        let user = try decoding("client id") { try UserID(Int(id.id)) }
+        return try await coordinator.master(forUser: user).serverInfo
+      },
+      Methods.getSlave: .unary { (id: Csce438_ID, _) in
+        let cluster = try decoding("cluster id") { try ClusterID(Int(id.id)) }
+        return try await coordinator.slave(ofCluster: cluster).serverInfo
+      },
+      Methods.getFollowerServer: .unary { (id: Csce438_ID, _) in
+        let user = try decoding("client id") { try UserID(Int(id.id)) }
+        return try await coordinator.synchronizer(forUser: user).serverInfo
+      },
+      Methods.getFollowerServers: .unary { (_: Csce438_ID, _) in
+        var list = Csce438_ServerList()
+        for synchronizer in try await coordinator.synchronizers() {
+          list.serverID.append(Int32(synchronizer.cluster.value))
+          list.hostname.append(synchronizer.endpoint.host)
+          list.port.append(String(synchronizer.endpoint.port))
+          list.type.append(Role.synchronizer.rawValue)
+        }
+        return list
+      },
+      Methods.coordinationHeartbeat: .unary { (request: Tinysns_Internal_V1_HeartbeatRequest, context) in
+        try secret.verify(context)
+        let beat = try decoding("heartbeat") {
+          ServerHeartbeat(
+            cluster: try ClusterID(Int(request.cluster)), server: try ServerID(Int(request.server)),
+            endpoint: try Endpoint(host: request.host, port: Int(request.port)))
+        }
+        let assignment = try await coordinator.heartbeat(beat)
+        var reply = Tinysns_Internal_V1_RoleAssignment()
+        reply.role = assignment.role.rawValue
+        reply.epoch = assignment.epoch.value
+        if let master = assignment.master { reply.master = master.wire }
+        if let slave = assignment.slave { reply.slave = slave.wire }
+        return reply
+      },
+      Methods.coordinationRegisterSynchronizer: .unary {
+        (ref: Tinysns_Internal_V1_SynchronizerRef, context) in
+        try secret.verify(context)
+        try await coordinator.registerSynchronizer(try SynchronizerDescriptor(wire: ref))
+        return Tinysns_Internal_V1_Empty()
+      },
+      Methods.coordinationStatus: .unary { (_: Tinysns_Internal_V1_Empty, _) in
+        try await coordinator.status().wire
+      },
+    ]
+  }
+}
+
+extension ServerDescriptor {
+  var serverInfo: Csce438_ServerInfo {
+    var info = Csce438_ServerInfo()
+    info.serverID = Int32(id.value)
+    info.hostname = endpoint.host
+    info.port = String(endpoint.port)
+    info.type = role.rawValue
+    info.clusterID = Int32(cluster.value)
+    return info
+  }
+}
+
+extension SynchronizerDescriptor {
+  var serverInfo: Csce438_ServerInfo {
+    var info = Csce438_ServerInfo()
+    info.serverID = Int32(cluster.value)
+    info.hostname = endpoint.host
+    info.port = String(endpoint.port)
+    info.type = Role.synchronizer.rawValue
+    info.clusterID = Int32(cluster.value)
+    return info
+  }
+}

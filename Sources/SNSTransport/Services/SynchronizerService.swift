@@ -1,0 +1,18 @@
+import SNSCore
+
+/// A synchronizer's gRPC surface: `Sync.Deliver`, behind the cluster secret.
+public enum SynchronizerService {
+  public static func handlers(_ synchronizer: any SynchronizerPort, secret: SecretCheck) -> [String:
+    GRPCMethodHandler]
+  {
+    [
+      Methods.deliver: .unary { (request: Tinysns_Internal_V1_SyncBatch, context) in
+        try secret.verify(context)
+        let ack = try await synchronizer.deliver(try SyncBatch(wire: request))
+        var wire = Tinysns_Internal_V1_SyncAck()
+        wire.backfill = ack.backfill.map(\.wire)
+        return wire
+      }
+    ]
+  }
+}

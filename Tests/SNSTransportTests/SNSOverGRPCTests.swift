@@ -1,0 +1,180 @@
+import Foundation
+import Logging
+import SNSCore
+import SNSTransport
+import Synchronization
+import Testing
+
+/// The core actors behind real gRPC listeners on loopback, in one process: the mapping and the services,
+/// end to end, with real files and short intervals.
+@Suite("SNS over gRPC")
+struct SNSOverGRPCTests {
+  static let logger: Logger = {
+    var logger = Logger(label: "sns-over-grpc")
+    logger.logLevel = .critical
+    return logger
+  }()
+
+  /// A coordinator, one cluster with master + slave + synchronizer, all over gRPC on 127.0.0.1.
+  final class Deployment: Sendable {
+    let listeners: [GRPCServer]
+    let coordinatorEndpoint: Endpoint
+    let servers: [Server]
+    let synchronizer: Synchronizer
+    let dialer: GRPCDialer
+    let root: String
+
+    init(root: String, secret: String? = nil) throws {
+      self.root = root
+      let clock = SystemClock()
+      let dialer = GRPCDialer(options: CallOptions(timeout: .seconds(2), secret: secret))
+      self.dialer = dialer
+      let check = SecretCheck(secret: secret)
+      let coordinator = Coordinator(
+        configuration: CoordinatorConfiguration(
+          clusterCount: 1, heartbeatInterval: .milliseconds(100), missCount: 2),
+        clock: clock, logger: SNSOverGRPCTests.logger)
+      let coordinatorListener = try GRPCServer(
+        listen: "127.0.0.1:0", handlers: CoordinatorService.handlers(coordinator, secret: check),
+        logger: SNSOverGRPCTests.logger)
+      coordinatorEndpoint = try Endpoint(host: "127.0.0.1", port: coordinatorListener.boundPort)
+      var listeners = [coordinatorListener]
+      var servers: [Server] = []
+      for id in 1...2 {
+        // Bind first (port 0), then tell the server the port it got: the handlers reach it through a box.
+        let box = ServerBox()
+        let listener = try GRPCServer(
+          listen: "127.0.0.1:0", handlers: ServerService.handlers(box, secret: check),
+          logger: SNSOverGRPCTests.logger)
+        let endpoint = try Endpoint(host: "127.0.0.1", port: listener.boundPort)
+        let server = Server(
+          configuration: ServerConfiguration(
+            cluster: try ClusterID(1), id: try ServerID(id), endpoint: endpoint, clusterCount: 1,
+            heartbeatInterval: .milliseconds(100), missCount: 2, timelinePollInterval: .milliseconds(20)),
+          store: try FileContextStore(
+            directory: "\(root)/\(id == 1 ? "master" : "slave")_\(id)", logger: SNSOverGRPCTests.logger),
+          coordinator: dialer.coordinator(at: coordinatorEndpoint), dialer: dialer, clock: clock,
+          logger: SNSOverGRPCTests.logger)
+        box.set(server)
+        listeners.append(listener)
+        servers.append(server)
+      }
+      let syncListenerBox = SynchronizerBox()
+      let syncListener = try GRPCServer(
+        listen: "127.0.0.1:0", handlers: SynchronizerService.handlers(syncListenerBox, secret: check),
+        logger: SNSOverGRPCTests.logger)
+      synchronizer = Synchronizer(
+        configuration: SynchronizerConfiguration(
+          cluster: try ClusterID(1), endpoint: try Endpoint(host: "127.0.0.1", port: syncListener.boundPort),
+          clusterCount: 1),
+        directories: FileServerDirectories(dataDirectory: root, logger: SNSOverGRPCTests.logger),
+        cursorStore: try FileContextStore(
+          directory: "\(root)/synchronizer_1", logger: SNSOverGRPCTests.logger),
+        coordinator: dialer.coordinator(at: coordinatorEndpoint), dialer: dialer, clock: clock,
+        logger: SNSOverGRPCTests.logger)
+      syncListenerBox.set(synchronizer)
+      listeners.append(syncListener)
+      self.listeners = listeners
+      self.servers = servers
+      for listener in listeners { listener.start() }
+    }
+
+    func client(_ user: Int) throws -> SNSClient {
+      SNSClient(
+        user: try UserID(user), coordinator: dialer.coordinator(at: coordinatorEndpoint), dialer: dialer,
+        clock: SystemClock(),
+        logger: SNSOverGRPCTests.logger, failoverTimeout: .seconds(2), retryDelay: .milliseconds(20))
+    }
+
+    func stop() async {
+      for listener in listeners { await listener.shutdown(gracePeriod: .milliseconds(200)) }
+      dialer.close()
+    }
+  }
+
+  @Test("login, follow, post, sync, list and a streamed timeline, all over gRPC")
+  func endToEnd() async throws {
+    try await withTemporaryDirectory { root in
+      let deployment = try Deployment(root: root)
+      for server in deployment.servers { await server.heartbeat() }
+      let one = try deployment.client(1)
+      let two = try deployment.client(2)
+      #expect(try await one.execute(.login) == .success)
+      #expect(try await two.execute(.login) == .success)
+      #expect(try await one.execute(.follow(try UserID(2))) == .success)
+      #expect(try await one.execute(.follow(try UserID(2))) == Reply(.alreadyExists))
+      #expect(try await one.execute(.follow(try UserID(9))) == Reply(.notExists))
+      #expect(try await one.execute(.unfollow(try UserID(9))) == Reply(.notExists))
+      try await deployment.synchronizer.round()
+      let subscription = try await one.timeline()
+      #expect(try await two.execute(.post(try PostText("over the wire"))) == .success)
+      try await deployment.synchronizer.round()
+      var iterator = subscription.updates.makeAsyncIterator()
+      let received = try await iterator.next()
+      #expect(received?.text.value == "over the wire")
+      #expect(received?.author == (try UserID(2)))
+      let list = try await two.execute(.list)
+      #expect(list.allUsers == [try UserID(1), try UserID(2)])
+      #expect(list.followers == [try UserID(1)])
+      await deployment.stop()
+    }
+  }
+
+  @Test("internal calls need the cluster secret when one is configured")
+  func secretRequired() async throws {
+    try await withTemporaryDirectory { root in
+      let deployment = try Deployment(root: root, secret: "s3cret")
+      for server in deployment.servers { await server.heartbeat() }
+      #expect(try await deployment.client(1).execute(.login) == .success)
+      let stranger = GRPCDialer(options: CallOptions(timeout: .seconds(2), secret: "wrong"))
+      await #expect(throws: SNSError.unauthenticated) {
+        _ = try await stranger.coordinator(at: deployment.coordinatorEndpoint).heartbeat(
+          ServerHeartbeat(
+            cluster: try ClusterID(1), server: try ServerID(7), endpoint: try Endpoint(parsing: "127.0.0.1:1")
+          ))
+      }
+      let anonymous = GRPCDialer(options: CallOptions(timeout: .seconds(2)))
+      await #expect(throws: SNSError.unauthenticated) {
+        _ = try await anonymous.synchronizer(
+          at: try Endpoint(parsing: "127.0.0.1:\(deployment.listeners[3].boundPort)")
+        )
+        .deliver(SyncBatch(from: try ClusterID(1), users: [try UserID(5)]))
+      }
+      stranger.close()
+      anonymous.close()
+      await deployment.stop()
+    }
+  }
+}
+
+/// Lets a gRPC listener be created before the actor it serves (whose configuration needs the bound port).
+final class ServerBox: ClientPort, ServerPeerPort {
+  let server = Mutex<Server?>(nil)
+  func set(_ value: Server) { server.withLock { $0 = value } }
+  func get() throws -> Server {
+    guard let server = server.withLock({ $0 }) else { throw SNSError.unavailable("starting") }
+    return server
+  }
+  func execute(_ command: Command, for user: UserID) async throws -> Reply {
+    try await get().execute(command, for: user)
+  }
+  func timeline(for user: UserID) async throws -> TimelineSubscription { try await get().timeline(for: user) }
+  func mirror(_ request: MirrorRequest) async throws { try await get().mirror(request) }
+  func catchUp(epoch: Epoch) async throws -> CatchUpReply { try await get().catchUp(epoch: epoch) }
+}
+
+final class SynchronizerBox: SynchronizerPort {
+  let synchronizer = Mutex<Synchronizer?>(nil)
+  func set(_ value: Synchronizer) { synchronizer.withLock { $0 = value } }
+  func deliver(_ batch: SyncBatch) async throws -> SyncAck {
+    guard let synchronizer = synchronizer.withLock({ $0 }) else { throw SNSError.unavailable("starting") }
+    return try await synchronizer.deliver(batch)
+  }
+}
+
+func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
+  let path = NSTemporaryDirectory() + "tinysns-grpc-\(UUID().uuidString)"
+  try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(atPath: path) }
+  return try await body(path)
+}
