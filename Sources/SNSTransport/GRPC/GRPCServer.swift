@@ -181,7 +181,8 @@ final class ServerCore: CallOwner, @unchecked Sendable {
       try? await Task.sleep(for: gracePeriod)
       if Task.isCancelled { return }
       state.withLock { state in
-        guard !state.destroyed, state.activeCalls > 0 else { return }
+        // Also when no call was accepted yet: gRPC may hold calls that never reached a handler.
+        guard !state.destroyed else { return }
         logger.info(
           "gRPC server grace period over; cancelling calls", metadata: ["calls": "\(state.activeCalls)"])
         grpc_server_cancel_all_calls(server)
