@@ -116,6 +116,12 @@ public actor Synchronizer: SynchronizerPort {
     acknowledged.formIntersection(Set(state.allClusters).subtracting(report.failed))
     let cursors = state.onRoundDelivered(plan, acknowledged: acknowledged)
     try await cursorStore.append(cursors.map { PlacedRecord(.cursor($0), in: .cursors) })
+    logger.info(
+      "sync round",
+      metadata: [
+        "users": "\(report.users)", "follows": "\(report.follows)", "posts": "\(report.posts)",
+        "failed": "\(report.failed.map(\.value))",
+      ])
     return report
   }
 

@@ -1,0 +1,145 @@
+import Foundation
+
+/// Where the `sns` binary under test is: `$SNS_BINARY`, else `<package>/.build/debug/sns`
+/// (`scripts/test` builds it before the tests run).
+enum SNSBinary {
+  static var path: String {
+    if let path = ProcessInfo.processInfo.environment["SNS_BINARY"] { return path }
+    let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
+    return package.appendingPathComponent(".build/debug/sns").path
+  }
+
+  struct Missing: Error, CustomStringConvertible {
+    var description: String { "no sns binary at \(SNSBinary.path): run `swift build --product sns` first" }
+  }
+
+  static func check() throws {
+    guard FileManager.default.isExecutableFile(atPath: path) else { throw Missing() }
+  }
+}
+
+/// One child `sns` process whose output goes to a log file (or a pipe), stopped for sure at the end.
+final class SNSProcess {
+  let name: String
+  let process = Process()
+  let logPath: String
+  let input: Pipe?
+
+  init(name: String, arguments: [String], directory: String, interactive: Bool = false) throws {
+    try SNSBinary.check()
+    self.name = name
+    logPath = (directory as NSString).appendingPathComponent("\(name).log")
+    _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+    let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+    process.executableURL = URL(fileURLWithPath: SNSBinary.path)
+    process.arguments = arguments
+    process.standardOutput = log
+    process.standardError = log
+    if interactive {
+      let pipe = Pipe()
+      process.standardInput = pipe
+      input = pipe
+    } else {
+      process.standardInput = FileHandle.nullDevice
+      input = nil
+    }
+    try process.run()
+  }
+
+  var pid: Int32 { process.processIdentifier }
+  var isRunning: Bool { process.isRunning }
+
+  /// Everything the process printed so far.
+  var output: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+  func send(_ line: String) {
+    input?.fileHandleForWriting.write(Data((line + "\n").utf8))
+  }
+
+  func closeInput() { try? input?.fileHandleForWriting.close() }
+
+  func signal(_ signal: Int32) {
+    if process.isRunning { kill(process.processIdentifier, signal) }
+  }
+
+  /// SIGTERM, then SIGKILL if it has not exited within `grace`. Returns once it is gone.
+  func stop(grace: Duration = .seconds(3)) async {
+    signal(SIGTERM)
+    if await waitForExit(within: grace) { return }
+    signal(SIGKILL)
+    _ = await waitForExit(within: .seconds(5))
+  }
+
+  func waitForExit(within timeout: Duration) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while process.isRunning {
+      if ContinuousClock.now > deadline { return false }
+      try? await Task.sleep(for: .milliseconds(20))
+    }
+    return true
+  }
+}
+
+/// Runs a one-shot `sns` command to completion and returns its exit status and output.
+func runSNS(_ arguments: [String], timeout: Duration = .seconds(30)) async throws -> (
+  status: Int32, output: String
+) {
+  try SNSBinary.check()
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: SNSBinary.path)
+  process.arguments = arguments
+  let pipe = Pipe()
+  process.standardOutput = pipe
+  process.standardError = pipe
+  process.standardInput = FileHandle.nullDevice
+  try process.run()
+  let deadline = ContinuousClock.now + timeout
+  // Read while it runs so a full pipe never blocks it.
+  var data = Data()
+  let handle = pipe.fileHandleForReading
+  while process.isRunning {
+    if ContinuousClock.now > deadline {
+      process.terminate()
+      break
+    }
+    try? await Task.sleep(for: .milliseconds(10))
+  }
+  process.waitUntilExit()
+  data.append(handle.readDataToEndOfFile())
+  return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// Polls `condition` until it holds or `timeout` passes.
+func eventually(
+  within timeout: Duration = .seconds(15), every interval: Duration = .milliseconds(50),
+  _ condition: () async throws -> Bool
+) async rethrows -> Bool {
+  let deadline = ContinuousClock.now + timeout
+  while ContinuousClock.now < deadline {
+    if try await condition() { return true }
+    try? await Task.sleep(for: interval)
+  }
+  return try await condition()
+}
+
+/// A TCP port free on `host` right now (the kernel picks it).
+func freePort(host: String) -> Int {
+  let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+  defer { close(fd) }
+  var address = sockaddr_in()
+  address.sin_family = sa_family_t(AF_INET)
+  address.sin_port = 0
+  inet_pton(AF_INET, host, &address.sin_addr)
+  let bound = withUnsafePointer(to: &address) {
+    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+      bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+    }
+  }
+  guard bound == 0 else { return 0 }
+  var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+  withUnsafeMutablePointer(to: &address) {
+    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(fd, $0, &length) }
+  }
+  return Int(UInt16(bigEndian: address.sin_port))
+}
