@@ -29,7 +29,7 @@ struct RealProcessTests {
     let formatter = ISO8601DateFormatter()
     formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
     return (deployment.processes["synchronizer-\(cluster)"]?.output ?? "").split(separator: "\n")
-      .filter { $0.contains("msg=\"sync round\"") }
+      .filter { $0.contains("msg=\"sync round started\"") }
       .compactMap { line in
         line.split(separator: " ").first { $0.hasPrefix("ts=") }.flatMap {
           formatter.date(from: String($0.dropFirst(3)))

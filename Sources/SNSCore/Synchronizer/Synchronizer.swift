@@ -59,6 +59,7 @@ public actor Synchronizer: SynchronizerPort {
   /// One synchronization round (DESIGN.md §5).
   @discardableResult
   public func round() async throws -> RoundReport {
+    logger.info("sync round started")
     try await coordinator.registerSynchronizer(
       SynchronizerDescriptor(cluster: configuration.cluster, endpoint: configuration.endpoint))
     if !cursorsLoaded {
@@ -117,7 +118,7 @@ public actor Synchronizer: SynchronizerPort {
     let cursors = state.onRoundDelivered(plan, acknowledged: acknowledged)
     try await cursorStore.append(cursors.map { PlacedRecord(.cursor($0), in: .cursors) })
     logger.info(
-      "sync round",
+      "sync round finished",
       metadata: [
         "users": "\(report.users)", "follows": "\(report.follows)", "posts": "\(report.posts)",
         "failed": "\(report.failed.map(\.value))",
