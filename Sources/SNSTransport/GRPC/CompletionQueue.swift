@@ -22,12 +22,24 @@ class CompletionTag: @unchecked Sendable {
   // @unchecked Sendable: a tag is used by one thread at a time: built by the code that starts the
   // operation, then owned by gRPC, then consumed by the queue thread (gRPC orders these hand-offs).
 
+  /// Publishes the tag's contents to the queue thread. gRPC's own locking already orders the
+  /// hand-off, but it is invisible to Swift (and to ThreadSanitizer); this makes it explicit.
+  private let handOff = Atomic<Bool>(false)
+
   /// Called once, on the completion queue's thread; must not block.
   func complete(success: Bool) {}
 
   /// The retained pointer to hand to gRPC. Balance with `releaseUnstarted()` if gRPC refuses it.
   final func retainedPointer() -> UnsafeMutableRawPointer {
-    Unmanaged.passRetained(self).toOpaque()
+    handOff.store(true, ordering: .releasing)
+    return Unmanaged.passRetained(self).toOpaque()
+  }
+
+  /// Takes back the reference passed to gRPC and completes the tag (queue thread).
+  fileprivate static func deliver(_ pointer: UnsafeMutableRawPointer, success: Bool) {
+    let tag = Unmanaged<CompletionTag>.fromOpaque(pointer).takeRetainedValue()
+    _ = tag.handOff.load(ordering: .acquiring)
+    tag.complete(success: success)
   }
 
   /// Drops the reference passed to gRPC when the operation could not be started.
@@ -63,7 +75,7 @@ final class CompletionQueue: @unchecked Sendable {
       switch event.type {
       case GRPC_OP_COMPLETE:
         guard let tag = event.tag else { continue }
-        Unmanaged<CompletionTag>.fromOpaque(tag).takeRetainedValue().complete(success: event.success != 0)
+        CompletionTag.deliver(tag, success: event.success != 0)
       case GRPC_QUEUE_SHUTDOWN:
         grpc_completion_queue_destroy(queue)
         finished.fulfill(())
