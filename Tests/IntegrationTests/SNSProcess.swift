@@ -26,13 +26,15 @@ final class SNSProcess {
   let logPath: String
   let input: Pipe?
 
-  init(name: String, arguments: [String], directory: String, interactive: Bool = false) throws {
-    try SNSBinary.check()
+  init(
+    name: String, arguments: [String], directory: String, interactive: Bool = false, executable: String? = nil
+  ) throws {
+    if executable == nil { try SNSBinary.check() }
     self.name = name
     logPath = (directory as NSString).appendingPathComponent("\(name).log")
     _ = FileManager.default.createFile(atPath: logPath, contents: nil)
     let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-    process.executableURL = URL(fileURLWithPath: SNSBinary.path)
+    process.executableURL = URL(fileURLWithPath: executable ?? SNSBinary.path)
     process.arguments = arguments
     process.standardOutput = log
     process.standardError = log
@@ -86,8 +88,15 @@ func runSNS(_ arguments: [String], timeout: Duration = .seconds(30)) async throw
   status: Int32, output: String
 ) {
   try SNSBinary.check()
+  return try await run(SNSBinary.path, arguments, timeout: timeout)
+}
+
+/// Runs any program to completion (killed after `timeout`) and returns its exit status and output.
+func run(_ executable: String, _ arguments: [String], timeout: Duration) async throws -> (
+  status: Int32, output: String
+) {
   let process = Process()
-  process.executableURL = URL(fileURLWithPath: SNSBinary.path)
+  process.executableURL = URL(fileURLWithPath: executable)
   process.arguments = arguments
   let pipe = Pipe()
   process.standardOutput = pipe

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Generates the Python protobuf + gRPC stubs for the wire contract into DEST.
+# Generates the Python protobuf + gRPC stubs of the course protos (course-protos/, exactly WIRE.md) into DEST.
 #
 #   Tests/Interop/generate-python.sh DEST
 #
@@ -27,7 +27,7 @@ python3 -c 'import grpc_tools.protoc' 2>/dev/null || {
 WKT="$(python3 -c 'import grpc_tools, os; print(os.path.join(os.path.dirname(grpc_tools.__file__), "_proto"))')"
 
 cmd=(python3 -m grpc_tools.protoc
-  "--proto_path=$ROOT/Protos"
+  "--proto_path=$ROOT/Tests/Interop/course-protos"
   "--proto_path=$WKT"
   "--python_out=$DEST"
   "--pyi_out=$DEST"
@@ -36,6 +36,6 @@ cmd=(python3 -m grpc_tools.protoc
 printf '+'
 printf ' %q' "${cmd[@]}"
 printf '\n'
-(cd "$ROOT/Protos" && "${cmd[@]}")
+(cd "$ROOT/Tests/Interop/course-protos" && "${cmd[@]}")
 echo "==> wrote Python stubs to $DEST:"
 ls -1 "$DEST"
