@@ -14,12 +14,19 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+    .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+    .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
   ],
   targets: [
     // Transport-free heart of the system: vocabulary, state machines, actors, ports, file store.
     .target(
       name: "SNSCore",
-      dependencies: [.product(name: "Logging", package: "swift-log")]
+      dependencies: [
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
+      ]
     ),
     // gRPC core C API from Debian's libgrpc-dev. Links grpc and gpr from the module map:
     // pkg-config's flags for grpc break the link on Debian (see DESIGN.md).
@@ -41,12 +48,25 @@ let package = Package(
       name: "SNSSimulation",
       dependencies: ["SNSCore", .product(name: "Logging", package: "swift-log")]
     ),
+    // Benchmark scenarios behind `sns bench`: each starts what it needs on loopback and stops it.
+    .target(
+      name: "SNSBench",
+      dependencies: [
+        "SNSCore",
+        "SNSTransport",
+        .product(name: "Histogram", package: "hdrhistogram-swift"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
     .executableTarget(
       name: "sns",
       dependencies: [
         "SNSCore",
         "SNSTransport",
         "SNSSimulation",
+        "SNSBench",
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "Subprocess", package: "swift-subprocess"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -55,7 +75,7 @@ let package = Package(
     ),
     .testTarget(
       name: "SNSCoreTests",
-      dependencies: ["SNSCore"]
+      dependencies: ["SNSCore", .product(name: "Logging", package: "swift-log")]
     ),
     .testTarget(
       name: "SNSSimulationTests",
@@ -68,6 +88,10 @@ let package = Package(
     .testTarget(
       name: "IntegrationTests",
       dependencies: ["SNSCore"]
+    ),
+    .testTarget(
+      name: "SNSBenchTests",
+      dependencies: ["SNSBench", "SNSCore"]
     ),
   ]
 )

@@ -1,0 +1,2 @@
+/// Benchmark scenarios (see `sns bench`).
+public enum BenchPlaceholder {}

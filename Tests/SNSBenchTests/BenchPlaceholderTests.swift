@@ -1,0 +1,6 @@
+import SNSBench
+import Testing
+
+@Test func benchTargetLinks() {
+  #expect(String(describing: BenchPlaceholder.self) == "BenchPlaceholder")
+}
