@@ -65,6 +65,33 @@ struct GRPCLifecycleTests {
     #expect(status?.code == .unavailable)
   }
 
+  @Test func channelReconnectsWhenTheServerComesBackOnTheSamePort() async throws {
+    let handlers: [String: GRPCMethodHandler] = [echo: .unary { request, _ in request }]
+    let first = try GRPCServer(listen: "127.0.0.1:0", handlers: handlers, logger: Logger(label: "test"))
+    let port = first.boundPort
+    first.start()
+    let channel = GRPCChannel(target: "127.0.0.1:\(port)")
+    defer { channel.close() }
+    #expect(try await channel.unary(method: echo, request: [1]) == [1])
+    await first.shutdown(gracePeriod: .zero)
+    let down = await statusOf { _ = try await channel.unary(method: echo, request: [2]) }
+    #expect(down?.code == .unavailable)
+
+    let second = try GRPCServer(
+      listen: "127.0.0.1:\(port)", handlers: handlers, logger: Logger(label: "test"))
+    second.start()
+    let clock = ContinuousClock()
+    let begin = clock.now
+    var response: [UInt8]?
+    while response == nil, clock.now - begin < .seconds(5) {
+      response = try? await channel.unary(method: echo, request: [3])
+      if response == nil { try await Task.sleep(for: .milliseconds(20)) }
+    }
+    #expect(response == [3])
+    #expect(clock.now - begin < .seconds(1), "reconnected after \(clock.now - begin)")
+    await second.shutdown(gracePeriod: .zero)
+  }
+
   @Test func tenThousandSequentialUnaryCallsKeepMemoryFlat() async throws {
     try await withServer([echo: .unary { request, _ in request }]) { _, channel in
       let payload = [UInt8](repeating: 42, count: 256)
