@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SNSTransport
+import Synchronization
 
 /// Starts a server on 127.0.0.1:0 with `handlers`, runs `body` with a channel to it, then closes
 /// the channel and shuts the server down, whatever `body` did.
@@ -49,10 +50,8 @@ let echo = "/test.Echo/Unary"
 let echoStream = "/test.Echo/Stream"
 
 /// A thread-safe boolean for observing handlers from tests.
-final class Flag: @unchecked Sendable {
-  // @unchecked Sendable: `value` is only accessed under `lock`.
-  private let lock = NSLock()
-  private var value = false
-  func set() { lock.withLock { value = true } }
-  var isSet: Bool { lock.withLock { value } }
+final class Flag: Sendable {
+  private let value = Mutex(false)
+  func set() { value.withLock { $0 = true } }
+  var isSet: Bool { value.withLock { $0 } }
 }

@@ -19,8 +19,7 @@ enum GRPCRuntime {
 /// (`Unmanaged.passRetained`) and the queue thread takes that reference back when the event
 /// arrives, so whatever the tag owns lives exactly as long as gRPC may touch it.
 class CompletionTag: @unchecked Sendable {
-  // @unchecked Sendable: a tag is used by one thread at a time: built by the code that starts the
-  // operation, then owned by gRPC, then consumed by the queue thread (gRPC orders these hand-offs).
+  // @unchecked Sendable: one thread at a time uses a tag (starter, then queue thread via `handOff`).
 
   /// Publishes the tag's contents to the queue thread. gRPC's own locking already orders the
   /// hand-off, but it is invisible to Swift (and to ThreadSanitizer); this makes it explicit.

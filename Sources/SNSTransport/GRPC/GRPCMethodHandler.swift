@@ -35,7 +35,8 @@ public enum GRPCMethodHandler: Sendable {
   /// completion-queue thread and runs there until its first suspension (so trivial handlers
   /// answer without a thread hop); do long synchronous work after an `await` or elsewhere.
   case unary(@Sendable (_ request: [UInt8], _ context: GRPCServerContext) async throws -> [UInt8])
-  /// Messages both ways; the call ends with OK when the handler returns.
+  /// Messages both ways; the call ends with OK when the handler returns. Requests are read from
+  /// the network on demand, so iterate `requests` from one task at a time.
   case bidirectionalStream(
     @Sendable (
       _ requests: AsyncThrowingStream<[UInt8], Error>, _ responses: GRPCServerStreamWriter,

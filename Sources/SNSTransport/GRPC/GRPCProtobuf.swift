@@ -87,8 +87,7 @@ private func encode(_ message: some Message) throws -> [UInt8] {
 
 /// Holds an async iterator for the typed request stream's unfolding closure.
 private final class UncheckedBox<Value>: @unchecked Sendable {
-  // @unchecked Sendable: AsyncThrowingStream calls its unfolding closure for one `next()` at a
-  // time, so the iterator inside is never used concurrently.
+  // @unchecked Sendable: request streams are iterated by one task at a time (documented contract).
   var value: Value
   init(_ value: Value) { self.value = value }
 }

@@ -1,2 +1,0 @@
-/// Benchmark scenarios (see `sns bench`).
-public enum BenchPlaceholder {}
