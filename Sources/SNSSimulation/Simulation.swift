@@ -1,4 +1,148 @@
 import SNSCore
 
-/// Placeholder until the simulation lands.
-public enum SimulationPlaceholder {}
+/// Which faults a simulation run may inject. Parsed from `sns simulate --faults crash,partition,…`.
+public struct SimulationFaults: OptionSet, Hashable, Sendable {
+  public let rawValue: Int
+  public init(rawValue: Int) { self.rawValue = rawValue }
+
+  /// A server process dies (kill -9) and restarts later over the same directory.
+  public static let crash = SimulationFaults(rawValue: 1 << 0)
+  /// A server dies inside an append: only a prefix of the records in flight reaches the disk.
+  public static let torn = SimulationFaults(rawValue: 1 << 1)
+  /// Links cut: client↔master, master↔slave, server↔coordinator, F↔F.
+  public static let partition = SimulationFaults(rawValue: 1 << 2)
+  /// Calls fail before reaching the receiver, or their reply is lost after it acted.
+  public static let drop = SimulationFaults(rawValue: 1 << 3)
+  /// Calls take virtual time (the whole world's clock moves while one waits).
+  public static let delay = SimulationFaults(rawValue: 1 << 4)
+  /// Server-to-server, heartbeat and sync calls arrive twice.
+  public static let duplicate = SimulationFaults(rawValue: 1 << 5)
+  /// Mirror, heartbeat and sync calls leave a copy that arrives later, after newer ones.
+  public static let reorder = SimulationFaults(rawValue: 1 << 6)
+  /// Every process has its own clock offset.
+  public static let skew = SimulationFaults(rawValue: 1 << 7)
+  /// A server freezes (no heartbeats, no answers) and resumes with its old in-memory state: a zombie master.
+  public static let pause = SimulationFaults(rawValue: 1 << 8)
+  /// Breaks the assumption of at most one failure per cluster at a time: failures overlap.
+  public static let harsh = SimulationFaults(rawValue: 1 << 9)
+
+  /// Everything except ``harsh``: what CI sweeps.
+  public static let standard: SimulationFaults = [
+    .crash, .torn, .partition, .drop, .delay, .duplicate, .reorder, .skew, .pause,
+  ]
+
+  /// Names as the command line spells them, in a fixed order.
+  public static let names: [(String, SimulationFaults)] = [
+    ("crash", .crash), ("torn", .torn), ("partition", .partition), ("drop", .drop), ("delay", .delay),
+    ("duplicate", .duplicate), ("reorder", .reorder), ("skew", .skew), ("pause", .pause), ("harsh", .harsh),
+  ]
+
+  /// Parses `crash,partition` (also `standard`, `all`, `none`). Returns `nil` naming the unknown word.
+  public init(parsing text: String) throws(SimulationError) {
+    var faults: SimulationFaults = []
+    for word in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() })
+    where !word.isEmpty {
+      switch word {
+      case "standard": faults.formUnion(.standard)
+      case "all": faults.formUnion(.standard.union(.harsh))
+      case "none": continue
+      default:
+        guard let match = Self.names.first(where: { $0.0 == word }) else {
+          throw .unknownFault(word)
+        }
+        faults.insert(match.1)
+      }
+    }
+    self = faults
+  }
+
+  /// The comma-separated names, as `--faults` takes them.
+  public var spelled: String {
+    let words = Self.names.filter { contains($0.1) }.map(\.0)
+    return words.isEmpty ? "none" : words.joined(separator: ",")
+  }
+}
+
+/// A bad simulation option.
+public enum SimulationError: Error, Hashable, Sendable, CustomStringConvertible {
+  case unknownFault(String)
+  case invalidClusterCount(Int)
+  public var description: String {
+    switch self {
+    case .unknownFault(let word):
+      "unknown fault '\(word)'; known: \(SimulationFaults.names.map(\.0).joined(separator: ", ")), standard, all"
+    case .invalidClusterCount(let count): "invalid cluster count \(count): expected 2 to 5"
+    }
+  }
+}
+
+/// How to run one seed. Everything not here is decided by the seed.
+public struct SimulationOptions: Hashable, Sendable {
+  /// Clusters; `nil` lets the seed choose 2–5.
+  public var clusterCount: Int?
+  public var faults: SimulationFaults
+  /// Steps of the fault phase (client commands, timer ticks, faults), before healing and checking.
+  public var steps: Int
+  /// Bugs switched on in every server, to show the checkers catch them (never in deployment).
+  public var plantedBugs: PlantedBugs
+  /// Keep the readable trace of every step (otherwise only the last lines, for failures).
+  public var trace: Bool
+
+  public init(
+    clusterCount: Int? = nil, faults: SimulationFaults = .standard, steps: Int = 300,
+    plantedBugs: PlantedBugs = [], trace: Bool = false
+  ) {
+    self.clusterCount = clusterCount
+    self.faults = faults
+    self.steps = steps
+    self.plantedBugs = plantedBugs
+    self.trace = trace
+  }
+}
+
+/// The first invariant a run broke.
+public struct SimulationViolation: Hashable, Sendable, CustomStringConvertible {
+  /// Which invariant, by its short name (see `docs/SIMULATION.md`).
+  public let invariant: String
+  public let detail: String
+  /// The step after which it was found (`nil`: at the final check).
+  public let step: Int?
+  public var description: String {
+    "\(invariant) (\(step.map { "after step \($0)" } ?? "at the final check")): \(detail)"
+  }
+}
+
+/// What one seed did and found.
+public struct SimulationReport: Hashable, Sendable {
+  public let seed: UInt64
+  public let clusterCount: Int
+  public let steps: Int
+  /// Injected faults by kind, sorted by kind.
+  public let faults: [String: Int]
+  public let violation: SimulationViolation?
+  /// The readable trace: every step when ``SimulationOptions/trace`` is on, else the tail before a failure.
+  public let trace: [String]
+  /// Acknowledged client writes, for the summary.
+  public let acknowledgedWrites: Int
+}
+
+/// The deterministic simulation of a whole Tiny SNS: coordinator, clusters of master, slave and synchronizer,
+/// clients, on a simulated network, disk and clock, all decided by one seed.
+public enum Simulation {
+  /// Runs one seed to completion. The same seed and options always give the same report, byte for byte.
+  public static func run(seed: UInt64, options: SimulationOptions = SimulationOptions()) async
+    -> SimulationReport
+  {
+    let world = SimulationWorld(seed: seed, options: options)
+    return await world.run()
+  }
+
+  /// The command that replays `seed` with a readable trace.
+  public static func replayCommand(seed: UInt64, options: SimulationOptions) -> String {
+    var command = "swift run sns simulate --from \(seed) --seeds 1 --trace"
+    if let clusters = options.clusterCount { command += " --clusters \(clusters)" }
+    if options.faults != .standard { command += " --faults \(options.faults.spelled)" }
+    if options.steps != SimulationOptions().steps { command += " --steps \(options.steps)" }
+    return command
+  }
+}

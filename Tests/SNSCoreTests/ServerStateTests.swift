@@ -172,6 +172,10 @@ struct ServerStateTests {
     guard case .write(let plan2) = other.onCommand(.post(text("y")), for: user(1), view: view, now: t0) else {
       return
     }
-    #expect(other.onWriteFinished(plan2, mirror: .slaveUnreachable, now: t0) == .acknowledge(.success))
+    #expect(other.onWriteFinished(plan2, mirror: .noSlave, now: t0) == .acknowledge(.success))
+    // A live slave that did not confirm must not let the master acknowledge alone (simulation seed 95).
+    #expect(
+      other.onWriteFinished(plan2, mirror: .slaveUnreachable, now: t0)
+        == .refuse(.unavailable("the slave did not confirm the write")))
   }
 }

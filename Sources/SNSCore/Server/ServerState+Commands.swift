@@ -80,7 +80,8 @@ extension ServerState {
     case mirrored
     /// The coordinator named no live slave: the master acknowledges alone; the slave catches up on return.
     case noSlave
-    /// The slave did not answer: treated like `noSlave`, it catches up when it returns.
+    /// The slave did not answer, though the master believes it alive: the write is not acknowledged (it stays
+    /// queued for the slave), since a master crash now would promote a slave that lacks it.
     case slaveUnreachable
     /// The slave knows a newer epoch: this server was replaced and must not acknowledge.
     case staleEpoch(Epoch)
@@ -98,8 +99,13 @@ extension ServerState {
     -> WriteOutcome
   {
     switch mirror {
-    case .mirrored, .noSlave, .slaveUnreachable:
+    case .mirrored, .noSlave:
       return .acknowledge(plan.reply)
+    case .slaveUnreachable:
+      // Found by the simulation (seed 95): acknowledging here lost the write when the master crashed before
+      // its next heartbeat re-sent it, and the slave, alive all along, was promoted without it. Only a slave
+      // the coordinator declared dead (`noSlave`) lets the master acknowledge alone.
+      return .refuse(.unavailable("the slave did not confirm the write"))
     case .staleEpoch(let newer):
       if newer > epoch {
         phase = .slave(epoch: newer, master: nil, caughtUp: false)

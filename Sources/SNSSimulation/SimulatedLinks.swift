@@ -1,0 +1,135 @@
+import SNSCore
+import Synchronization
+
+/// The network between the simulated processes, on top of ``InMemoryNetwork``: every call goes through
+/// ``call(from:to:kind:_:)``, which knows both ends, so partitions cut links (client↔master, master↔slave,
+/// server↔coordinator, F↔F) rather than whole hosts, and noise (drops, lost replies, delays, duplicates,
+/// messages held back and delivered late) is drawn from the run's seed.
+///
+/// - Important: the driver runs one step at a time and calls inside a step are sequential, so the order of
+///   draws from the generator, and so the whole run, is fixed by the seed.
+final class SimulatedLinks: Sendable {
+  /// Per-mille rates of each kind of noise, per call. Zero when the kind is switched off or while healing.
+  struct Noise: Sendable {
+    var drop = 0
+    var lostReply = 0
+    var delay = 0
+    var duplicate = 0
+    var hold = 0
+    static let none = Noise()
+  }
+
+  /// What kind of call, so that only some are held back for late delivery (those whose late arrival is a
+  /// real hazard: mirror writes, sync batches, heartbeats).
+  enum CallKind: String, Sendable {
+    case heartbeat, coordinatorQuery, command, timeline, mirror, catchUp, sync
+    var mayBeHeld: Bool { self == .heartbeat || self == .mirror || self == .sync }
+  }
+
+  /// A message held back, to be delivered late by ``deliverHeld()``.
+  struct Held: Sendable {
+    let label: String
+    let deliver: @Sendable () async -> Void
+  }
+
+  struct State {
+    var random: SimulationRandom
+    var noise = Noise.none
+    /// Blocked links as "a|b" with a < b.
+    var blocked: Set<String> = []
+    var held: [Held] = []
+    var counts: [String: Int] = [:]
+  }
+  let state: Mutex<State>
+  let network: InMemoryNetwork
+  let clock: ManualClock
+  /// Endpoint → process name, to find the receiving end of a call.
+  let names: Mutex<[Endpoint: String]> = Mutex([:])
+  let maximumDelayMilliseconds: Int
+
+  init(random: SimulationRandom, network: InMemoryNetwork, clock: ManualClock, maximumDelayMilliseconds: Int)
+  {
+    state = Mutex(State(random: random))
+    self.network = network
+    self.clock = clock
+    self.maximumDelayMilliseconds = maximumDelayMilliseconds
+  }
+
+  func name(_ endpoint: Endpoint, as process: String) { names.withLock { $0[endpoint] = process } }
+  func process(at endpoint: Endpoint) -> String {
+    names.withLock { $0[endpoint] } ?? endpoint.description
+  }
+
+  static func link(_ a: String, _ b: String) -> String { a < b ? "\(a)|\(b)" : "\(b)|\(a)" }
+
+  func block(_ a: String, _ b: String) { _ = state.withLock { $0.blocked.insert(Self.link(a, b)) } }
+  func unblock(_ a: String, _ b: String) { _ = state.withLock { $0.blocked.remove(Self.link(a, b)) } }
+  func unblockAll() { state.withLock { $0.blocked = [] } }
+  func setNoise(_ noise: Noise) { state.withLock { $0.noise = noise } }
+
+  /// How many faults of each kind the network injected (drop, lost-reply, delay, duplicate, hold).
+  var counts: [String: Int] { state.withLock { $0.counts } }
+
+  var heldCount: Int { state.withLock { $0.held.count } }
+
+  /// Delivers one held-back message (picked by the seed), late and out of order. Its outcome is ignored, as a
+  /// sender that timed out long ago would.
+  func deliverHeld() async -> String? {
+    let held = state.withLock { state -> Held? in
+      guard !state.held.isEmpty else { return nil }
+      return state.held.remove(at: state.random.int(in: 0...(state.held.count - 1)))
+    }
+    guard let held else { return nil }
+    await held.deliver()
+    return held.label
+  }
+
+  /// Drops every held message (when healing: a partition that heals does not release week-old packets).
+  func discardHeld() { state.withLock { $0.held = [] } }
+
+  private enum Fate {
+    case deliver(delay: Int, duplicate: Bool, loseReply: Bool, hold: Bool)
+    case fail(String)
+  }
+
+  /// Performs `body` as a call from process `from` to process `to`, with the faults the seed decides.
+  func call<T: Sendable>(
+    from: String, to: String, kind: CallKind, _ body: @escaping @Sendable () async throws -> T
+  ) async throws -> T {
+    let fate = state.withLock { state -> Fate in
+      if state.blocked.contains(Self.link(from, to)) { return .fail("link \(from)→\(to) is partitioned") }
+      let noise = state.noise
+      if state.random.chance(noise.drop) {
+        state.counts["drop", default: 0] += 1
+        return .fail("call \(from)→\(to) dropped")
+      }
+      var delay = 0
+      if state.random.chance(noise.delay) {
+        delay = state.random.int(in: 1...max(1, maximumDelayMilliseconds))
+        state.counts["delay", default: 0] += 1
+      }
+      let duplicate = state.random.chance(noise.duplicate)
+      if duplicate { state.counts["duplicate", default: 0] += 1 }
+      let loseReply = state.random.chance(noise.lostReply)
+      if loseReply { state.counts["lost-reply", default: 0] += 1 }
+      let hold = kind.mayBeHeld && state.random.chance(noise.hold)
+      if hold { state.counts["reorder", default: 0] += 1 }
+      return .deliver(delay: delay, duplicate: duplicate, loseReply: loseReply, hold: hold)
+    }
+    switch fate {
+    case .fail(let why):
+      throw SNSError.unavailable(why)
+    case .deliver(let delay, let duplicate, let loseReply, let hold):
+      if hold {
+        // A copy stays in the network and arrives later, after newer messages.
+        let label = "\(kind.rawValue) \(from)→\(to)"
+        state.withLock { $0.held.append(Held(label: label) { _ = try? await body() }) }
+      }
+      if delay > 0 { clock.advance(by: .milliseconds(delay)) }
+      let result = try await body()
+      if duplicate { _ = try? await body() }
+      if loseReply { throw SNSError.unavailable("reply \(to)→\(from) lost") }
+      return result
+    }
+  }
+}

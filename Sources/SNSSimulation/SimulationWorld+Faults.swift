@@ -1,0 +1,183 @@
+import SNSCore
+
+/// Faults in progress and when each ends.
+struct FaultSchedule {
+  enum Ending {
+    case restart(ServerSlot)
+    case resume(ServerSlot)
+    /// A torn-write crash that never fired is disarmed; one that fired restarts its server.
+    case disarm(ServerSlot)
+    case unblock([(String, String)])
+  }
+  struct Active {
+    let id: Int
+    let cluster: ClusterID
+    let at: Int64
+    let label: String
+    let ending: Ending
+  }
+  var active: [Active] = []
+  var nextID = 0
+
+  func isBusy(_ cluster: ClusterID) -> Bool { active.contains { $0.cluster == cluster } }
+}
+
+extension SimulationWorld {
+  /// Starts one fault in a cluster. Under the standard assumption a cluster gets a new failure only when it has
+  /// none and has settled (both servers up, roles agreed, slave caught up); `harsh` lets failures overlap.
+  func injectFault() async {
+    let harsh = options.faults.contains(.harsh)
+    var candidates: [ClusterID] = []
+    for cluster in synchronizers.map(\.cluster) {
+      if harsh {
+        candidates.append(cluster)
+      } else if !faults.isBusy(cluster), await isSettled(cluster) {
+        candidates.append(cluster)
+      }
+    }
+    guard let cluster = random.pick(candidates) else { return }
+    let kinds = SimulationFaults.names.map(\.1).filter {
+      [.crash, .torn, .partition, .pause].contains($0) && options.faults.contains($0)
+    }
+    guard let kind = random.pick(kinds) else { return }
+    let now = clock.now().milliseconds
+    let running = servers(of: cluster).filter { $0.status == .running }
+    let master = await currentMaster(of: cluster)
+    // The master is the interesting victim twice as often as the slave.
+    func victim() -> ServerSlot? {
+      if let master, running.contains(where: { $0 === master }), random.chance(667) { return master }
+      return random.pick(running)
+    }
+    switch kind {
+    case .crash:
+      guard let slot = victim() else { return }
+      crash(slot)
+      schedule(cluster, at: now + Int64(random.int(in: 150...900)), "crash \(slot.name)", .restart(slot))
+    case .torn:
+      guard let slot = victim() else { return }
+      let keeping = random.int(in: 0...2)
+      disk.armCrash(directory: slot.directory, keeping: keeping)
+      schedule(
+        cluster, at: now + Int64(random.int(in: 300...1000)),
+        "torn write armed on \(slot.name) (keeps \(keeping) records of the append in flight)", .disarm(slot))
+    case .pause:
+      guard let slot = victim() else { return }
+      network.takeDown(slot.endpoint)
+      slot.status = .frozen
+      schedule(cluster, at: now + Int64(random.int(in: 150...700)), "pause \(slot.name)", .resume(slot))
+    default:
+      await partition(cluster, master: master, until: now + Int64(random.int(in: 100...700)))
+    }
+  }
+
+  func partition(_ cluster: ClusterID, master: ServerSlot?, until: Int64) async {
+    let pair = servers(of: cluster)
+    var links: [(String, String)] = []
+    var label = ""
+    switch random.int(in: 0...3) {
+    case 0:
+      guard let master else { return }
+      let clients = users.filter { self.cluster(of: $0.user) == cluster }
+      links = clients.map { ($0.name, master.name) }
+      label = "clients of cluster \(cluster) ↔ \(master.name)"
+    case 1:
+      guard pair.count == 2 else { return }
+      links = [(pair[0].name, pair[1].name)]
+      label = "\(pair[0].name) ↔ \(pair[1].name)"
+    case 2:
+      guard let slot = random.pick(pair) else { return }
+      links = [(slot.name, "coordinator")]
+      label = "\(slot.name) ↔ coordinator"
+    default:
+      let here = "f\(cluster)"
+      guard let other = random.pick(synchronizers.filter { $0.cluster != cluster }) else { return }
+      links = [(here, other.name)]
+      label = "\(here) ↔ \(other.name)"
+    }
+    guard !links.isEmpty else { return }
+    for (a, b) in links { self.links.block(a, b) }
+    schedule(cluster, at: until, "partition \(label)", .unblock(links))
+  }
+
+  func schedule(_ cluster: ClusterID, at: Int64, _ label: String, _ ending: FaultSchedule.Ending) {
+    faults.nextID += 1
+    faults.active.append(
+      FaultSchedule.Active(id: faults.nextID, cluster: cluster, at: at, label: label, ending: ending))
+    let kind = label.split(separator: " ").first.map(String.init) ?? label
+    count(kind == "torn" ? "torn-armed" : kind)
+    trace("fault: \(label) until t=\(at - start)ms")
+  }
+
+  /// Ends every fault whose time has come, in order of time (then of start).
+  func endDueFaults(all: Bool = false) async {
+    let now = clock.now().milliseconds
+    let due = faults.active.filter { all || $0.at <= now }.sorted { ($0.at, $0.id) < ($1.at, $1.id) }
+    faults.active.removeAll { all || $0.at <= now }
+    for fault in due {
+      trace("fault over: \(fault.label)")
+      switch fault.ending {
+      case .restart(let slot): restart(slot)
+      case .resume(let slot):
+        guard slot.status == .frozen else { continue }
+        network.restore(slot.endpoint)
+        slot.status = .running
+        slot.nextHeartbeat = now
+      case .disarm(let slot):
+        disk.disarm(directory: slot.directory)
+        if slot.status == .crashed { restart(slot) }
+      case .unblock(let pairs):
+        for (a, b) in pairs { links.unblock(a, b) }
+      }
+    }
+  }
+
+  /// kill -9: the process stops answering and heartbeating; its in-memory state is gone, its files stay.
+  func crash(_ slot: ServerSlot) {
+    network.takeDown(slot.endpoint)
+    disk.kill(handle: slot.store.handle)
+    slot.status = .crashed
+  }
+
+  /// A new process over the same directory, at the same address: it knows only what its files say.
+  func restart(_ slot: ServerSlot) {
+    guard slot.status == .crashed else { return }
+    let store = disk.open(slot.directory, writer: .server)
+    let coordinatorPort = network.coordinator(at: coordinatorEndpoint)
+    slot.store = store
+    slot.server = makeServer(slot.configuration, name: slot.name, store: store, coordinator: coordinatorPort)
+    network.bind(slot.server, at: slot.endpoint)
+    network.restore(slot.endpoint)
+    slot.status = .running
+    slot.nextHeartbeat = clock.now().milliseconds
+    trace("\(slot.name) restarted")
+  }
+
+  /// The server the coordinator names master of `cluster`, if any.
+  func currentMaster(of cluster: ClusterID) async -> ServerSlot? {
+    guard let status = try? await coordinator.status(),
+      let id = status.clusters.first(where: { $0.id == cluster })?.master
+    else { return nil }
+    return servers(of: cluster).first { $0.id == id }
+  }
+
+  /// Both servers running, the coordinator's master is master of its epoch and the other its caught-up slave.
+  func isSettled(_ cluster: ClusterID) async -> Bool {
+    guard let status = try? await coordinator.status(),
+      let record = status.clusters.first(where: { $0.id == cluster }), let master = record.master
+    else {
+      return false
+    }
+    for slot in servers(of: cluster) {
+      guard slot.status == .running else { return false }
+      let phase = await slot.server.phase
+      if slot.id == master {
+        guard case .master(let epoch, let slave) = phase, epoch == record.epoch, slave != nil else {
+          return false
+        }
+      } else {
+        guard case .slave(let epoch, _, true) = phase, epoch == record.epoch else { return false }
+      }
+    }
+    return true
+  }
+}

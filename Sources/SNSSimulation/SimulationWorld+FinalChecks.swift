@@ -1,0 +1,195 @@
+import SNSCore
+
+extension SimulationWorld {
+  /// The end-state checkers, after healing and syncing: durability of acknowledged writes on each cluster's
+  /// current master, nothing that was never asked for, timelines equal to the fan-out, LIST equal to the users
+  /// and followers.
+  func checkFinal() async {
+    guard let status = try? await coordinator.status() else {
+      fail("roles-settle", "the coordinator did not answer", final: true)
+      return
+    }
+    var masters: [ClusterID: ServerSlot] = [:]
+    for record in status.clusters {
+      guard let id = record.master, let slot = servers(of: record.id).first(where: { $0.id == id }) else {
+        fail("roles-settle", "cluster \(record.id) has no master", final: true)
+        return
+      }
+      masters[record.id] = slot
+    }
+    func master(of user: UserID) -> String { masters[cluster(of: user)]?.directory ?? "" }
+    checkDurability(master)
+    guard violation == nil else { return }
+    let registered = users.map(\.user).filter { user in
+      disk.records(master(of: user), .users).contains(.user(user))
+    }
+    var ownPosts: [UserID: [Post]] = [:]
+    var ownEvents: [UserID: [FollowEvent]] = [:]
+    for user in registered {
+      ownPosts[user] = disk.records(master(of: user), .timeline(user)).compactMap {
+        if case .post(let post) = $0, post.author == user { post } else { nil }
+      }
+      ownEvents[user] = disk.records(master(of: user), .follows(user)).compactMap {
+        if case .following(let event) = $0, event.follower == user { event } else { nil }
+      }
+    }
+    checkTimelines(registered, ownPosts: ownPosts, ownEvents: ownEvents, master: master)
+    guard violation == nil else { return }
+    await checkLists(registered, ownEvents: ownEvents, masters: masters)
+  }
+
+  /// Acknowledged − final = ∅, and final − attempted = ∅ (nothing appears that no client asked for).
+  func checkDurability(_ master: (UserID) -> String) {
+    var attemptedPosts: [UserID: Set<String>] = [:]
+    var attemptedFollows: [String: Int] = [:]
+    var acknowledgedFollows: [String: Int] = [:]
+    func key(_ user: UserID, _ kind: FollowEvent.Kind, _ other: UserID) -> String {
+      "\(user) \(kind) \(other)"
+    }
+    for entry in history.entries {
+      switch entry.command {
+      case .post(let text): attemptedPosts[entry.user, default: []].insert(text.value)
+      case .follow(let other), .unfollow(let other):
+        let kind: FollowEvent.Kind = entry.command == .follow(other) ? .follow : .unfollow
+        attemptedFollows[key(entry.user, kind, other), default: 0] += 1
+        if entry.isAcknowledgedWrite { acknowledgedFollows[key(entry.user, kind, other), default: 0] += 1 }
+      case .login, .list: continue
+      }
+    }
+    for entry in history.entries where entry.isAcknowledgedWrite {
+      let directory = master(entry.user)
+      let missing: Bool
+      switch entry.command {
+      case .login: missing = !disk.records(directory, .users).contains(.user(entry.user))
+      case .post(let text):
+        missing = !disk.records(directory, .timeline(entry.user)).contains {
+          if case .post(let post) = $0 { post.author == entry.user && post.text == text } else { false }
+        }
+      case .follow, .unfollow, .list: missing = false
+      }
+      if missing {
+        fail(
+          "acknowledged-writes-survive",
+          "\(entry.command.traced) by user \(entry.user), acknowledged at step \(entry.step) by \(entry.server ?? "?") in epoch \(entry.epoch?.value ?? 0), is missing on the current master \(directory)",
+          final: true)
+        return
+      }
+    }
+    var present: [String: Int] = [:]
+    for user in users.map(\.user) {
+      for case .following(let event) in disk.records(master(user), .follows(user))
+      where event.follower == user {
+        present[key(user, event.kind, event.followee), default: 0] += 1
+      }
+      for case .post(let post) in disk.records(master(user), .timeline(user)) where post.author == user {
+        if !(attemptedPosts[user]?.contains(post.text.value) ?? false) {
+          fail(
+            "nothing-invented", "post \(post.id) '\(post.text)' was never sent by user \(user)", final: true)
+          return
+        }
+      }
+    }
+    for pair in acknowledgedFollows.keys.sorted()
+    where (present[pair] ?? 0) < (acknowledgedFollows[pair] ?? 0) {
+      fail(
+        "acknowledged-writes-survive",
+        "\(acknowledgedFollows[pair] ?? 0) acknowledged '\(pair)' events, \(present[pair] ?? 0) on the current master",
+        final: true)
+      return
+    }
+    // The client retries a command once after an unknown outcome (at the master the coordinator names), so a
+    // command may have been applied twice.
+    for pair in present.keys.sorted() where (present[pair] ?? 0) > 2 * (attemptedFollows[pair] ?? 0) {
+      fail(
+        "nothing-invented",
+        "\(present[pair] ?? 0) '\(pair)' events, only \(attemptedFollows[pair] ?? 0) sent",
+        final: true)
+      return
+    }
+  }
+
+  /// Each timeline holds exactly the user's own posts and the posts of users they followed at post time, once
+  /// each. A post in the same millisecond as a follow change (or, with clock skew, within the skew window) may go
+  /// either way: timestamps cannot order them.
+  func checkTimelines(
+    _ registered: [UserID], ownPosts: [UserID: [Post]], ownEvents: [UserID: [FollowEvent]],
+    master: (UserID) -> String
+  ) {
+    let window: Int64 = skews.values.contains { $0 != 0 } ? 100 : 1
+    for user in registered {
+      let history = FollowHistory(events: ownEvents[user] ?? [])
+      var required: Set<PostID> = Set((ownPosts[user] ?? []).map(\.id))
+      var optional: Set<PostID> = []
+      for author in registered where author != user {
+        for post in ownPosts[author] ?? [] {
+          let votes = [-window, 0, window].map {
+            history.follows(user, author, at: Timestamp(milliseconds: post.time.milliseconds + $0))
+          }
+          if votes.allSatisfy({ $0 }) {
+            required.insert(post.id)
+          } else if votes.contains(true) {
+            optional.insert(post.id)
+          }
+        }
+      }
+      let actual = disk.records(master(user), .timeline(user)).compactMap {
+        if case .post(let post) = $0 { post.id } else { nil }
+      }
+      let seen = Set(actual)
+      if seen.count != actual.count {
+        fail("timeline-fan-out", "user \(user)'s timeline has duplicate posts", final: true)
+        return
+      }
+      if let missing = required.subtracting(seen).sorted().first {
+        fail("timeline-fan-out", "user \(user)'s timeline lacks post \(missing)", final: true)
+        return
+      }
+      if let extra = seen.subtracting(required).subtracting(optional).sorted().first {
+        fail(
+          "timeline-fan-out", "user \(user)'s timeline has post \(extra), which it should not", final: true)
+        return
+      }
+    }
+  }
+
+  /// LIST at each master shows every registered user and exactly the user's current followers.
+  func checkLists(
+    _ registered: [UserID], ownEvents: [UserID: [FollowEvent]], masters: [ClusterID: ServerSlot]
+  )
+    async
+  {
+    var following: [UserID: Set<UserID>] = [:]
+    for user in registered {
+      for event in (ownEvents[user] ?? []).sorted(by: { $0.sequence < $1.sequence }) {
+        switch event.kind {
+        case .follow: following[user, default: []].insert(event.followee)
+        case .unfollow: following[user, default: []].remove(event.followee)
+        }
+      }
+    }
+    for user in registered {
+      guard let slot = masters[cluster(of: user)] else { continue }
+      let expectedFollowers = registered.filter { following[$0]?.contains(user) ?? false }
+      let reply: Reply
+      do {
+        reply = try await slot.server.execute(.list, for: user)
+      } catch {
+        fail("list", "LIST for user \(user) at \(slot.name) failed: \(error)", final: true)
+        return
+      }
+      if reply.allUsers != registered.sorted() {
+        fail(
+          "list", "LIST for user \(user) shows users \(reply.allUsers), expected \(registered.sorted())",
+          final: true)
+        return
+      }
+      if reply.followers != expectedFollowers.sorted() {
+        fail(
+          "list",
+          "LIST for user \(user) shows followers \(reply.followers), expected \(expectedFollowers.sorted())",
+          final: true)
+        return
+      }
+    }
+  }
+}

@@ -1,0 +1,209 @@
+import Logging
+import SNSCore
+
+/// One simulated server slot: a machine directory and the process currently running on it (if any).
+final class ServerSlot {
+  let cluster: ClusterID
+  let id: ServerID
+  let name: String
+  let endpoint: Endpoint
+  let directory: String
+  let configuration: ServerConfiguration
+  var server: Server
+  var store: SimulatedStore
+  /// `running`: heartbeats and answers; `crashed`: gone until restart; `frozen`: paused with its memory intact.
+  enum Status { case running, crashed, frozen }
+  var status = Status.running
+  var nextHeartbeat: Int64 = 0
+
+  init(
+    cluster: ClusterID, id: ServerID, name: String, endpoint: Endpoint, directory: String,
+    configuration: ServerConfiguration, server: Server, store: SimulatedStore
+  ) {
+    self.cluster = cluster
+    self.id = id
+    self.name = name
+    self.endpoint = endpoint
+    self.directory = directory
+    self.configuration = configuration
+    self.server = server
+    self.store = store
+  }
+}
+
+/// A synchronizer slot: F_i and its cursor directory.
+final class SynchronizerSlot {
+  let cluster: ClusterID
+  let name: String
+  let synchronizer: Synchronizer
+  var nextRound: Int64 = 0
+  init(cluster: ClusterID, name: String, synchronizer: Synchronizer) {
+    self.cluster = cluster
+    self.name = name
+    self.synchronizer = synchronizer
+  }
+}
+
+/// A simulated user with their session.
+final class UserSlot {
+  let user: UserID
+  let name: String
+  let client: SNSClient
+  var registered = false
+  var posts = 0
+  init(user: UserID, name: String, client: SNSClient) {
+    self.user = user
+    self.name = name
+    self.client = client
+  }
+}
+
+/// The whole simulated system for one seed, and the single driver that runs it step by step. Never shared
+/// between tasks: one task builds it, runs it and reads the report.
+final class SimulationWorld {
+  let seed: UInt64
+  let options: SimulationOptions
+  var random: SimulationRandom
+  let clusterCount: Int
+  let clock = ManualClock(start: Timestamp(milliseconds: 1_000_000))
+  let start: Int64
+  let network = InMemoryNetwork()
+  let links: SimulatedLinks
+  let disk: SimulatedDisk
+  let coordinator: Coordinator
+  var servers: [ServerSlot] = []
+  var synchronizers: [SynchronizerSlot] = []
+  var users: [UserSlot] = []
+  let history = SimulationHistory()
+  let logger = Logger(label: "simulation", factory: { _ in SwiftLogNoOpLogHandler() })
+  var skews: [String: Int64] = [:]
+  var faultCounts: [String: Int] = [:]
+  var step = 0
+  var nextLivenessCheck: Int64 = 0
+  var violation: SimulationViolation?
+  var faults = FaultSchedule()
+  var ledger = AcknowledgementLedger()
+
+  // Virtual timing: short, so that a run covers many heartbeat intervals and failovers in few steps.
+  let heartbeatInterval = Duration.milliseconds(100)
+  let missCount = 2
+  let syncInterval = Duration.milliseconds(300)
+
+  init(seed: UInt64, options: SimulationOptions) {
+    self.seed = seed
+    self.options = options
+    var root = SimulationRandom(seed: seed)
+    let chosen = root.int(in: 2...5)
+    clusterCount = min(max(options.clusterCount ?? chosen, 1), 9)
+    random = root.fork(1)
+    links = SimulatedLinks(
+      random: root.fork(2), network: network, clock: clock, maximumDelayMilliseconds: 60)
+    disk = SimulatedDisk(clusterCount: clusterCount)
+    start = clock.now().milliseconds
+    coordinator = Coordinator(
+      configuration: CoordinatorConfiguration(
+        clusterCount: clusterCount, heartbeatInterval: heartbeatInterval, missCount: missCount),
+      clock: clock, logger: logger)
+    build()
+  }
+
+  /// Milliseconds since the run began, for the trace.
+  var elapsed: Int64 { clock.now().milliseconds - start }
+
+  func clock(for process: String) -> SkewedClock {
+    if skews[process] == nil {
+      skews[process] = options.faults.contains(.skew) ? Int64(random.int(in: -40...40)) : 0
+    }
+    return SkewedClock(base: clock, skewMilliseconds: skews[process] ?? 0)
+  }
+
+  func build() {
+    // Endpoints are built from validated constants; a failure here is a programming error.
+    func endpoint(_ host: String, _ port: Int) -> Endpoint {
+      guard let endpoint = try? Endpoint(host: host, port: port) else { preconditionFailure("bad endpoint") }
+      return endpoint
+    }
+    network.bind(coordinator, at: coordinatorEndpoint)
+    links.name(coordinatorEndpoint, as: "coordinator")
+    let coordinatorPort = network.coordinator(at: coordinatorEndpoint)
+    for number in 1...clusterCount {
+      let cluster = ClusterID.of(userNumber(number), clusterCount: clusterCount)
+      var slots: [ServerID: SimulatedStore] = [:]
+      for id in 1...2 {
+        guard let serverID = try? ServerID(id) else { preconditionFailure("bad server id") }
+        let name = "c\(number)s\(id)"
+        let at = endpoint("cluster\(number)-server\(id)", 10000 + id)
+        links.name(at, as: name)
+        var configuration = ServerConfiguration(
+          cluster: cluster, id: serverID, endpoint: at, clusterCount: clusterCount,
+          heartbeatInterval: heartbeatInterval, missCount: missCount)
+        configuration.plantedBugs = options.plantedBugs
+        let directory = "cluster_\(number)/server_\(id)"
+        let store = disk.open(directory, writer: .server)
+        let server = makeServer(configuration, name: name, store: store, coordinator: coordinatorPort)
+        network.bind(server, at: at)
+        let slot = ServerSlot(
+          cluster: cluster, id: serverID, name: name, endpoint: at, directory: directory,
+          configuration: configuration, server: server, store: store)
+        // Initial masters register first, as in `TinySNS.heartbeatAll()`, staggered by the seed.
+        slot.nextHeartbeat = start + Int64(id == 1 ? 0 : random.int(in: 1...30))
+        servers.append(slot)
+        slots[serverID] = disk.open(directory, writer: .synchronizer)
+      }
+      let name = "f\(number)"
+      let at = endpoint("cluster\(number)-synchronizer", 11000)
+      links.name(at, as: name)
+      let synchronizer = Synchronizer(
+        configuration: SynchronizerConfiguration(
+          cluster: cluster, endpoint: at, clusterCount: clusterCount, syncInterval: syncInterval),
+        directories: SimulatedServerDirectories(stores: slots),
+        cursorStore: disk.open("cluster_\(number)/synchronizer_\(number)", writer: .synchronizer),
+        coordinator: LinkedCoordinator(from: name, links: links, target: coordinatorPort),
+        dialer: LinkedDialer(from: name, links: links), clock: clock(for: name), logger: logger)
+      network.bind(synchronizer, at: at)
+      let slot = SynchronizerSlot(cluster: cluster, name: name, synchronizer: synchronizer)
+      slot.nextRound = start + Int64(random.int(in: 50...300))
+      synchronizers.append(slot)
+    }
+    let userCount = random.int(in: clusterCount...(3 * clusterCount))
+    for number in 1...userCount {
+      let user = userNumber(number)
+      let name = "u\(number)"
+      let client = SNSClient(
+        user: user, coordinator: LinkedCoordinator(from: name, links: links, target: coordinatorPort),
+        dialer: LinkedDialer(from: name, links: links), clock: clock(for: name), logger: logger,
+        failoverTimeout: .zero)
+      users.append(UserSlot(user: user, name: name, client: client))
+    }
+  }
+
+  var coordinatorEndpoint: Endpoint {
+    guard let endpoint = try? Endpoint(host: "coordinator", port: 9000) else {
+      preconditionFailure("bad endpoint")
+    }
+    return endpoint
+  }
+
+  func userNumber(_ number: Int) -> UserID {
+    guard let user = try? UserID(number) else { preconditionFailure("user numbers start at 1") }
+    return user
+  }
+
+  func makeServer(
+    _ configuration: ServerConfiguration, name: String, store: SimulatedStore,
+    coordinator: any CoordinatorPort
+  ) -> Server {
+    Server(
+      configuration: configuration, store: store,
+      coordinator: LinkedCoordinator(from: name, links: links, target: coordinator),
+      dialer: LinkedDialer(from: name, links: links), clock: clock(for: name), logger: logger)
+  }
+
+  func servers(of cluster: ClusterID) -> [ServerSlot] { servers.filter { $0.cluster == cluster } }
+  func slot(at endpoint: Endpoint) -> ServerSlot? { servers.first { $0.endpoint == endpoint } }
+  func cluster(of user: UserID) -> ClusterID { ClusterID.of(user, clusterCount: clusterCount) }
+
+  func count(_ fault: String) { faultCounts[fault, default: 0] += 1 }
+
+  func trace(_ line: String) { history.trace("[\(step)] t=\(elapsed)ms \(line)") }
+}

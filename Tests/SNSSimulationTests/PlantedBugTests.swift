@@ -1,0 +1,24 @@
+import SNSCore
+import SNSSimulation
+import Testing
+
+@Suite("The checkers can fail")
+struct PlantedBugTests {
+  @Test("a master that acknowledges before mirroring is caught within 200 seeds, with a replayable seed")
+  func acknowledgeBeforeMirror() async {
+    let options = SimulationOptions(plantedBugs: .acknowledgeBeforeMirror)
+    let summary = await SimulationSweep(options: options).run(from: 1, count: 200, stopAfterFailures: 3)
+    let caught = summary.failures.first { $0.violation?.invariant == "acknowledged-writes-survive" }
+    guard let caught, let violation = caught.violation else {
+      Issue.record("the sweep did not notice acknowledged writes that only the master had")
+      return
+    }
+    print("planted bug found: seed \(caught.seed): \(violation)")
+    print(
+      "replay: \(Simulation.replayCommand(seed: caught.seed, options: options)) (with the planted bug on)")
+    // The seed alone replays the failure, trace and all.
+    let replay = await Simulation.run(seed: caught.seed, options: options)
+    #expect(replay.violation == violation)
+    #expect(replay.trace == caught.trace)
+  }
+}
