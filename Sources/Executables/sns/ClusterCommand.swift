@@ -5,72 +5,64 @@ import SNSTransport
 
 struct ClusterCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "cluster", abstract: "Operate a deployment: see its state.",
-    subcommands: [ClusterStatusCommand.self])
+    commandName: "cluster", abstract: "Run a local deployment, see its state, fail a process on purpose.",
+    discussion: """
+      Examples:
+        sns cluster up                                  # 3 clusters on 127.0.0.2-4, coordinator 127.0.0.1:9000
+        sns cluster status                              # roles, epochs, pids, last heartbeats
+        sns cluster kill --cluster 1 --role master      # kill -9 a master; watch the slave take over
+      """,
+    subcommands: [ClusterUpCommand.self, ClusterStatusCommand.self, ClusterKillCommand.self])
+}
+
+/// Which deployment a `status` or `kill` talks to: an explicit coordinator, or the one `cluster up` recorded.
+struct DeploymentOptions: ParsableArguments {
+  @Option(help: "The coordinator's address (default: the one `sns cluster up` recorded in --data-dir).")
+  var coordinator: Endpoint?
+  @Option(help: "The data directory of `sns cluster up` (env SNS_DATA_DIR).") var dataDir: String?
+  @OptionGroup var secretOptions: SecretOptions
+
+  var dataDirectory: String { dataDir ?? ProcessInfo.processInfo.environment["SNS_DATA_DIR"] ?? "sns-data" }
+
+  /// The deployment file, when it describes the coordinator asked about.
+  func record() -> DeploymentRecord? {
+    guard let record = DeploymentRecord.load(dataDirectory: dataDirectory) else { return nil }
+    guard let coordinator else { return record }
+    return record.coordinator == "\(coordinator)" ? record : nil
+  }
+
+  /// The coordinator's status, or one clear line and exit status 1.
+  func status() async throws -> (CoordinatorStatus, Endpoint, DeploymentRecord?) {
+    let record = record()
+    guard let endpoint = coordinator ?? record.flatMap({ try? Endpoint(parsing: $0.coordinator) }) else {
+      fail("no --coordinator given and no running `sns cluster up` recorded in \(dataDirectory)")
+    }
+    var secretOptions = secretOptions
+    if secretOptions.secretFile == nil, ProcessInfo.processInfo.environment["SNS_SECRET_FILE"] == nil {
+      secretOptions.secretFile = record?.secretFile
+    }
+    let dialer = GRPCDialer(options: CallOptions(timeout: .seconds(3), secret: try secretOptions.secret()))
+    defer { dialer.close() }
+    do {
+      return (try await dialer.coordinator(at: endpoint).status(), endpoint, record)
+    } catch { fail("cannot reach the coordinator at \(endpoint): \(error)") }
+  }
 }
 
 struct ClusterStatusCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "status", abstract: "Print roles, epochs and last heartbeats, as the coordinator sees them.")
+    commandName: "status",
+    abstract: "Print roles, epochs, pids and last heartbeats, as the coordinator sees them.")
 
-  @Option(help: "The coordinator's address.") var coordinator: Endpoint
+  @OptionGroup var deployment: DeploymentOptions
   @Flag(help: "Print one JSON object instead of a table.") var json = false
-  @OptionGroup var secretOptions: SecretOptions
 
   func run() async throws {
-    let dialer = GRPCDialer(options: CallOptions(timeout: .seconds(3), secret: try secretOptions.secret()))
-    defer { dialer.close() }
-    let status: CoordinatorStatus
-    do {
-      status = try await dialer.coordinator(at: coordinator).status()
-    } catch { fail("cannot reach the coordinator at \(coordinator): \(error)") }
-    print(json ? StatusTable.json(status) : StatusTable.text(status), terminator: "")
-  }
-}
-
-/// Renders a coordinator status for people (a table) and for scripts (JSON).
-enum StatusTable {
-  static func text(_ status: CoordinatorStatus) -> String {
-    var rows = [["CLUSTER", "EPOCH", "SERVER", "ROLE", "ADDRESS", "ALIVE", "LAST HEARTBEAT"]]
-    for cluster in status.clusters {
-      for server in cluster.servers {
-        rows.append([
-          "\(cluster.id)", "\(cluster.epoch)", "\(server.id)", server.role.rawValue, "\(server.endpoint)",
-          server.alive ? "yes" : "no", "\((status.now - server.lastHeartbeat).wholeMilliseconds) ms ago",
-        ])
-      }
-      if let synchronizer = cluster.synchronizer {
-        rows.append(["\(cluster.id)", "-", "-", "synchronizer", "\(synchronizer.endpoint)", "-", "-"])
-      }
-      if cluster.servers.isEmpty && cluster.synchronizer == nil {
-        rows.append(["\(cluster.id)", "\(cluster.epoch)", "-", "(none)", "-", "-", "-"])
-      }
-    }
-    let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
-    return rows.map { row in
-      row.indices.map {
-        $0 == row.count - 1 ? row[$0] : row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0)
-      }
-      .joined(separator: "  ")
-    }.joined(separator: "\n") + "\n"
-  }
-
-  static func json(_ status: CoordinatorStatus) -> String {
-    let clusters: [[String: Any]] = status.clusters.map { cluster in
-      [
-        "cluster": cluster.id.value, "epoch": cluster.epoch.value, "master": cluster.master?.value ?? 0,
-        "synchronizer": cluster.synchronizer.map { "\($0.endpoint)" } ?? "",
-        "servers": cluster.servers.map { server in
-          [
-            "id": server.id.value, "role": server.role.rawValue, "address": "\(server.endpoint)",
-            "alive": server.alive,
-            "lastHeartbeatMsAgo": (status.now - server.lastHeartbeat).wholeMilliseconds,
-          ] as [String: Any]
-        },
-      ]
-    }
-    let data =
-      (try? JSONSerialization.data(withJSONObject: ["clusters": clusters], options: [.sortedKeys])) ?? Data()
-    return String(decoding: data, as: UTF8.self) + "\n"
+    let (status, endpoint, record) = try await deployment.status()
+    let pids = record?.pids ?? [:]
+    print(
+      json
+        ? StatusTable.json(status, pids: pids) : StatusTable.text(status, coordinator: endpoint, pids: pids),
+      terminator: "")
   }
 }

@@ -12,6 +12,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
   @Option(help: "Missed heartbeats before a master is declared dead.") var missCount: Int = 2
   @OptionGroup var secretOptions: SecretOptions
   @OptionGroup var logging: LoggingOptions
+  @OptionGroup var metrics: MetricsOptions
 
   func validate() throws {
     guard (1...1000).contains(clusters) else {
@@ -32,6 +33,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
       handlers: CoordinatorService.handlers(
         coordinator, secret: SecretCheck(secret: try secretOptions.secret())),
       logger: logger)
+    let metricsListener = metrics.start(role: "coordinator", logger: logger)
+    defer { metricsListener?.stop() }
     try await ProcessService.runUntilSignalled(
       ProcessService(listener: listener, loop: { try await coordinator.run() }, logger: logger),
       logger: logger)

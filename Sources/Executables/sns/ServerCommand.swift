@@ -22,6 +22,7 @@ struct ServerCommand: AsyncParsableCommand {
     15)
   @OptionGroup var secretOptions: SecretOptions
   @OptionGroup var logging: LoggingOptions
+  @OptionGroup var metrics: MetricsOptions
 
   func run() async throws {
     let logger = try logging.makeLogger(label: "sns.server")
@@ -62,6 +63,8 @@ struct ServerCommand: AsyncParsableCommand {
         server, secret: SecretCheck(secret: secret), postLimits: configuration.postLimits),
       logger: logger)
     logger.notice("server starting", metadata: ["directory": "\(directory)"])
+    let metricsListener = metrics.start(role: "server", logger: logger)
+    defer { metricsListener?.stop() }
     try await ProcessService.runUntilSignalled(
       ProcessService(listener: listener, loop: { try await server.run() }, logger: logger), logger: logger)
   }

@@ -16,6 +16,7 @@ struct SynchronizerCommand: AsyncParsableCommand {
     15)
   @OptionGroup var secretOptions: SecretOptions
   @OptionGroup var logging: LoggingOptions
+  @OptionGroup var metrics: MetricsOptions
 
   func run() async throws {
     let logger = try logging.makeLogger(label: "sns.synchronizer")
@@ -44,6 +45,8 @@ struct SynchronizerCommand: AsyncParsableCommand {
     let listener = openListener(
       on: listen, handlers: SynchronizerService.handlers(synchronizer, secret: SecretCheck(secret: secret)),
       logger: logger)
+    let metricsListener = metrics.start(role: "synchronizer", logger: logger)
+    defer { metricsListener?.stop() }
     try await ProcessService.runUntilSignalled(
       ProcessService(listener: listener, loop: { try await synchronizer.run() }, logger: logger),
       logger: logger)

@@ -28,6 +28,7 @@ public actor Coordinator: CoordinatorPort {
   }
 
   public func heartbeat(_ beat: ServerHeartbeat) async throws -> RoleAssignment {
+    SNSMetrics.coordinator(.heartbeat)
     let (assignment, events) = try state.onHeartbeat(beat, now: clock.now()).get()
     log(events)
     return assignment
@@ -68,10 +69,12 @@ public actor Coordinator: CoordinatorPort {
         logger.notice(
           "master assigned", metadata: ["cluster": "\(cluster)", "server": "\(server)", "epoch": "\(epoch)"])
       case .promoted(let cluster, let from, let to, let epoch):
+        SNSMetrics.coordinator(.promotion)
         logger.notice(
           "slave promoted",
           metadata: ["cluster": "\(cluster)", "from": "\(from)", "to": "\(to)", "epoch": "\(epoch)"])
       case .serverLost(let cluster, let server):
+        SNSMetrics.coordinator(.serverLost)
         logger.warning(
           "master missed its heartbeats", metadata: ["cluster": "\(cluster)", "server": "\(server)"])
       }

@@ -1,5 +1,6 @@
 extension Server {
   public func execute(_ command: Command, for user: UserID) async throws -> Reply {
+    SNSMetrics.request(command)
     let view = try await loadView(of: user)
     switch state.onCommand(command, for: user, view: view, now: clock.now()) {
     case .reply(let reply):
@@ -61,7 +62,9 @@ extension Server {
     let request = MirrorRequest(cluster: state.configuration.cluster, epoch: epoch, records: batch)
     let backlog = batch.dropLast(records.count)
     do {
-      try await dialer.serverPeer(at: slave.endpoint).mirror(request)
+      try await SNSMetrics.mirrorLatency.measure {
+        try await dialer.serverPeer(at: slave.endpoint).mirror(request)
+      }
       return .mirrored
     } catch SNSError.staleEpoch(let newer) {
       return .staleEpoch(newer)

@@ -60,6 +60,7 @@ public actor Synchronizer: SynchronizerPort {
   @discardableResult
   public func round() async throws -> RoundReport {
     logger.info("sync round started")
+    let started = ContinuousClock.now
     try await coordinator.registerSynchronizer(
       SynchronizerDescriptor(cluster: configuration.cluster, endpoint: configuration.endpoint))
     if !cursorsLoaded {
@@ -117,6 +118,9 @@ public actor Synchronizer: SynchronizerPort {
     acknowledged.formIntersection(Set(state.allClusters).subtracting(report.failed))
     let cursors = state.onRoundDelivered(plan, acknowledged: acknowledged)
     try await cursorStore.append(cursors.map { PlacedRecord(.cursor($0), in: .cursors) })
+    SNSMetrics.syncRound(
+      records: report.users + report.follows + report.posts, duration: ContinuousClock.now - started,
+      failed: !report.failed.isEmpty)
     logger.info(
       "sync round finished",
       metadata: [
