@@ -1,0 +1,121 @@
+import Foundation
+import SNSCore
+import SNSTransport
+
+/// `footprint`: a real `sns server` process over a data directory seeded with many users and posts: its
+/// resident memory once it answers, and how long it takes to answer again after kill -9 (recovery).
+struct FootprintScenario {
+  let settings: BenchSettings
+
+  struct Sample {
+    var label: String
+    var ready: Duration
+    var rss: Int
+    var peak: Int
+  }
+
+  func run() async throws -> ScenarioReport {
+    let users = settings.pick(full: 10_000, quick: 1_000)
+    let posts = settings.pick(full: 1_000_000, quick: 50_000)
+    var report = ScenarioReport(
+      scenario: "footprint", title: "a server holding \(users) users / \(posts) posts",
+      columns: ["start", "ready ms", "RSS MB", "peak RSS MB"])
+    let (samples, bytes) = try await withScratchDirectory(settings, "footprint") { root in
+      let group = try ProcessGroup(settings: settings, directory: root)
+      do {
+        let result = try await measure(group, root: root, users: users, posts: posts)
+        await group.stopAll()
+        return result
+      } catch {
+        await group.stopAll()
+        throw error
+      }
+    }
+    for sample in samples {
+      report.rows.append([
+        sample.label, BenchFormat.milliseconds(sample.ready), BenchFormat.megabytes(sample.rss),
+        BenchFormat.megabytes(sample.peak),
+      ])
+    }
+    report.notes.append("data directory: \(String(format: "%.1f", Double(bytes) / 1_048_576)) MB on disk")
+    if let restart = samples.last {
+      let megabytes = Double(restart.rss) / 1024
+      report.metrics = [
+        "footprint.rss_mb": megabytes, "footprint.peak_rss_mb": Double(restart.peak) / 1024,
+        "footprint.restart_ms": restart.ready.milliseconds,
+      ]
+      // The goals are for 10 k users / 1 M posts: a quick run's smaller counts get no verdict.
+      let judged = !settings.quick
+      report.ratios.append(
+        BenchRatio(
+          name: "RSS / 50 MB", value: megabytes / 50, goal: judged ? "≤ 1.00 (≤ 50 MB)" : nil,
+          met: judged ? megabytes <= 50 : nil))
+      report.ratios.append(
+        BenchRatio(
+          name: "restart after kill -9 / 2 s", value: restart.ready.seconds / 2,
+          goal: judged ? "≤ 1.00 (≤ 2 s)" : nil,
+          met: judged ? restart.ready <= .seconds(2) : nil))
+    }
+    if settings.quick {
+      report.notes.append(
+        "--quick: the goals are for 10000 users / 1000000 posts, so these smaller counts get no verdict")
+    }
+    report.notes.append(
+      "ready = from spawning `sns server` to its first successful Login (it registers with the running coordinator first)"
+    )
+    return report
+  }
+
+  func measure(_ group: ProcessGroup, root: String, users: Int, posts: Int) async throws -> ([Sample], Int) {
+    settings.progress("  seeding \(users) users and \(posts) posts")
+    let dataDirectory = "\(root)/cluster_1"
+    let seeder = try DataSeeder(directory: "\(dataDirectory)/master_1")
+    let ids = try (1...users).map { try UserID($0) }
+    try seeder.addUsers(ids)
+    let perUser = posts / users
+    let time = Timestamp(milliseconds: Timestamp.now.milliseconds - 86_400_000)
+    for user in ids { try seeder.addPosts(by: user, count: perUser, firstSequence: 1, time: time) }
+    let bytes = try FileManager.default.contentsOfDirectory(atPath: seeder.directory).reduce(0) {
+      total, name in
+      let size = try FileManager.default.attributesOfItem(atPath: "\(seeder.directory)/\(name)")[.size]
+      return total + ((size as? NSNumber)?.intValue ?? 0)
+    }
+    let coordinatorPort = try await freeLoopbackPort()
+    let port = try await freeLoopbackPort()
+    let heartbeat = Duration.milliseconds(200)
+    _ = try group.startCoordinator(port: coordinatorPort, heartbeat: heartbeat, missCount: 2)
+    let dialer = GRPCDialer(options: CallOptions(timeout: .seconds(2)))
+    defer { dialer.close() }
+    let coordinator = dialer.coordinator(at: try Endpoint(host: "127.0.0.1", port: coordinatorPort))
+    try await poll(within: .seconds(30), every: .milliseconds(20)) {
+      _ = try await coordinator.status(); return true
+    }
+    let client = dialer.client(at: try Endpoint(host: "127.0.0.1", port: port))
+    let server = try group.startServer(
+      id: 1, port: port, coordinator: coordinatorPort, dataDirectory: dataDirectory, heartbeat: heartbeat,
+      missCount: 2)
+    var samples: [Sample] = []
+    for label in ["first start", "restart after kill -9"] {
+      if !samples.isEmpty {
+        await server.kill9()
+        try server.start()
+      }
+      settings.progress("  \(label): waiting for the server to answer")
+      do {
+        try await poll(within: .seconds(120), every: .milliseconds(5)) {
+          try await client.execute(.login, for: try UserID(1)).status == .success
+        }
+      } catch {
+        throw BenchError.setup("server did not answer: \(server.logTail)")
+      }
+      let ready = ContinuousClock.now - server.started
+      // Touch a few users' files the way commands do, then read the memory.
+      for user in ids.prefix(10) { _ = try await client.execute(.list, for: user) }
+      guard let memory = server.memory() else {
+        throw BenchError.setup("cannot read /proc/\(server.pid)/status")
+      }
+      samples.append(Sample(label: label, ready: ready, rss: memory.rss, peak: memory.peak))
+    }
+    return (samples, bytes)
+  }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import Logging
+import SNSCore
+import SNSTransport
+import Synchronization
+
+/// The core actors behind real gRPC listeners on 127.0.0.1, in this process: a coordinator and, per cluster,
+/// a master, optionally a slave, and a synchronizer, with real context files under `root`
+/// (`cluster_<i>/master_1`, `slave_2`, `synchronizer_<i>`), laid out like `sns cluster up`.
+final class LoopbackDeployment: Sendable {
+  struct Options: Sendable {
+    var clusterCount = 1
+    var withSlave = true
+    var heartbeat: Duration = .seconds(1)
+    var missCount = 3
+    var syncInterval: Duration = .seconds(30)
+    var timelinePoll: Duration = .milliseconds(20)
+  }
+
+  let options: Options
+  let root: String
+  let coordinator: Coordinator
+  let coordinatorEndpoint: Endpoint
+  /// Per cluster (index 0 is cluster 1): master first, then the slave if any.
+  let servers: [[Server]]
+  let serverEndpoints: [[Endpoint]]
+  let synchronizers: [Synchronizer]
+  let listeners: [GRPCServer]
+  /// The dialer the servers and synchronizers use between themselves.
+  let dialer: GRPCDialer
+  static let logger: Logger = {
+    var logger = Logger(label: "sns-bench")
+    logger.logLevel = .critical
+    return logger
+  }()
+
+  init(root: String, options: Options) throws {
+    self.root = root
+    self.options = options
+    let logger = Self.logger
+    let clock = SystemClock()
+    let dialer = GRPCDialer(options: CallOptions(timeout: .seconds(10)))
+    self.dialer = dialer
+    let check = SecretCheck(secret: nil)
+    coordinator = Coordinator(
+      configuration: CoordinatorConfiguration(
+        clusterCount: options.clusterCount, heartbeatInterval: options.heartbeat, missCount: options.missCount
+      ),
+      clock: clock, logger: logger)
+    let coordinatorListener = try GRPCServer(
+      listen: "127.0.0.1:0", handlers: CoordinatorService.handlers(coordinator, secret: check), logger: logger
+    )
+    coordinatorEndpoint = try Endpoint(host: "127.0.0.1", port: coordinatorListener.boundPort)
+    let coordinatorPort = dialer.coordinator(at: coordinatorEndpoint)
+    var listeners = [coordinatorListener]
+    var servers: [[Server]] = []
+    var endpoints: [[Endpoint]] = []
+    var synchronizers: [Synchronizer] = []
+    for number in 1...options.clusterCount {
+      let cluster = try ClusterID(number)
+      let machine = "\(root)/cluster_\(number)"
+      var pair: [Server] = []
+      var pairEndpoints: [Endpoint] = []
+      for (id, role) in [(1, Role.master), (2, Role.slave)] where id == 1 || options.withSlave {
+        // Bind first (port 0), then tell the server the port it got: the handlers reach it through a box.
+        let box = ServerBox()
+        let listener = try GRPCServer(
+          listen: "127.0.0.1:0", handlers: ServerService.handlers(box, secret: check), logger: logger)
+        let endpoint = try Endpoint(host: "127.0.0.1", port: listener.boundPort)
+        let serverID = try ServerID(id)
+        let server = Server(
+          configuration: ServerConfiguration(
+            cluster: cluster, id: serverID, endpoint: endpoint, clusterCount: options.clusterCount,
+            heartbeatInterval: options.heartbeat, missCount: options.missCount,
+            timelinePollInterval: options.timelinePoll),
+          store: try FileContextStore(
+            directory: ServerDirectoryLayout.serverDirectory(in: machine, id: serverID, roleIfNew: role),
+            logger: logger),
+          coordinator: coordinatorPort, dialer: dialer, clock: clock, logger: logger)
+        box.set(server)
+        listeners.append(listener)
+        pair.append(server)
+        pairEndpoints.append(endpoint)
+      }
+      servers.append(pair)
+      endpoints.append(pairEndpoints)
+      let syncBox = SynchronizerBox()
+      let syncListener = try GRPCServer(
+        listen: "127.0.0.1:0", handlers: SynchronizerService.handlers(syncBox, secret: check), logger: logger)
+      let synchronizer = Synchronizer(
+        configuration: SynchronizerConfiguration(
+          cluster: cluster, endpoint: try Endpoint(host: "127.0.0.1", port: syncListener.boundPort),
+          clusterCount: options.clusterCount, syncInterval: options.syncInterval),
+        directories: FileServerDirectories(dataDirectory: machine, logger: logger),
+        cursorStore: try FileContextStore(
+          directory: "\(machine)/\(ServerDirectoryLayout.synchronizerDirectoryName(cluster: cluster))",
+          logger: logger),
+        coordinator: coordinatorPort, dialer: dialer, clock: clock, logger: logger)
+      syncBox.set(synchronizer)
+      listeners.append(syncListener)
+      synchronizers.append(synchronizer)
+    }
+    self.servers = servers
+    self.serverEndpoints = endpoints
+    self.synchronizers = synchronizers
+    self.listeners = listeners
+    for listener in listeners { listener.start() }
+  }
+
+  /// The data directory of cluster `number` (1-based), what `sns cluster up` calls `<dir>/cluster_<i>`.
+  func machine(_ number: Int) -> String { "\(root)/cluster_\(number)" }
+
+  /// The master's context directory of cluster `number` (server 1, which registers first).
+  func masterDirectory(_ number: Int) -> String { "\(machine(number))/master_1" }
+
+  /// The slave's context directory of cluster `number`.
+  func slaveDirectory(_ number: Int) -> String { "\(machine(number))/slave_2" }
+
+  /// The master endpoint of cluster `number` (server 1, which registers first).
+  func masterEndpoint(_ number: Int) -> Endpoint { serverEndpoints[number - 1][0] }
+
+  /// Registers every server in order (server 1 of each cluster first, so it becomes master).
+  func registerAll() async {
+    for pair in servers {
+      for server in pair { await server.heartbeat() }
+    }
+  }
+
+  /// Registers every server, then runs `body` while heartbeats (and, if `synchronizing`, sync rounds) run
+  /// on their timers; stops them all when `body` returns or throws.
+  func running<T: Sendable>(synchronizing: Bool, _ body: @Sendable () async throws -> T) async throws -> T {
+    await registerAll()
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+      group.addTask { try await self.coordinator.run() }
+      for pair in servers {
+        for server in pair { group.addTask { try await server.run() } }
+      }
+      if synchronizing {
+        for synchronizer in synchronizers { group.addTask { try await synchronizer.run() } }
+      }
+      defer { group.cancelAll() }
+      return try await body()
+    }
+  }
+
+  /// Stops every listener (in-flight calls get a short grace) and closes the dialer's channels.
+  func stop() async {
+    for listener in listeners.reversed() { await listener.shutdown(gracePeriod: .milliseconds(200)) }
+    dialer.close()
+  }
+}
+
+/// Lets a gRPC listener be created before the actor it serves (whose configuration needs the bound port).
+final class ServerBox: ClientPort, ServerPeerPort {
+  let server = Mutex<Server?>(nil)
+  func set(_ value: Server) { server.withLock { $0 = value } }
+  func get() throws -> Server {
+    guard let server = server.withLock({ $0 }) else { throw SNSError.unavailable("starting") }
+    return server
+  }
+  func execute(_ command: Command, for user: UserID) async throws -> Reply {
+    try await get().execute(command, for: user)
+  }
+  func timeline(for user: UserID) async throws -> TimelineSubscription { try await get().timeline(for: user) }
+  func mirror(_ request: MirrorRequest) async throws { try await get().mirror(request) }
+  func catchUp(epoch: Epoch) async throws -> CatchUpReply { try await get().catchUp(epoch: epoch) }
+}
+
+/// The synchronizer's counterpart of ``ServerBox``.
+final class SynchronizerBox: SynchronizerPort {
+  let synchronizer = Mutex<Synchronizer?>(nil)
+  func set(_ value: Synchronizer) { synchronizer.withLock { $0 = value } }
+  func deliver(_ batch: SyncBatch) async throws -> SyncAck {
+    guard let synchronizer = synchronizer.withLock({ $0 }) else { throw SNSError.unavailable("starting") }
+    return try await synchronizer.deliver(batch)
+  }
+}

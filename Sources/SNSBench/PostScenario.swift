@@ -1,0 +1,127 @@
+import Foundation
+import SNSCore
+import SNSTransport
+
+/// `post`: acknowledged posts (mirrored to the slave, fsynced on both) at concurrency 1 and 64, and Login and
+/// Follow round trips, against raw echo measured in the same run. With `--target`, drives that master instead
+/// of starting one (anything that speaks WIRE.md's `csce438.SNSService`).
+struct PostScenario {
+  let settings: BenchSettings
+
+  func run() async throws -> ScenarioReport {
+    var report = ScenarioReport(
+      scenario: "post",
+      title: "acknowledged posts and course round trips" + (settings.target.map { " against \($0)" } ?? ""),
+      columns: LoadResult.columns)
+    let duration = settings.pick(full: Duration.seconds(5), quick: .seconds(1))
+    let echo = try await EchoBaseline.measure(concurrencies: [1, 64], duration: duration, settings: settings)
+    for result in echo { report.rows.append(result.row("raw echo (reference)")) }
+    if let target = settings.target {
+      let dialer = GRPCDialer(options: CallOptions(timeout: .seconds(10)))
+      defer { dialer.close() }
+      try await measure(dialer.client(at: target), duration: duration, echo: echo, into: &report)
+    } else {
+      try await withScratchDirectory(settings, "post") { root in
+        let deployment = try LoopbackDeployment(
+          root: root, options: LoopbackDeployment.Options(clusterCount: 1, withSlave: true))
+        do {
+          let client = deployment.dialer.client(at: deployment.masterEndpoint(1))
+          let base = report
+          let measured = try await deployment.running(synchronizing: false) {
+            var inner = base
+            try await measure(client, duration: duration, echo: echo, into: &inner)
+            return inner
+          }
+          report = measured
+          report.notes.append(
+            "ours: master + slave + coordinator in this process behind real gRPC listeners on 127.0.0.1; each post is mirrored and fsynced on both before the ack"
+          )
+        } catch {
+          await deployment.stop()
+          throw error
+        }
+        await deployment.stop()
+      }
+    }
+    return report
+  }
+
+  /// Users 1…`users` log in, then posts, logins and follows at concurrency 1 and 64.
+  func measure(
+    _ client: any ClientPort, duration: Duration, echo: [LoadResult], into report: inout ScenarioReport
+  )
+    async throws
+  {
+    let users = 128
+    settings.progress("  logging in \(users) users")
+    let logins = await LoadGenerator.run(
+      concurrency: 8, duration: .seconds(60), operationsPerWorker: users / 8
+    ) {
+      worker, index in
+      let reply = try await client.execute(.login, for: try UserID(worker * (users / 8) + index + 1))
+      guard reply.status == .success || reply.status == .alreadyExists else {
+        throw BenchError.setup("login: \(reply.status)")
+      }
+    }
+    guard logins.operations == users else {
+      throw BenchError.setup(
+        "only \(logins.operations) of \(users) logins worked: \(logins.firstError ?? "?")")
+    }
+    // Posts: each worker posts as its own user, one post at a time.
+    var posts: [LoadResult] = []
+    let supportsPost =
+      (try? await client.execute(.post(try PostText("hello")), for: try UserID(1)))?.status == .success
+    if supportsPost {
+      for concurrency in [1, 64] {
+        settings.progress("  posts at concurrency \(concurrency) for \(duration)")
+        let result = await LoadGenerator.run(concurrency: concurrency, duration: duration) { worker, index in
+          let reply = try await client.execute(
+            .post(try PostText("bench post \(worker) \(index)")), for: try UserID(worker + 1))
+          guard reply.status == .success else { throw BenchError.setup("post: \(reply.status)") }
+        }
+        posts.append(result)
+        report.rows.append(result.row("post (acked)"))
+        report.metrics.merge(result.metrics("post.c\(concurrency)")) { _, new in new }
+        if let error = result.firstError {
+          report.notes.append("post c\(concurrency): \(result.errors) errors, first: \(error)")
+        }
+      }
+    } else {
+      report.notes.append(
+        "the target does not answer tinysns.internal.v1.ClientExtras/Post: post rows skipped")
+    }
+    for concurrency in [1, 64] {
+      settings.progress("  logins at concurrency \(concurrency) for \(duration)")
+      let login = await LoadGenerator.run(concurrency: concurrency, duration: duration) { worker, _ in
+        _ = try await client.execute(.login, for: try UserID(worker + 1))
+      }
+      report.rows.append(login.row("login (existing user)"))
+      report.metrics.merge(login.metrics("login.c\(concurrency)")) { _, new in new }
+    }
+    // Follows: distinct pairs, so every one is a real (mirrored, fsynced) write: user 1 at concurrency 1,
+    // users 65…128 at concurrency 64, each following the others in order.
+    for (concurrency, firstFollower) in [(1, 1), (64, 65)] {
+      settings.progress("  follows at concurrency \(concurrency) for \(duration)")
+      let follow = await LoadGenerator.run(
+        concurrency: concurrency, duration: duration, operationsPerWorker: users - 1
+      ) { worker, index in
+        let follower = firstFollower + worker
+        let followee = index + 1 < follower ? index + 1 : index + 2
+        let reply = try await client.execute(.follow(try UserID(followee)), for: try UserID(follower))
+        guard reply.status == .success else { throw BenchError.setup("follow: \(reply.status)") }
+      }
+      report.rows.append(follow.row("follow (new pair)"))
+      report.metrics.merge(follow.metrics("follow.c\(concurrency)")) { _, new in new }
+    }
+    for (index, concurrency) in [1, 64].enumerated() where index < posts.count && index < echo.count {
+      let ratio = echo[index].throughput > 0 ? posts[index].throughput / echo[index].throughput : 0
+      if concurrency == 64 {
+        report.ratios.append(
+          BenchRatio(
+            name: "post c64 / raw echo c64 throughput", value: ratio, goal: "≥ 0.50", met: ratio >= 0.5))
+      } else {
+        report.ratios.append(BenchRatio(name: "post c1 / raw echo c1 throughput", value: ratio))
+      }
+    }
+  }
+}

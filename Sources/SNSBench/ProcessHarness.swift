@@ -1,0 +1,151 @@
+import Foundation
+import SNSCore
+import SNSTransport
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// One child `sns` process, output to a log file, stopped for sure (SIGTERM, then SIGKILL) by ``stop()``.
+final class ChildProcess {
+  let name: String
+  let arguments: [String]
+  let executable: String
+  let logPath: String
+  private(set) var process: Process
+  /// When the last start was requested.
+  private(set) var started = ContinuousClock.now
+
+  init(name: String, executable: String, arguments: [String], directory: String) throws {
+    self.name = name
+    self.executable = executable
+    self.arguments = arguments
+    logPath = "\(directory)/\(name).log"
+    process = Process()
+    try start()
+  }
+
+  /// Starts (or starts again, after it exited) the same command.
+  func start() throws {
+    process = Process()
+    if !FileManager.default.fileExists(atPath: logPath) {
+      _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+    }
+    let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+    try log.seekToEnd()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.standardOutput = log
+    process.standardError = log
+    process.standardInput = FileHandle.nullDevice
+    started = ContinuousClock.now
+    try process.run()
+  }
+
+  var pid: Int32 { process.processIdentifier }
+  var isRunning: Bool { process.isRunning }
+
+  /// kill -9, and waits until it is gone.
+  func kill9() async {
+    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    _ = await waitForExit(within: .seconds(10))
+  }
+
+  /// SIGTERM, then SIGKILL after `grace`; returns once it is gone.
+  func stop(grace: Duration = .seconds(3)) async {
+    if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+    if await waitForExit(within: grace) { return }
+    await kill9()
+  }
+
+  func waitForExit(within timeout: Duration) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while process.isRunning {
+      if ContinuousClock.now > deadline { return false }
+      try? await Task.sleep(for: .milliseconds(5))
+    }
+    return true
+  }
+
+  /// Resident and peak resident set size in KiB, from `/proc/<pid>/status`.
+  func memory() -> (rss: Int, peak: Int)? {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+    func field(_ name: String) -> Int? {
+      guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }) else {
+        return nil
+      }
+      return line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Int($0) }
+    }
+    guard let rss = field("VmRSS"), let peak = field("VmHWM") else { return nil }
+    return (rss, peak)
+  }
+
+  /// The last lines of the log, for error messages.
+  var logTail: String {
+    let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+    return text.split(separator: "\n").suffix(5).joined(separator: "\n")
+  }
+}
+
+/// Processes of one scenario, stopped together (in reverse start order) at the end.
+final class ProcessGroup {
+  let executable: String
+  let directory: String
+  private(set) var children: [ChildProcess] = []
+
+  init(settings: BenchSettings, directory: String) throws {
+    guard let executable = settings.executable, FileManager.default.isExecutableFile(atPath: executable)
+    else {
+      throw BenchError.setup(
+        "this scenario starts `sns` processes: no sns binary given (run it as `sns bench`)")
+    }
+    self.executable = executable
+    self.directory = directory
+  }
+
+  @discardableResult
+  func start(_ name: String, _ arguments: [String]) throws -> ChildProcess {
+    let child = try ChildProcess(
+      name: name, executable: executable, arguments: arguments, directory: directory)
+    children.append(child)
+    return child
+  }
+
+  func stopAll() async {
+    for child in children.reversed() { await child.stop() }
+  }
+
+  /// `sns coordinator` with one cluster on 127.0.0.1.
+  func startCoordinator(port: Int, heartbeat: Duration, missCount: Int) throws -> ChildProcess {
+    try start(
+      "coordinator",
+      [
+        "coordinator", "--listen", "127.0.0.1:\(port)", "--clusters", "1", "--heartbeat",
+        "\(heartbeat.wholeMilliseconds)ms", "--miss-count", "\(missCount)", "--log-level", "warning",
+      ])
+  }
+
+  /// `sns server` of cluster 1.
+  func startServer(
+    id: Int, port: Int, coordinator: Int, dataDirectory: String, heartbeat: Duration, missCount: Int
+  )
+    throws -> ChildProcess
+  {
+    try start(
+      "server-\(id)",
+      [
+        "server", "--coordinator", "127.0.0.1:\(coordinator)", "--cluster", "1", "--id", "\(id)", "--listen",
+        "127.0.0.1:\(port)", "--data-dir", dataDirectory, "--heartbeat", "\(heartbeat.wholeMilliseconds)ms",
+        "--miss-count", "\(missCount)", "--log-level", "warning",
+      ])
+  }
+}
+
+/// A TCP port free on 127.0.0.1 right now: our transport binds port 0, and lets it go.
+func freeLoopbackPort() async throws -> Int {
+  let probe = try GRPCServer(listen: "127.0.0.1:0", handlers: [:], logger: LoopbackDeployment.logger)
+  let port = probe.boundPort
+  probe.start()
+  await probe.shutdown(gracePeriod: .zero)
+  return port
+}

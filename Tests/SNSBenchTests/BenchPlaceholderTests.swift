@@ -1,6 +1,0 @@
-import SNSBench
-import Testing
-
-@Test func benchTargetLinks() {
-  #expect(String(describing: BenchPlaceholder.self) == "BenchPlaceholder")
-}
