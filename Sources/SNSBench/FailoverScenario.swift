@@ -69,26 +69,13 @@ struct FailoverScenario {
     async throws
     -> ([Duration], Int, Int)
   {
-    let coordinatorPort = try await freeLoopbackPort()
-    let ports = [try await freeLoopbackPort(), try await freeLoopbackPort()]
-    let endpoints = try ports.map { try Endpoint(host: "127.0.0.1", port: $0) }
-    let dataDirectory = "\(root)/cluster_1"
-    _ = try group.startCoordinator(port: coordinatorPort, heartbeat: heartbeat, missCount: missCount)
     let dialer = GRPCDialer(options: CallOptions(timeout: .seconds(2)))
     defer { dialer.close() }
-    let coordinator = dialer.coordinator(at: try Endpoint(host: "127.0.0.1", port: coordinatorPort))
-    var servers: [ChildProcess] = []
-    for id in 1...2 {
-      servers.append(
-        try group.startServer(
-          id: id, port: ports[id - 1], coordinator: coordinatorPort, dataDirectory: dataDirectory,
-          heartbeat: heartbeat, missCount: missCount))
-      try await poll(within: .seconds(30), every: .milliseconds(20)) {
-        let cluster = try await coordinator.status().clusters.first
-        let first = try ServerID(1)
-        return cluster?.servers.filter(\.alive).count == id && cluster?.master == first
-      }
-    }
+    let cluster = try await ProcessCluster.start(
+      in: group, root: root, heartbeat: heartbeat, missCount: missCount, dialer: dialer)
+    let coordinator = cluster.coordinator
+    let endpoints = cluster.serverEndpoints
+    let dataDirectory = cluster.dataDirectory
     settings.progress("  coordinator and 2 servers up; \(rounds) rounds")
     let ledger = Ledger()
     let users = try (1...4).map { try UserID($0) }
@@ -107,12 +94,12 @@ struct FailoverScenario {
       var times: [Duration] = []
       for round in 1...rounds {
         try await Task.sleep(for: .milliseconds(300))
-        guard let cluster = try await coordinator.status().clusters.first, let masterID = cluster.master,
-          let victim = servers.indices.first(where: { $0 + 1 == masterID.value })
+        guard let status = try await coordinator.status().clusters.first, let masterID = status.master,
+          let victim = cluster.servers.indices.first(where: { $0 + 1 == masterID.value })
         else { throw BenchError.setup("no master before round \(round)") }
         let survivor = endpoints[1 - victim]
         let killed = clock.now
-        await servers[victim].kill9()
+        await cluster.servers[victim].kill9()
         var firstAck: ContinuousClock.Instant?
         let deadline = killed + .seconds(30)
         while firstAck == nil, clock.now < deadline {
@@ -123,10 +110,10 @@ struct FailoverScenario {
         times.append(firstAck - killed)
         settings.progress("  round \(round)/\(rounds): \(BenchFormat.milliseconds(firstAck - killed)) ms")
         // The killed server comes back as slave and catches up before the next round kills the master.
-        try servers[victim].start()
+        try cluster.servers[victim].start()
         try await poll(within: .seconds(30), every: .milliseconds(20)) {
-          let cluster = try await coordinator.status().clusters.first
-          return cluster?.servers.filter(\.alive).count == 2
+          let status = try await coordinator.status().clusters.first
+          return status?.servers.filter(\.alive).count == 2
         }
         try await Task.sleep(for: heartbeat * 2)
       }
@@ -135,7 +122,7 @@ struct FailoverScenario {
       return times
     }
     let finalMaster = try await coordinator.status().clusters.first?.master ?? (try ServerID(1))
-    for server in servers { await server.stop() }
+    for server in cluster.servers { await server.stop() }
     // Every acknowledged post must be in the files of the server that was master last.
     let acks = ledger.acks.withLock { $0 }
     let store = try FileContextStore(
