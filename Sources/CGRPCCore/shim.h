@@ -262,12 +262,60 @@ static inline int sns_server_add_insecure_port(grpc_server *server, const char *
   return port;
 }
 
+/// Whether `address` can be bound in plaintext right now (binds, then shuts the probe down and
+/// releases everything before returning). Tells an unusable TLS key or certificate, which
+/// gRPC also reports as port 0, from an address that is in use.
+static inline int sns_server_can_bind_insecure(const char *address) {
+  grpc_server *probe = sns_server_create();
+  if (probe == NULL) return 0;
+  grpc_completion_queue *cq = grpc_completion_queue_create_for_next(NULL);
+  grpc_server_register_completion_queue(probe, cq, NULL);
+  int port = sns_server_add_insecure_port(probe, address);
+  // A server with a listener must be shut down before it is destroyed.
+  grpc_server_start(probe);
+  grpc_server_shutdown_and_notify(probe, cq, probe);
+  for (;;) {
+    grpc_event event = grpc_completion_queue_next(cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+    if (event.type == GRPC_OP_COMPLETE && event.tag == probe) break;
+  }
+  grpc_server_destroy(probe);
+  grpc_completion_queue_shutdown(cq);
+  while (grpc_completion_queue_next(cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
+         GRPC_QUEUE_SHUTDOWN) {
+  }
+  grpc_completion_queue_destroy(cq);
+  return port > 0;
+}
+
+/// Binds `address` with TLS: the server presents `cert_chain`/`private_key` (PEM). With
+/// `client_roots`, client certificates are verified against it when presented, and required
+/// when `require_client_cert` is non-zero. gRPC copies every string; the credentials are
+/// released here. Returns the bound port, or 0 (address not bindable, or key/certificate unusable).
+static inline int sns_server_add_tls_port(grpc_server *server, const char *address,
+                                          const char *cert_chain, const char *private_key,
+                                          const char *client_roots, int require_client_cert) {
+  grpc_ssl_pem_key_cert_pair pair = {private_key, cert_chain};
+  grpc_ssl_client_certificate_request_type request =
+      client_roots == NULL  ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+      : require_client_cert ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                            : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
+  grpc_server_credentials *creds =
+      grpc_ssl_server_credentials_create_ex(client_roots, &pair, 1, request, NULL);
+  if (creds == NULL) return 0;
+  int port = grpc_server_add_http2_port(server, address, creds);
+  grpc_server_credentials_release(creds);
+  return port;
+}
+
 // MARK: - Channel
 
-/// A plaintext channel that retries a lost connection after 100 ms, backing off to at most 2 s
-/// (gRPC's defaults are 1 s and 120 s, far too slow to notice a restarted peer in a local cluster).
-static inline grpc_channel *sns_insecure_channel_create(const char *target) {
-  grpc_arg args[3];
+/// A channel with `creds` (released here) that retries a lost connection after 100 ms, backing
+/// off to at most 2 s (gRPC's defaults are 1 s and 120 s, far too slow to notice a restarted peer
+/// in a local cluster). `target_name_override` (may be NULL) replaces the host name checked
+/// against a TLS server's certificate.
+static inline grpc_channel *sns_channel_create(const char *target, grpc_channel_credentials *creds,
+                                               const char *target_name_override) {
+  grpc_arg args[4];
   __builtin_memset(args, 0, sizeof(args));
   args[0].type = GRPC_ARG_INTEGER;
   args[0].key = (char *)GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS;
@@ -278,11 +326,36 @@ static inline grpc_channel *sns_insecure_channel_create(const char *target) {
   args[2].type = GRPC_ARG_INTEGER;
   args[2].key = (char *)GRPC_ARG_MAX_RECONNECT_BACKOFF_MS;
   args[2].value.integer = 2000;
-  grpc_channel_args channel_args = {3, args};
-  grpc_channel_credentials *creds = grpc_insecure_credentials_create();
+  size_t count = 3;
+  if (target_name_override != NULL) {
+    args[3].type = GRPC_ARG_STRING;
+    args[3].key = (char *)GRPC_SSL_TARGET_NAME_OVERRIDE_ARG;
+    args[3].value.string = (char *)target_name_override;
+    count = 4;
+  }
+  grpc_channel_args channel_args = {count, args};
   grpc_channel *channel = grpc_channel_create(target, creds, &channel_args);
   grpc_channel_credentials_release(creds);
   return channel;
+}
+
+/// A plaintext channel (see sns_channel_create).
+static inline grpc_channel *sns_insecure_channel_create(const char *target) {
+  return sns_channel_create(target, grpc_insecure_credentials_create(), NULL);
+}
+
+/// A TLS channel that verifies the server against `roots` (PEM; NULL: gRPC's default roots) and,
+/// with `cert_chain` and `private_key`, presents them as its client certificate (mutual TLS).
+/// gRPC copies every string (see sns_channel_create for the rest).
+static inline grpc_channel *sns_tls_channel_create(const char *target, const char *roots,
+                                                   const char *cert_chain, const char *private_key,
+                                                   const char *target_name_override) {
+  grpc_ssl_pem_key_cert_pair pair = {private_key, cert_chain};
+  int has_pair = cert_chain != NULL && private_key != NULL;
+  grpc_channel_credentials *creds =
+      grpc_ssl_credentials_create_ex(roots, has_pair ? &pair : NULL, NULL, NULL);
+  if (creds == NULL) return NULL;
+  return sns_channel_create(target, creds, target_name_override);
 }
 
 #endif

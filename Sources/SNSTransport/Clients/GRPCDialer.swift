@@ -8,10 +8,14 @@ public struct CallOptions: Sendable {
   public var timeout: Duration
   /// The cluster secret sent with internal calls (`x-sns-secret`), if the deployment has one.
   public var secret: String?
+  /// TLS for every channel (the trusted CA, and a client certificate for mutual TLS); nil: plaintext.
+  public var tls: GRPCTLSConfiguration?
 
-  public init(timeout: Duration = .seconds(5), secret: String? = nil) {
+  /// Options with a per-call `timeout`, an optional cluster `secret` and optional client `tls`.
+  public init(timeout: Duration = .seconds(5), secret: String? = nil, tls: GRPCTLSConfiguration? = nil) {
     self.timeout = timeout
     self.secret = secret
+    self.tls = tls
   }
 
   var metadata: GRPCMetadata {
@@ -32,7 +36,7 @@ public final class GRPCDialer: Dialer {
   func channel(to endpoint: Endpoint) -> GRPCChannel {
     channels.withLock { channels in
       if let channel = channels[endpoint] { return channel }
-      let channel = GRPCChannel(target: endpoint.description)
+      let channel = GRPCChannel(target: endpoint.description, tls: options.tls)
       channels[endpoint] = channel
       return channel
     }

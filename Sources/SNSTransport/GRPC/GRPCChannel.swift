@@ -1,14 +1,18 @@
 import CGRPCCore
 import Synchronization
 
-/// A client connection to one gRPC server ("host:port", plaintext HTTP/2). Connects lazily on
-/// the first call and reconnects as needed. Calls may be made concurrently from any task.
+/// A client connection to one gRPC server ("host:port", HTTP/2 in plaintext or over TLS). Connects
+/// lazily on the first call and reconnects as needed. Calls may be made concurrently from any task.
 public final class GRPCChannel: Sendable {
   private let core: ChannelCore
 
   /// Creates a channel to `target` ("host:port"); nothing is connected until the first call.
-  public init(target: String) {
-    core = ChannelCore(target: target)
+  ///
+  /// With `tls`, the connection uses TLS and verifies the server's certificate against
+  /// `tls.trustRootsPEM` (see ``GRPCTLSConfiguration``); a failed handshake fails calls with
+  /// `.unavailable`. Without it, the channel is plaintext.
+  public init(target: String, tls: GRPCTLSConfiguration? = nil) {
+    core = ChannelCore(target: target, tls: tls)
   }
 
   deinit { core.close() }
@@ -81,11 +85,29 @@ final class ChannelCore: CallOwner, @unchecked Sendable {
 
   private let queue: CompletionQueue
   private let state: Mutex<State>
+  /// Why calls fail when gRPC refused to create the channel at all.
+  private let creationFailure: String?
 
-  init(target: String) {
+  init(target: String, tls: GRPCTLSConfiguration? = nil) {
     queue = CompletionQueue(name: "grpc-client-cq")
-    // Never nil: gRPC returns a "lame" channel that fails every call for bad targets.
-    state = Mutex(State(channel: sns_insecure_channel_create(target).map(CPointer.init)))
+    // Never nil for plaintext: gRPC returns a "lame" channel that fails every call for bad
+    // targets. A nil TLS channel (credentials refused) makes every call fail `.unavailable`.
+    let channel: OpaquePointer? =
+      if let tls {
+        withOptionalCString(tls.trustRootsPEM) { roots in
+          withOptionalCString(tls.certificateChainPEM) { chain in
+            withOptionalCString(tls.privateKeyPEM) { key in
+              withOptionalCString(tls.targetNameOverride) { name in
+                sns_tls_channel_create(target, roots, chain, key, name)
+              }
+            }
+          }
+        }
+      } else {
+        sns_insecure_channel_create(target)
+      }
+    state = Mutex(State(channel: channel.map(CPointer.init)))
+    creationFailure = channel == nil ? "gRPC refused the TLS credentials for \(target)" : nil
   }
 
   func makeCall(method: String, timeout: Duration?) throws -> CallHandle {
@@ -106,7 +128,9 @@ final class ChannelCore: CallOwner, @unchecked Sendable {
         return (CPointer(pointer: call), state.nextID)
       }
     }
-    guard let (call, id) = created else { throw GRPCStatus(.unavailable, "channel is closed") }
+    guard let (call, id) = created else {
+      throw GRPCStatus(.unavailable, creationFailure ?? "channel is closed")
+    }
     return CallHandle(call: call.pointer, id: id, owner: self)
   }
 

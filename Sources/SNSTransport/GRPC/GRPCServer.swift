@@ -2,7 +2,7 @@ import CGRPCCore
 import Logging
 import Synchronization
 
-/// A plaintext HTTP/2 gRPC server serving a fixed table of method handlers.
+/// An HTTP/2 gRPC server (plaintext, or TLS only) serving a fixed table of method handlers.
 ///
 /// Call `start()` to begin serving and `shutdown(gracePeriod:)` when done.
 public final class GRPCServer: Sendable {
@@ -10,9 +10,16 @@ public final class GRPCServer: Sendable {
 
   /// Binds `address` ("host:port"; port 0 picks a free port).
   ///
-  /// Throws `GRPCTransportError.bindFailed` when the address is in use or not bindable.
-  public init(listen address: String, handlers: [String: GRPCMethodHandler], logger: Logger) throws {
-    core = try ServerCore(address: address, handlers: handlers, logger: logger)
+  /// With `tls` (which needs `certificateChainPEM` and `privateKeyPEM`, see
+  /// ``GRPCTLSConfiguration``) the port speaks TLS only: plaintext clients cannot connect.
+  ///
+  /// Throws `GRPCTransportError.bindFailed` when the address is in use or not bindable, and
+  /// `GRPCTransportError.invalidTLSConfiguration` when gRPC cannot use the key or certificate.
+  public init(
+    listen address: String, handlers: [String: GRPCMethodHandler], logger: Logger,
+    tls: GRPCTLSConfiguration? = nil
+  ) throws {
+    core = try ServerCore(address: address, handlers: handlers, logger: logger, tls: tls)
   }
 
   /// A server dropped without `shutdown` is shut down in the background, without grace.
@@ -59,12 +66,31 @@ final class ServerCore: CallOwner, @unchecked Sendable {
   private let state = Mutex(State())
   private let finished = Promise<Void>()
 
-  init(address: String, handlers: [String: GRPCMethodHandler], logger: Logger) throws {
+  init(
+    address: String, handlers: [String: GRPCMethodHandler], logger: Logger, tls: GRPCTLSConfiguration? = nil
+  ) throws {
     GRPCRuntime.ensureInitialized()
     guard let server = sns_server_create() else {
       throw GRPCTransportError.resourceCreationFailed("grpc_server_create failed")
     }
-    let port = sns_server_add_insecure_port(server, address)
+    let port: Int32
+    if let tls {
+      guard let chain = tls.certificateChainPEM, let key = tls.privateKeyPEM else {
+        grpc_server_destroy(server)
+        throw GRPCTransportError.invalidTLSConfiguration(
+          "a TLS listener needs a certificate chain and a private key")
+      }
+      port = withOptionalCString(tls.trustRootsPEM) { roots in
+        sns_server_add_tls_port(server, address, chain, key, roots, tls.requireClientCertificate ? 1 : 0)
+      }
+      if port <= 0, sns_server_can_bind_insecure(address) != 0 {
+        grpc_server_destroy(server)
+        throw GRPCTransportError.invalidTLSConfiguration(
+          "gRPC cannot use the TLS certificate chain and private key (not PEM, or not a matching pair)")
+      }
+    } else {
+      port = sns_server_add_insecure_port(server, address)
+    }
     guard port > 0 else {
       grpc_server_destroy(server)  // never started, so it can be destroyed right away
       throw GRPCTransportError.bindFailed(

@@ -60,12 +60,15 @@ public enum GRPCTransportError: Error, CustomStringConvertible {
   case bindFailed(String)
   /// gRPC core refused to create a resource (server, channel, call or completion queue).
   case resourceCreationFailed(String)
+  /// The TLS material given to a server is incomplete or unusable.
+  case invalidTLSConfiguration(String)
 
   /// A message suitable for logs and error output.
   public var description: String {
     switch self {
     case .bindFailed(let message): "gRPC bind failed: \(message)"
     case .resourceCreationFailed(let message): "gRPC resource creation failed: \(message)"
+    case .invalidTLSConfiguration(let message): "gRPC TLS configuration invalid: \(message)"
     }
   }
 }
