@@ -30,6 +30,7 @@ struct ClientCommand: AsyncParsableCommand {
   @Argument(help: "One command: follow ID | unfollow ID | list | post TEXT | timeline.") var words: [String] =
     []
   @OptionGroup var logging: LoggingOptions
+  @OptionGroup var tls: TLSOptions
 
   func run() async throws {
     var logging = logging
@@ -39,7 +40,7 @@ struct ClientCommand: AsyncParsableCommand {
     do { userID = try UserID(parsing: user) } catch {
       fail("\(error)")
     }
-    let dialer = GRPCDialer()
+    let dialer = GRPCDialer(options: CallOptions(tls: tls.client()))
     defer { dialer.close() }
     let output = ClientOutput()
     let session = SNSClient(

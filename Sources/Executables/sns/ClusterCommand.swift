@@ -21,6 +21,7 @@ struct DeploymentOptions: ParsableArguments {
   var coordinator: Endpoint?
   @Option(help: "The data directory of `sns cluster up` (env SNS_DATA_DIR).") var dataDir: String?
   @OptionGroup var secretOptions: SecretOptions
+  @OptionGroup var tls: TLSOptions
 
   var dataDirectory: String { dataDir ?? ProcessInfo.processInfo.environment["SNS_DATA_DIR"] ?? "sns-data" }
 
@@ -41,7 +42,8 @@ struct DeploymentOptions: ParsableArguments {
     if secretOptions.secretFile == nil, ProcessInfo.processInfo.environment["SNS_SECRET_FILE"] == nil {
       secretOptions.secretFile = record?.secretFile
     }
-    let dialer = GRPCDialer(options: CallOptions(timeout: .seconds(3), secret: try secretOptions.secret()))
+    let dialer = GRPCDialer(
+      options: CallOptions(timeout: .seconds(3), secret: try secretOptions.secret(), tls: tls.client()))
     defer { dialer.close() }
     do {
       return (try await dialer.coordinator(at: endpoint).status(), endpoint, record)

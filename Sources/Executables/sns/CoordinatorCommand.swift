@@ -13,6 +13,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
   @OptionGroup var secretOptions: SecretOptions
   @OptionGroup var logging: LoggingOptions
   @OptionGroup var metrics: MetricsOptions
+  @OptionGroup var tls: TLSOptions
 
   func validate() throws {
     guard (1...1000).contains(clusters) else {
@@ -32,7 +33,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
       on: listen,
       handlers: CoordinatorService.handlers(
         coordinator, secret: SecretCheck(secret: try secretOptions.secret())),
-      logger: logger)
+      logger: logger, tls: tls.server())
     let metricsListener = metrics.start(role: "coordinator", logger: logger)
     defer { metricsListener?.stop() }
     try await ProcessService.runUntilSignalled(

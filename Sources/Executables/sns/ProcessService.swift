@@ -32,10 +32,12 @@ struct ProcessService: Service {
 }
 
 /// Opens the listener or exits with one clear line (port in use, address not local, …).
-func openListener(on endpoint: Endpoint, handlers: [String: GRPCMethodHandler], logger: Logger) -> GRPCServer
-{
+func openListener(
+  on endpoint: Endpoint, handlers: [String: GRPCMethodHandler], logger: Logger,
+  tls: GRPCTLSConfiguration? = nil
+) -> GRPCServer {
   do {
-    return try GRPCServer(listen: endpoint.description, handlers: handlers, logger: logger)
+    return try GRPCServer(listen: endpoint.description, handlers: handlers, logger: logger, tls: tls)
   } catch {
     fail("cannot listen on \(endpoint): \(error)")
   }

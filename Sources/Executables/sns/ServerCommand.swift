@@ -23,6 +23,7 @@ struct ServerCommand: AsyncParsableCommand {
   @OptionGroup var secretOptions: SecretOptions
   @OptionGroup var logging: LoggingOptions
   @OptionGroup var metrics: MetricsOptions
+  @OptionGroup var tls: TLSOptions
 
   func run() async throws {
     let logger = try logging.makeLogger(label: "sns.server")
@@ -31,7 +32,7 @@ struct ServerCommand: AsyncParsableCommand {
       (clusterID, serverID) = (try ClusterID(cluster), try ServerID(id))
     } catch { fail("\(error)") }
     let secret = try secretOptions.secret()
-    let dialer = GRPCDialer(options: CallOptions(secret: secret))
+    let dialer = GRPCDialer(options: CallOptions(secret: secret, tls: tls.client()))
     defer { dialer.close() }
     let coordinatorPort = dialer.coordinator(at: coordinator)
     let status = await waitForCoordinator(
@@ -61,7 +62,7 @@ struct ServerCommand: AsyncParsableCommand {
       on: listen,
       handlers: ServerService.handlers(
         server, secret: SecretCheck(secret: secret), postLimits: configuration.postLimits),
-      logger: logger)
+      logger: logger, tls: tls.server())
     logger.notice("server starting", metadata: ["directory": "\(directory)"])
     let metricsListener = metrics.start(role: "server", logger: logger)
     defer { metricsListener?.stop() }

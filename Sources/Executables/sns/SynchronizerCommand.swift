@@ -17,13 +17,14 @@ struct SynchronizerCommand: AsyncParsableCommand {
   @OptionGroup var secretOptions: SecretOptions
   @OptionGroup var logging: LoggingOptions
   @OptionGroup var metrics: MetricsOptions
+  @OptionGroup var tls: TLSOptions
 
   func run() async throws {
     let logger = try logging.makeLogger(label: "sns.synchronizer")
     let clusterID: ClusterID
     do { clusterID = try ClusterID(cluster) } catch { fail("\(error)") }
     let secret = try secretOptions.secret()
-    let dialer = GRPCDialer(options: CallOptions(secret: secret))
+    let dialer = GRPCDialer(options: CallOptions(secret: secret, tls: tls.client()))
     defer { dialer.close() }
     let coordinatorPort = dialer.coordinator(at: coordinator)
     let status = await waitForCoordinator(
@@ -44,7 +45,7 @@ struct SynchronizerCommand: AsyncParsableCommand {
       coordinator: coordinatorPort, dialer: dialer, clock: SystemClock(), logger: logger)
     let listener = openListener(
       on: listen, handlers: SynchronizerService.handlers(synchronizer, secret: SecretCheck(secret: secret)),
-      logger: logger)
+      logger: logger, tls: tls.server())
     let metricsListener = metrics.start(role: "synchronizer", logger: logger)
     defer { metricsListener?.stop() }
     try await ProcessService.runUntilSignalled(
