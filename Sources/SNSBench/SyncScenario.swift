@@ -11,7 +11,8 @@ struct SyncScenario {
   /// Followers in cluster 2 (even user ids), each following every author.
   let followers = 2
   let delta = 1000
-  let repetitions = 3
+  /// Δ rounds per history size; the median is compared (single rounds are noisy on a shared machine).
+  var repetitions: Int { settings.pick(full: 5, quick: 3) }
 
   struct Measured {
     var history: Int
