@@ -49,6 +49,11 @@ struct ClusterUpTests {
       let statusAfterKill = (try? await up.status()) ?? "no status"
       #expect(promoted, "\(statusAfterKill)")
       #expect(await eventually { up.process.output.contains("exited unexpectedly") })
+      #expect(
+        await eventually {
+          up.process.output.contains("-> cluster 1: server 2 promoted to master (epoch 2)")
+        },
+        "\(up.process.output)")
       let table = try await runSNS(["cluster", "status", "--data-dir", up.data])
       #expect(table.output.contains("master        2"), "\(table.output)")
       #expect(try await up.client(1, ["post", "after failover"]).status == 0)

@@ -1,4 +1,6 @@
 import Foundation
+import SNSCore
+import SNSTransport
 import Subprocess
 
 /// Runs the children of `sns cluster up` (swift-subprocess), keeps `deployment.json` current, reports a
@@ -46,6 +48,7 @@ actor ClusterSupervisor {
         await self.started(child, pid: execution.processIdentifier.value)
       }
       await ended(child, description: "\(result.terminationStatus)")
+      if child.kind == .server { await reportFailover(after: child) }
     } catch {
       await ended(child, description: "could not start: \(error)")
     }
@@ -64,9 +67,48 @@ actor ClusterSupervisor {
     let who = Self.describe(child) + (pid.map { ", pid \($0)" } ?? "")
     let consequence =
       child.kind == .server
-      ? "not restarted: the coordinator promotes the slave after missed heartbeats"
+      ? "not restarted (if it was master, the coordinator promotes the slave after missed heartbeats)"
       : "not restarted"
     say("!! \(who) exited unexpectedly (\(description)); \(consequence). Its log: \(child.logPath)")
+  }
+
+  /// Epochs per cluster as last seen, so a failover is told apart from a lost slave.
+  private var epochs: [Int: Int] = [:]
+
+  /// Records the epochs of a status (when everything is up, and after each reported failover).
+  func noteEpochs(_ status: CoordinatorStatus) {
+    for cluster in status.clusters { epochs[cluster.id.value] = Int(cluster.epoch.value) }
+  }
+
+  /// After a server died unexpectedly: waits (bounded) until the coordinator has acted — a promotion (new
+  /// epoch) or a slave marked dead — and says so, so the failover shows in `cluster up`'s own output.
+  private func reportFailover(after child: ClusterChild) async {
+    guard !stopping, let cluster = child.cluster, let serverID = child.serverID,
+      let endpoint = try? Endpoint(parsing: layout.coordinatorAddress)
+    else { return }
+    let dialer = GRPCDialer(options: CallOptions(timeout: .seconds(2), secret: layout.secret))
+    defer { dialer.close() }
+    let coordinator = dialer.coordinator(at: endpoint)
+    let deadline = ContinuousClock.now + .seconds(120)
+    while !stopping, ContinuousClock.now < deadline {
+      if let status = try? await coordinator.status(),
+        let described = status.clusters.first(where: { $0.id.value == cluster })
+      {
+        if Int(described.epoch.value) > epochs[cluster] ?? Int.max, let master = described.master {
+          noteEpochs(status)
+          say("-> cluster \(cluster): server \(master) promoted to master (epoch \(described.epoch))")
+          return
+        }
+        let dead = described.servers.contains { $0.id.value == serverID && !$0.alive }
+        if dead && described.master?.value != serverID {
+          say(
+            "-> cluster \(cluster): server \(serverID) marked dead; master \(described.master.map { "\($0)" } ?? "none") keeps serving"
+          )
+          return
+        }
+      }
+      try? await Task.sleep(for: .milliseconds(100))
+    }
   }
 
   /// SIGTERM to each running child in reverse start order, waiting for each to go (SIGKILL after `grace`).

@@ -182,6 +182,7 @@ final class ClusterUpService: Service, Sendable {
     defer { dialer.close() }
     let endpoint = coordinatorEndpoint
     guard let status = try? await dialer.coordinator(at: endpoint).status() else { return }
+    await supervisor.noteEpochs(status)
     let pids = await supervisor.pids
     say("")
     FileHandle.standardOutput.write(Data(StatusTable.text(status, coordinator: endpoint, pids: pids).utf8))
