@@ -422,8 +422,8 @@ struct FileContextStoreTests {
 
 // MARK: - Helpers
 
-/// Collects what the store logs, so tests can check that damage is reported.
-private final class LogRecorder: Sendable {
+/// Collects what the store logs, so tests can check that damage is reported (shared by the store suites).
+final class LogRecorder: Sendable {
   private let entries = Mutex<[(level: Logger.Level, message: String)]>([])
 
   var logger: Logger {
@@ -439,7 +439,7 @@ private final class LogRecorder: Sendable {
   }
 }
 
-private struct RecordingLogHandler: LogHandler {
+struct RecordingLogHandler: LogHandler {
   let recorder: LogRecorder
   var metadata: Logger.Metadata = [:]
   var logLevel: Logger.Level = .trace

@@ -8,7 +8,7 @@ struct SNSCommand: AsyncParsableCommand {
       "Tiny SNS: a fault-tolerant social network service (coordinator, servers, synchronizers, client).",
     subcommands: [
       CoordinatorCommand.self, ServerCommand.self, SynchronizerCommand.self, ClientCommand.self, ClusterCommand.self,
-      SimulateCommand.self, BenchCommand.self,
+      SimulateCommand.self, DebugCommand.self, BenchCommand.self,
     ]
   )
 }

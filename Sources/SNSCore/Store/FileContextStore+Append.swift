@@ -34,6 +34,7 @@ extension FileContextStore {
       // Also when nothing was new: "already there" must be as durable as "appended", and the lines found
       // may come from a writer that crashed before its own fsync.
       try SNSMetrics.fsyncLatency.measure { () throws(SNSError) in try handle.sync() }
+      statistics.withLock { $0.fileSyncs += 1 }
       if !cache.directoryEntrySynced {
         try syncDirectory(directory)
         cache.directoryEntrySynced = true

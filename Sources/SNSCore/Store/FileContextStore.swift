@@ -21,7 +21,10 @@ public final class FileContextStore: ContextStore {
   let logger: Logger
   /// Per-file caches. One lock for the whole store: calls are short, and appends to one file must be
   /// serialised within the process anyway.
-  private let caches = Mutex<[ContextFile: FileCache]>([:])
+  let caches = Mutex<[ContextFile: FileCache]>([:])
+  /// Appends waiting for the current group-commit round to finish (see `FileContextStore+GroupCommit.swift`).
+  let commits = Mutex(CommitQueue())
+  let statistics = Mutex(CommitStatistics())
 
   /// Opens (creating it with its parents if missing) the context directory `directory`, and checks every
   /// context file in it, cutting torn or corrupt tails (logged as warnings).
@@ -46,30 +49,21 @@ public final class FileContextStore: ContextStore {
     "\(directory)/\(file.fileName)"
   }
 
-  /// Appends each record whose key is not yet in its file, in order, and fsyncs each file before moving on.
-  /// Returns the records actually appended, in the order given; records already in their file (or earlier
-  /// in `records`) are left out.
+  /// Appends each record whose key is not yet in its file, in order, and fsyncs each file. Returns the
+  /// records actually appended, in the order given; records already in their file (or earlier in `records`)
+  /// are left out.
+  ///
+  /// Concurrent calls share fsyncs (group commit): a call that arrives while another is being made durable
+  /// waits, and the next round writes every waiting call's lines and fsyncs each file once for all of them.
+  /// Each call still returns only once its own lines are durable.
   ///
   /// - Throws: ``SNSError/storage(_:)`` (disk full, I/O error, read-only, permission) with the path. The
-  ///   lines of the failing file are removed again; files handled before it stay appended and durable, so a
-  ///   retry of the whole batch is safe.
+  ///   lines of the failing file are removed again; other files of the call may have been appended durably,
+  ///   so a retry of the whole batch is safe (it finds them there).
   @discardableResult
   public func append(_ records: [PlacedRecord]) async throws -> [PlacedRecord] {
-    // Group by file, keeping each file's records in order; files are handled one after another, each
-    // durable before the next, so a failure leaves earlier files complete (and a retry finds them there).
-    var order: [ContextFile] = []
-    var groups: [ContextFile: [(index: Int, record: ContextRecord)]] = [:]
-    for (index, placed) in records.enumerated() {
-      if groups[placed.file] == nil { order.append(placed.file) }
-      groups[placed.file, default: []].append((index, placed.record))
-    }
-    let appended = try caches.withLock { caches throws(SNSError) -> Set<Int> in
-      var appended: Set<Int> = []
-      for file in order {
-        appended.formUnion(try append(groups[file] ?? [], to: file, in: &caches))
-      }
-      return appended
-    }
+    guard !records.isEmpty else { return [] }
+    let appended = try await appendGrouped(records)
     return records.indices.filter(appended.contains).map { records[$0] }
   }
 
