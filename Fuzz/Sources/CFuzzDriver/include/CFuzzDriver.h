@@ -1,0 +1,2 @@
+// Entry points for the fuzz executables; see driver.c.
+#pragma once
