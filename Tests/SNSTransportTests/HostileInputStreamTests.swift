@@ -132,6 +132,38 @@ struct HostileInputStreamTests {
     }
   }
 
+  #if os(Linux)
+    /// A disk error on the master (here ENOSPC from `/dev/full`) reaches the client as a clear error, never
+    /// as an acknowledgement, and the server keeps serving other files.
+    @Test("a full disk refuses the post with a clear error; the server stays up")
+    func diskFullReachesTheClient() async throws {
+      try await withTemporaryDirectory { root in
+        let deployment = try SNSOverGRPCTests.Deployment(root: root, secret: HostileInputTests.secret)
+        for server in deployment.servers { await server.heartbeat() }
+        #expect(try await deployment.client(1).execute(.login) == .success)
+        #expect(try await deployment.client(2).execute(.login) == .success)
+        try FileManager.default.createSymbolicLink(
+          atPath: "\(root)/master_1/1.timeline", withDestinationPath: "/dev/full")
+        let master = GRPCChannel(target: "127.0.0.1:\(deployment.listeners[1].boundPort)")
+        var request = Tinysns_Internal_V1_PostRequest()
+        request.username = "1"
+        request.text = Data("never acknowledged".utf8)
+        let status = await statusOf {
+          let _: Tinysns_Internal_V1_PostReply = try await master.unary(
+            method: HostileInputTests.postMethod, request: request, timeout: .seconds(5))
+        }
+        #expect(status?.code == .internalError)
+        #expect(status?.message.contains("No space left on device") == true, "\(String(describing: status))")
+        request.username = "2"
+        let reply: Tinysns_Internal_V1_PostReply = try await master.unary(
+          method: HostileInputTests.postMethod, request: request, timeout: .seconds(5))
+        #expect(reply.msg == ReplyStatus.success.rawValue)
+        master.close()
+        await deployment.stop()
+      }
+    }
+  #endif
+
   /// Connects to 127.0.0.1:`port`, writes `bytes`, and closes without waiting for an answer.
   func sendRaw(_ bytes: [UInt8], port: Int) {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
