@@ -70,7 +70,8 @@ struct ClusterUpCommand: AsyncParsableCommand {
       invokedAs: CommandLine.arguments.first ?? "sns")
     let group = ServiceGroup(
       configuration: ServiceGroupConfiguration(
-        services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+        gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     try await group.run()
     if service.failed.load(ordering: .acquiring) { throw ExitCode(1) }
   }
@@ -112,8 +113,8 @@ final class ClusterUpService: Service, Sendable {
           await printReady()
           for await _ in stops {}  // until SIGINT/SIGTERM
           say("stopping every process…")
-        } else {
-          failed.store(true, ordering: .releasing)
+        } else if !stopRequested.load(ordering: .acquiring) {
+          failed.store(true, ordering: .releasing)  // a ^C during start-up is a stop, not a failure
         }
         await supervisor.stopAll()
         await group.waitForAll()
@@ -160,9 +161,10 @@ final class ClusterUpService: Service, Sendable {
   ) async -> Bool {
     while !stopRequested.load(ordering: .acquiring) {
       if let exited = await supervisor.exits.first {
-        say(
-          "!! \(exited.key) exited during start-up (\(exited.value)); see \(layout.logDirectory)/\(exited.key).log"
-        )
+        let log = "\(layout.logDirectory)/\(exited.key).log"
+        let lastLines = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n")
+        say("!! \(exited.key) exited during start-up (\(exited.value)); the end of \(log):")
+        for line in lastLines.suffix(3) { say("   \(line)") }
         return false
       }
       if let status = try? await coordinator.status(), ready(status) { return true }
