@@ -30,6 +30,12 @@ struct PostScenario {
         let group = try ProcessGroup(settings: settings, directory: root)
         let dialer = GRPCDialer(options: CallOptions(timeout: .seconds(10)))
         defer { dialer.close() }
+        // Servers that know many users: each command's view of its user is built against the users file.
+        let known = try (1...settings.pick(full: 10_000, quick: 1_000)).map { try UserID($0) }
+        for directory in ["master_1", "slave_2"] {
+          try DataSeeder(directory: "\(root)/cluster_1/\(directory)").addUsers(known)
+        }
+        report.notes.append("the servers know \(known.count) users (seeded into their users files)")
         do {
           let cluster = try await ProcessCluster.start(
             in: group, root: root, heartbeat: .seconds(1), missCount: 3, dialer: dialer)

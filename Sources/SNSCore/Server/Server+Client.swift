@@ -39,8 +39,10 @@ extension Server {
   }
 
   func loadView(of user: UserID) async throws -> UserView {
-    UserView.build(
-      user: user, users: try await store.records(in: .users),
+    // Only the users appended since the last command are hashed (see ``KnownUsers``).
+    knownUsers.update(from: try await store.records(in: .users))
+    return UserView.build(
+      user: user, knownUsers: knownUsers.users,
       follows: try await store.records(in: .follows(user)),
       timeline: try await store.records(in: .timeline(user)))
   }
