@@ -116,14 +116,27 @@ extension SimulationWorld {
     master: (UserID) -> String
   ) {
     let window: Int64 = skews.values.contains { $0 != 0 } ? 100 : 1
+    let uncertain = uncertainFollowEvents(ownEvents)
     for user in registered {
       let history = FollowHistory(events: ownEvents[user] ?? [])
+      // The history without follow events whose request was never acknowledged: such an event may surface on
+      // the master only after its posts were routed (a slave kept a write its master then failed to make), so
+      // posts it decides may go either way.
+      let events = ownEvents[user] ?? []
+      // Which uncertain events a synchronizer saw when it routed a post is unknown: try without each, and
+      // without all of them.
+      let variants =
+        [history, FollowHistory(events: events.filter { !uncertain.contains($0) })]
+        + events.filter { uncertain.contains($0) }.map { skipped in
+          FollowHistory(events: events.filter { $0 != skipped })
+        }
       var required: Set<PostID> = Set((ownPosts[user] ?? []).map(\.id))
       var optional: Set<PostID> = []
       for author in registered where author != user {
         for post in ownPosts[author] ?? [] {
-          let votes = [-window, 0, window].map {
-            history.follows(user, author, at: Timestamp(milliseconds: post.time.milliseconds + $0))
+          let votes = [-window, 0, window].flatMap { offset in
+            let time = Timestamp(milliseconds: post.time.milliseconds + offset)
+            return variants.map { $0.follows(user, author, at: time) }
           }
           if votes.allSatisfy({ $0 }) {
             required.insert(post.id)
@@ -150,6 +163,30 @@ extension SimulationWorld {
         return
       }
     }
+  }
+
+  /// Follow events on the masters that no acknowledged request accounts for: of each (follower, kind, followee),
+  /// when the masters hold more events than requests were acknowledged, every such event is uncertain.
+  func uncertainFollowEvents(_ ownEvents: [UserID: [FollowEvent]]) -> Set<FollowEvent> {
+    var acknowledged: [String: Int] = [:]
+    for entry in history.entries where entry.isAcknowledgedWrite {
+      switch entry.command {
+      case .follow(let other): acknowledged["\(entry.user) follow \(other)", default: 0] += 1
+      case .unfollow(let other): acknowledged["\(entry.user) unfollow \(other)", default: 0] += 1
+      case .login, .list, .post: continue
+      }
+    }
+    var byPair: [String: [FollowEvent]] = [:]
+    for events in ownEvents.values {
+      for event in events {
+        byPair["\(event.follower) \(event.kind) \(event.followee)", default: []].append(event)
+      }
+    }
+    var uncertain: Set<FollowEvent> = []
+    for (pair, events) in byPair where events.count > (acknowledged[pair] ?? 0) {
+      uncertain.formUnion(events)
+    }
+    return uncertain
   }
 
   /// LIST at each master shows every registered user and exactly the user's current followers.

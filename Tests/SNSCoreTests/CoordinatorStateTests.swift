@@ -6,10 +6,13 @@ struct CoordinatorStateTests {
   let t0 = Timestamp(milliseconds: 1_000_000)
   let configuration = CoordinatorConfiguration(clusterCount: 3, heartbeatInterval: .seconds(10), missCount: 2)
 
-  func beat(_ clusterNumber: Int, _ id: Int) -> ServerHeartbeat {
+  func beat(_ clusterNumber: Int, _ id: Int, epoch: UInt64 = 0, caughtUp generation: UInt64 = 0)
+    -> ServerHeartbeat
+  {
     ServerHeartbeat(
       cluster: cluster(clusterNumber), server: server(id),
-      endpoint: endpoint("10.0.0.\(clusterNumber):\(9000 + id)"))
+      endpoint: endpoint("10.0.0.\(clusterNumber):\(9000 + id)"), epoch: Epoch(epoch),
+      caughtUpGeneration: generation)
   }
 
   func assign(_ state: inout CoordinatorState, _ beat: ServerHeartbeat, at time: Timestamp) throws
@@ -42,10 +45,11 @@ struct CoordinatorStateTests {
   func promotion() throws {
     var state = CoordinatorState(configuration: configuration)
     _ = try assign(&state, beat(1, 1), at: t0)
-    _ = try assign(&state, beat(1, 2), at: t0)
-    _ = try assign(&state, beat(1, 2), at: t0 + .seconds(10))
+    let joined = try assign(&state, beat(1, 2), at: t0)
+    // The slave reports its catch-up of the generation it was given: now it may be promoted.
+    _ = try assign(&state, beat(1, 2, epoch: 1, caughtUp: joined.syncGeneration), at: t0 + .seconds(10))
     #expect(state.checkLiveness(now: t0 + .seconds(19)).isEmpty)
-    _ = try assign(&state, beat(1, 2), at: t0 + .seconds(19))
+    _ = try assign(&state, beat(1, 2, epoch: 1, caughtUp: joined.syncGeneration), at: t0 + .seconds(19))
     let events = state.checkLiveness(now: t0 + .seconds(20))
     #expect(
       events == [
@@ -57,6 +61,42 @@ struct CoordinatorStateTests {
     #expect(back.role == .slave)
     #expect(back.epoch == Epoch(2))
     #expect(back.master?.id == server(2))
+  }
+
+  @Test("a slave that has not reported a catch-up of its current generation is never promoted")
+  func onlyCaughtUpSlavesArePromoted() throws {
+    var state = CoordinatorState(configuration: configuration)
+    _ = try assign(&state, beat(1, 1), at: t0)
+    let joined = try assign(&state, beat(1, 2), at: t0)
+    // Never caught up: the master dies, the cluster waits (UNAVAILABLE) rather than lose acknowledged writes.
+    _ = try assign(&state, beat(1, 2, epoch: 1), at: t0 + .seconds(15))
+    #expect(state.checkLiveness(now: t0 + .seconds(21)).isEmpty)
+    #expect(throws: SNSError.self) { try state.master(forUser: user(1), now: t0 + .seconds(21)).get() }
+    // It catches up: promotion follows.
+    _ = try assign(&state, beat(1, 2, epoch: 1, caughtUp: joined.syncGeneration), at: t0 + .seconds(22))
+    #expect(try state.master(forUser: user(1), now: t0 + .seconds(22)).get().id == server(2))
+  }
+
+  @Test("a slave considered dead must catch up again: its master may have acknowledged writes without it")
+  func revivedSlaveMustCatchUpAgain() throws {
+    var state = CoordinatorState(configuration: configuration)
+    _ = try assign(&state, beat(1, 1), at: t0)
+    let joined = try assign(&state, beat(1, 2), at: t0)
+    _ = try assign(&state, beat(1, 2, epoch: 1, caughtUp: joined.syncGeneration), at: t0 + .seconds(5))
+    // The slave goes silent; the master hears "no slave" and may acknowledge alone.
+    _ = try assign(&state, beat(1, 1), at: t0 + .seconds(26))
+    #expect(throws: SNSError.self) { try state.slave(ofCluster: cluster(1), now: t0 + .seconds(26)).get() }
+    // It comes back still claiming its old catch-up: a newer generation is demanded, and the old claim
+    // does not make it promotable.
+    let back = try assign(
+      &state, beat(1, 2, epoch: 1, caughtUp: joined.syncGeneration), at: t0 + .seconds(30))
+    #expect(back.syncGeneration > joined.syncGeneration)
+    _ = try assign(&state, beat(1, 2, epoch: 1, caughtUp: joined.syncGeneration), at: t0 + .seconds(40))
+    _ = try assign(&state, beat(1, 2, epoch: 1, caughtUp: joined.syncGeneration), at: t0 + .seconds(50))
+    #expect(
+      state.checkLiveness(now: t0 + .seconds(50)).isEmpty, "the master is silent but the slave is stale")
+    _ = try assign(&state, beat(1, 2, epoch: 1, caughtUp: back.syncGeneration), at: t0 + .seconds(51))
+    #expect(try state.master(forUser: user(1), now: t0 + .seconds(51)).get().id == server(2))
   }
 
   @Test("no live slave: no promotion, GetServer is UNAVAILABLE, and the returning master is master again")

@@ -15,11 +15,63 @@ struct ServerStateTests {
       heartbeatInterval: .seconds(10), missCount: 2)
   }
 
+  /// A master of `epoch` that has pulled its slave's records (as every freshly started master does first).
   func master(epoch: UInt64 = 1) -> ServerState {
     var state = ServerState(configuration: configuration())
     _ = state.onHeartbeatReply(
       RoleAssignment(role: .master, epoch: Epoch(epoch), master: me, slave: other), sentAt: t0, now: t0)
+    state.onReconcileFinished(epoch: Epoch(epoch), succeeded: true, now: t0)
     return state
+  }
+
+  @Test("a process that starts as master pulls its slave's records before it takes writes")
+  func reconcileFirst() {
+    var state = ServerState(configuration: configuration())
+    let actions = state.onHeartbeatReply(
+      RoleAssignment(role: .master, epoch: Epoch(1), master: me, slave: other), sentAt: t0, now: t0)
+    #expect(actions.contains(.reconcile(from: other, epoch: Epoch(1))))
+    #expect(!state.mayWrite(now: t0))
+    state.onReconcileFinished(epoch: Epoch(1), succeeded: false, now: t0)
+    #expect(!state.mayWrite(now: t0))
+    // Retried at the next heartbeat answer.
+    #expect(
+      state.onHeartbeatReply(
+        RoleAssignment(role: .master, epoch: Epoch(1), master: me, slave: other), sentAt: t0, now: t0
+      ).contains(.reconcile(from: other, epoch: Epoch(1))))
+    state.onReconcileFinished(epoch: Epoch(1), succeeded: true, now: t0)
+    #expect(state.mayWrite(now: t0))
+    // A lone master has no one to ask.
+    var lone = ServerState(configuration: configuration())
+    _ = lone.onHeartbeatReply(
+      RoleAssignment(role: .master, epoch: Epoch(1), master: me, slave: nil), sentAt: t0, now: t0)
+    #expect(lone.mayWrite(now: t0))
+  }
+
+  @Test("a slave reports its catch-up generation, and catches up again when the coordinator raises it")
+  func syncGenerations() {
+    var state = ServerState(configuration: configuration())
+    let master = ServerDescriptor(cluster: cluster(1), id: server(2), endpoint: other.endpoint, role: .master)
+    #expect(
+      state.onHeartbeatReply(
+        RoleAssignment(role: .slave, epoch: Epoch(1), master: master, slave: nil, syncGeneration: 3),
+        sentAt: t0, now: t0
+      ).contains(.catchUp(from: master, epoch: Epoch(1))))
+    state.onCatchUpFinished(epoch: Epoch(1), succeeded: true, now: t0)
+    guard case .sendHeartbeat(let beat) = state.onTimer(.heartbeat, now: t0).first else {
+      Issue.record("expected a heartbeat")
+      return
+    }
+    #expect(beat.caughtUpGeneration == 3 && beat.epoch == Epoch(1))
+    #expect(
+      !state.onHeartbeatReply(
+        RoleAssignment(role: .slave, epoch: Epoch(1), master: master, slave: nil, syncGeneration: 3),
+        sentAt: t0, now: t0
+      ).contains(.catchUp(from: master, epoch: Epoch(1))))
+    #expect(
+      state.onHeartbeatReply(
+        RoleAssignment(role: .slave, epoch: Epoch(1), master: master, slave: nil, syncGeneration: 4),
+        sentAt: t0, now: t0
+      ).contains(.catchUp(from: master, epoch: Epoch(1))))
   }
 
   /// User 1 (cluster 1) registered; 2, 4 known; 1 follows 4.

@@ -6,6 +6,13 @@ public struct CoordinatorState: Sendable {
   struct ServerRecord: Hashable, Sendable {
     var endpoint: Endpoint
     var lastHeartbeat: Timestamp
+    /// Raised each time the server may have missed writes (it came back after being considered dead, or the
+    /// master changed). A slave is in sync once it reports a catch-up of the current generation.
+    var syncGeneration: UInt64 = 1
+    /// Whether the server, as slave, holds every write its master acknowledged: only such a slave is promoted.
+    /// A master acknowledges alone only while the coordinator considers its slave dead, and that marks the
+    /// slave out of sync until it catches up again — so no promotion can lose an acknowledged write.
+    var inSync = false
   }
 
   struct ClusterRecord: Hashable, Sendable {
@@ -44,10 +51,23 @@ public struct CoordinatorState: Sendable {
     }
     var events = checkLiveness(now: now)
     var cluster = clusters[beat.cluster, default: ClusterRecord()]
-    if cluster.servers[beat.server] == nil {
+    var record: ServerRecord
+    if let known = cluster.servers[beat.server] {
+      record = known
+      if !isAlive(known, now: now) {
+        // Back after being considered dead: its master may have acknowledged writes without it.
+        record.syncGeneration += 1
+        record.inSync = false
+      } else if beat.epoch == cluster.epoch && beat.caughtUpGeneration == known.syncGeneration {
+        record.inSync = true
+      }
+    } else {
+      record = ServerRecord(endpoint: beat.endpoint, lastHeartbeat: now)
       events.append(.serverRegistered(beat.cluster, beat.server, beat.endpoint))
     }
-    cluster.servers[beat.server] = ServerRecord(endpoint: beat.endpoint, lastHeartbeat: now)
+    record.endpoint = beat.endpoint
+    record.lastHeartbeat = now
+    cluster.servers[beat.server] = record
     if cluster.master == nil {
       // First server of the cluster, or the only one returning: it is master of a new epoch.
       cluster.master = beat.server
@@ -59,7 +79,7 @@ public struct CoordinatorState: Sendable {
     let assignment = RoleAssignment(
       role: role, epoch: cluster.epoch,
       master: masterDescriptor(of: beat.cluster, now: now, requireAlive: false),
-      slave: slaveDescriptor(of: beat.cluster, now: now))
+      slave: slaveDescriptor(of: beat.cluster, now: now), syncGeneration: record.syncGeneration)
     return .success((assignment, events))
   }
 
@@ -81,15 +101,30 @@ public struct CoordinatorState: Sendable {
   public mutating func checkLiveness(now: Timestamp) -> [Event] {
     var events: [Event] = []
     for clusterID in clusters.keys.sorted() {
+      for id in clusters[clusterID]?.servers.keys.sorted() ?? [] {
+        if let record = clusters[clusterID]?.servers[id], !isAlive(record, now: now) {
+          clusters[clusterID]?.servers[id]?.inSync = false
+        }
+      }
       guard var cluster = clusters[clusterID], let master = cluster.master,
         let record = cluster.servers[master], !isAlive(record, now: now)
       else { continue }
-      guard let successor = liveServers(of: cluster, now: now).first(where: { $0 != master }) else {
-        // No live slave: the master keeps its role, so if it is the one to return it is master again.
+      guard
+        let successor = liveServers(of: cluster, now: now).first(where: {
+          $0 != master && cluster.servers[$0]?.inSync == true
+        })
+      else {
+        // No live slave that holds every acknowledged write: the master keeps its role (if it is the one to
+        // return, it is master again) and the cluster waits rather than lose writes.
         continue
       }
       cluster.master = successor
       cluster.epoch = cluster.epoch.next
+      // Everyone else must catch up from the new master before they can be promoted in turn.
+      for id in cluster.servers.keys where id != successor {
+        cluster.servers[id]?.syncGeneration += 1
+        cluster.servers[id]?.inSync = false
+      }
       clusters[clusterID] = cluster
       events.append(.serverLost(clusterID, master))
       events.append(.promoted(clusterID, from: master, to: successor, cluster.epoch))

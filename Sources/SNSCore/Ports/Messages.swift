@@ -27,10 +27,20 @@ public struct ServerHeartbeat: Hashable, Sendable {
   public let cluster: ClusterID
   public let server: ServerID
   public let endpoint: Endpoint
-  public init(cluster: ClusterID, server: ServerID, endpoint: Endpoint) {
+  /// The epoch the server knows.
+  public let epoch: Epoch
+  /// For a slave: the sync generation (from ``RoleAssignment/syncGeneration``) of its last completed catch-up
+  /// in `epoch`; 0 when it has none. The coordinator promotes only slaves caught up in the current generation.
+  public let caughtUpGeneration: UInt64
+  public init(
+    cluster: ClusterID, server: ServerID, endpoint: Endpoint, epoch: Epoch = .zero,
+    caughtUpGeneration: UInt64 = 0
+  ) {
     self.cluster = cluster
     self.server = server
     self.endpoint = endpoint
+    self.epoch = epoch
+    self.caughtUpGeneration = caughtUpGeneration
   }
 }
 
@@ -42,11 +52,17 @@ public struct RoleAssignment: Hashable, Sendable {
   public let master: ServerDescriptor?
   /// The cluster's live slave, if any: where a master mirrors its writes.
   public let slave: ServerDescriptor?
-  public init(role: Role, epoch: Epoch, master: ServerDescriptor?, slave: ServerDescriptor?) {
+  /// For a slave: the generation it must be caught up in. It rises whenever the slave may have missed writes
+  /// (it was considered dead, or the master changed); the slave then catches up again and reports it.
+  public let syncGeneration: UInt64
+  public init(
+    role: Role, epoch: Epoch, master: ServerDescriptor?, slave: ServerDescriptor?, syncGeneration: UInt64 = 0
+  ) {
     self.role = role
     self.epoch = epoch
     self.master = master
     self.slave = slave
+    self.syncGeneration = syncGeneration
   }
 }
 

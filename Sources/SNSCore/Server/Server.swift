@@ -11,8 +11,6 @@ public actor Server: ClientPort, ServerPeerPort {
   let logger: Logger
   /// Writes the slave did not get (it was unreachable); sent ahead of the next mirror so it catches up.
   var unmirrored: [PlacedRecord] = []
-  /// The users file folded into a set, updated incrementally by each command (see ``KnownUsers``).
-  var knownUsers = KnownUsers()
 
   public init(
     configuration: ServerConfiguration, store: any ContextStore, coordinator: any CoordinatorPort,
@@ -70,9 +68,26 @@ public actor Server: ClientPort, ServerPeerPort {
         continue  // the run loop sleeps for it
       case .catchUp(let master, let epoch):
         await catchUp(from: master, epoch: epoch)
+      case .reconcile(let slave, let epoch):
+        await reconcile(from: slave, epoch: epoch)
       case .roleChanged(let from, let to):
         logger.notice("role changed", metadata: ["from": "\(from)", "to": "\(to)"])
       }
+    }
+  }
+
+  func reconcile(from slave: ServerDescriptor, epoch: Epoch) async {
+    do {
+      let reply = try await dialer.serverPeer(at: slave.endpoint).catchUp(epoch: epoch)
+      let appended = try await store.append(reply.records)
+      state.onReconcileFinished(epoch: epoch, succeeded: true, now: clock.now())
+      logger.notice(
+        "pulled the slave's records after starting as master",
+        metadata: ["slave": "\(slave.endpoint)", "epoch": "\(epoch)", "records": "\(appended.count)"])
+    } catch {
+      state.onReconcileFinished(epoch: epoch, succeeded: false, now: clock.now())
+      logger.warning(
+        "pull from the slave failed; retrying at the next heartbeat", metadata: ["error": "\(error)"])
     }
   }
 

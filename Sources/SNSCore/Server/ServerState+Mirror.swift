@@ -41,6 +41,9 @@ extension ServerState {
     switch phase {
     case .master(let epoch, _) where requested <= epoch:
       return .success(epoch)
+    case .slave(let epoch, _, _) where requested == epoch:
+      // The master of this epoch, freshly started, pulls what its slave holds (see `reconcile`).
+      return .success(epoch)
     case .master, .slave, .registering:
       return .failure(.notMaster("server \(configuration.id) is not master of epoch \(requested)"))
     }

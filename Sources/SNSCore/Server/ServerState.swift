@@ -22,6 +22,12 @@ public struct ServerState: Sendable {
   public internal(set) var leaseExpiry: Timestamp?
   /// Sequence numbers handed out but maybe not yet visible in the files (commands run concurrently).
   var lastAssignedPostSequence: [UserID: UInt64] = [:]
+  /// The coordinator's sync generation of the last catch-up this server completed as slave (0: none), and the
+  /// one a catch-up under way will complete. Reported in heartbeats: only a caught-up slave may be promoted.
+  var caughtUpGeneration: UInt64 = 0
+  var catchingUpGeneration: UInt64 = 0
+  /// Started as master and has not yet pulled its slave's records (see ``Action/reconcile(from:epoch:)``).
+  public internal(set) var reconciling = false
   var lastAssignedFollowSequence: [UserID: UInt64] = [:]
 
   public init(configuration: ServerConfiguration) {
@@ -47,6 +53,9 @@ public struct ServerState: Sendable {
     case schedule(Timer, after: Duration)
     /// Fetch the master's records and apply them; then report ``onCatchUpFinished(epoch:succeeded:now:)``.
     case catchUp(from: ServerDescriptor, epoch: Epoch)
+    /// As a freshly started master, fetch the slave's records and apply them; then report
+    /// ``onReconcileFinished(epoch:succeeded:now:)``.
+    case reconcile(from: ServerDescriptor, epoch: Epoch)
     /// A role change, for the log and metrics.
     case roleChanged(from: Phase, to: Phase)
   }
@@ -59,8 +68,12 @@ public struct ServerState: Sendable {
   public mutating func onTimer(_ timer: Timer, now: Timestamp) -> [Action] {
     switch timer {
     case .heartbeat:
+      var reported: UInt64 = 0
+      if case .slave(_, _, true) = phase { reported = caughtUpGeneration }
       let beat = ServerHeartbeat(
-        cluster: configuration.cluster, server: configuration.id, endpoint: configuration.endpoint)
+        cluster: configuration.cluster, server: configuration.id, endpoint: configuration.endpoint,
+        epoch: epoch,
+        caughtUpGeneration: reported)
       return [.sendHeartbeat(beat), .schedule(.heartbeat, after: configuration.heartbeatInterval)]
     }
   }
@@ -76,6 +89,14 @@ public struct ServerState: Sendable {
     case .master:
       phase = .master(epoch: assignment.epoch, slave: assignment.slave)
       leaseExpiry = sentAt + configuration.lease
+      // A process that starts as master may have died mid-write last time: its slave can hold records it lacks
+      // (mirroring comes before the local append). It pulls them before taking writes, or it would hand out
+      // their sequence numbers again. A promoted slave has everything already; a lone master has no one to ask.
+      if case .registering = old { reconciling = assignment.slave != nil }
+      if assignment.slave == nil { reconciling = false }
+      if reconciling, let slave = assignment.slave {
+        actions.append(.reconcile(from: slave, epoch: assignment.epoch))
+      }
     case .slave, .synchronizer:
       leaseExpiry = nil
       let sameMaster: Bool
@@ -83,13 +104,15 @@ public struct ServerState: Sendable {
       switch old {
       case .slave(let oldEpoch, let oldMaster, let wasCaughtUp):
         sameMaster = oldEpoch == assignment.epoch && oldMaster?.id == assignment.master?.id
-        caughtUp = sameMaster && wasCaughtUp
+        // A newer generation means the coordinator thinks this slave may have missed writes: catch up again.
+        caughtUp = sameMaster && wasCaughtUp && caughtUpGeneration >= assignment.syncGeneration
       case .registering, .master:
         sameMaster = false
         caughtUp = false
       }
       phase = .slave(epoch: assignment.epoch, master: assignment.master, caughtUp: caughtUp)
       if !caughtUp, let master = assignment.master, master.id != configuration.id {
+        catchingUpGeneration = assignment.syncGeneration
         actions.append(.catchUp(from: master, epoch: assignment.epoch))
       }
     }
@@ -99,10 +122,18 @@ public struct ServerState: Sendable {
     return actions
   }
 
+  /// The pull from the slave after starting as master finished. A failed one is retried at the next heartbeat
+  /// answer; until one succeeds the master takes no writes.
+  public mutating func onReconcileFinished(epoch reconciledEpoch: Epoch, succeeded: Bool, now: Timestamp) {
+    guard succeeded, case .master(let epoch, _) = phase, epoch == reconciledEpoch else { return }
+    reconciling = false
+  }
+
   /// The catch-up of `epoch` finished. A failed one is retried at the next heartbeat answer.
   public mutating func onCatchUpFinished(epoch caughtUpEpoch: Epoch, succeeded: Bool, now: Timestamp) {
     guard succeeded, case .slave(let epoch, let master, _) = phase, epoch == caughtUpEpoch else { return }
     phase = .slave(epoch: epoch, master: master, caughtUp: true)
+    caughtUpGeneration = catchingUpGeneration
   }
 
   /// The coordinator named a slave between heartbeats: mirror to it from now on.
@@ -113,7 +144,7 @@ public struct ServerState: Sendable {
 
   /// Whether the server may take a client write now.
   public func mayWrite(now: Timestamp) -> Bool {
-    guard case .master = phase, let leaseExpiry else { return false }
+    guard case .master = phase, let leaseExpiry, !reconciling else { return false }
     return now < leaseExpiry
   }
 

@@ -62,7 +62,8 @@ public struct FollowEvent: Hashable, Sendable {
   }
 }
 
-/// How far a synchronizer has delivered one stream of one local user (advanced only after every receiver acked).
+/// One item of a local user's stream that a synchronizer delivered to every receiver that needed it (written
+/// only after they all acknowledged).
 public struct SyncCursor: Hashable, Sendable {
   public enum Stream: String, Hashable, Sendable {
     /// The user's registration (sequence is 1 once sent).
@@ -93,7 +94,7 @@ public enum ContextRecord: Hashable, Sendable {
   case follower(FollowEvent)
   /// In `<owner>.timeline`: a post, the owner's own or one delivered by a synchronizer.
   case post(Post)
-  /// In a synchronizer's `cursors`: a later record for the same stream and user supersedes an earlier one.
+  /// In a synchronizer's `cursors`: one delivered item of a user's stream.
   case cursor(SyncCursor)
 
   /// Identifies the record inside its file: appending a record whose key is already there changes nothing.

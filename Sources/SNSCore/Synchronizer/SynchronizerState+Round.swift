@@ -53,23 +53,21 @@ extension SynchronizerState {
     return RoundPlan(batches: batches, needs: needs)
   }
 
-  /// The destinations in `acknowledged` took their batches. Each stream's cursor moves past the longest
-  /// prefix of items whose every destination acknowledged; returns the cursors to persist.
+  /// The destinations in `acknowledged` took their batches. Every item whose destinations all acknowledged is
+  /// delivered (receivers apply idempotently and order follow events by sequence, so items need not arrive in
+  /// order); returns one cursor record per newly delivered item, to persist.
   public mutating func onRoundDelivered(_ plan: RoundPlan, acknowledged: Set<ClusterID>) -> [SyncCursor] {
     var advanced: [SyncCursor] = []
     for (key, items) in plan.needs.sorted(by: { $0.key < $1.key }) {
-      var reached: UInt64?
-      for item in items {
-        guard item.destinations.isSubset(of: acknowledged) else { break }
-        reached = item.sequence
+      let done = Set(items.filter { $0.destinations.isSubset(of: acknowledged) }.map(\.sequence))
+      guard !done.isEmpty else { continue }
+      for sequence in done.sorted() where delivered[key, default: []].insert(sequence).inserted {
+        advanced.append(SyncCursor(stream: key.stream, user: key.user, sequence: sequence))
       }
-      guard let reached, reached > (cursors[key] ?? 0) else { continue }
-      cursors[key] = reached
-      advanced.append(SyncCursor(stream: key.stream, user: key.user, sequence: reached))
       switch key.stream {
       case .user: pendingUsers.remove(key.user)
-      case .follows: pendingFollows[key.user]?.removeAll { $0.sequence <= reached }
-      case .posts: pendingPosts[key.user]?.removeAll { $0.id.sequence <= reached }
+      case .follows: pendingFollows[key.user]?.removeAll { done.contains($0.sequence) }
+      case .posts: pendingPosts[key.user]?.removeAll { done.contains($0.id.sequence) }
       }
       if pendingFollows[key.user]?.isEmpty == true { pendingFollows[key.user] = nil }
       if pendingPosts[key.user]?.isEmpty == true { pendingPosts[key.user] = nil }

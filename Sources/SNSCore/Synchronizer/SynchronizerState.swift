@@ -1,5 +1,5 @@
 /// A synchronizer's bookkeeping as a value: what it has read from its master's files, what each round sends
-/// where, and how far each user's streams have been delivered everywhere (the cursors). No I/O.
+/// where, and which items of each user's streams have been delivered everywhere (the cursors). No I/O.
 public struct SynchronizerState: Sendable {
   public let configuration: SynchronizerConfiguration
 
@@ -11,8 +11,10 @@ public struct SynchronizerState: Sendable {
     }
   }
 
-  /// Highest sequence of each stream delivered to every destination that needed it.
-  var cursors: [StreamKey: UInt64] = [:]
+  /// The sequences of each stream delivered to every destination that needed them. A set, not a high-water
+  /// mark: an item can reach the master's files after later ones (a write refused to its client but kept by
+  /// the slave comes back with the next catch-up), and it must still be delivered.
+  var delivered: [StreamKey: Set<UInt64>] = [:]
   /// Read from the files, not yet delivered everywhere.
   var pendingUsers: Set<UserID> = []
   var pendingFollows: [UserID: [FollowEvent]] = [:]
@@ -26,28 +28,33 @@ public struct SynchronizerState: Sendable {
 
   func cluster(of user: UserID) -> ClusterID { ClusterID.of(user, clusterCount: configuration.clusterCount) }
 
-  /// Restores the cursors from the synchronizer's `cursors` file (later records win).
+  /// Restores what was delivered from the synchronizer's `cursors` file (one record per delivered item).
   public mutating func onCursorsLoaded(_ loaded: [SyncCursor]) {
     for cursor in loaded {
-      let key = StreamKey(stream: cursor.stream, user: cursor.user)
-      cursors[key] = max(cursors[key] ?? 0, cursor.sequence)
+      delivered[StreamKey(stream: cursor.stream, user: cursor.user), default: []].insert(cursor.sequence)
     }
   }
 
-  /// Takes what a scan of the master's files found; anything at or below a cursor was delivered already.
+  func wasDelivered(_ stream: SyncCursor.Stream, _ user: UserID, _ sequence: UInt64) -> Bool {
+    delivered[StreamKey(stream: stream, user: user)]?.contains(sequence) ?? false
+  }
+
+  /// Takes what a scan of the master's files found; what was delivered already is dropped.
   public mutating func onScanned(users: [UserID], follows: [FollowEvent], posts: [Post]) {
-    for user in users where cluster(of: user) == configuration.cluster {
-      if (cursors[StreamKey(stream: .user, user: user)] ?? 0) < 1 { pendingUsers.insert(user) }
+    for user in users where cluster(of: user) == configuration.cluster && !wasDelivered(.user, user, 1) {
+      pendingUsers.insert(user)
     }
     for event in follows where cluster(of: event.follower) == configuration.cluster {
-      let delivered = cursors[StreamKey(stream: .follows, user: event.follower)] ?? 0
-      if event.sequence > delivered, !(pendingFollows[event.follower]?.contains(event) ?? false) {
+      if !wasDelivered(.follows, event.follower, event.sequence),
+        !(pendingFollows[event.follower]?.contains(event) ?? false)
+      {
         pendingFollows[event.follower, default: []].append(event)
       }
     }
     for post in posts where cluster(of: post.author) == configuration.cluster {
-      let delivered = cursors[StreamKey(stream: .posts, user: post.author)] ?? 0
-      if post.id.sequence > delivered, !(pendingPosts[post.author]?.contains(post) ?? false) {
+      if !wasDelivered(.posts, post.author, post.id.sequence),
+        !(pendingPosts[post.author]?.contains(post) ?? false)
+      {
         pendingPosts[post.author, default: []].append(post)
       }
     }

@@ -21,6 +21,8 @@ struct GRPCCoordinatorClient: CoordinatorPort {
     request.server = Int32(beat.server.value)
     request.host = beat.endpoint.host
     request.port = Int32(beat.endpoint.port)
+    request.epoch = beat.epoch.value
+    request.caughtUpGeneration = beat.caughtUpGeneration
     let reply = try await call(
       Methods.coordinationHeartbeat, request, Tinysns_Internal_V1_RoleAssignment.self)
     guard let role = Role(parsing: reply.role) else {
@@ -29,7 +31,7 @@ struct GRPCCoordinatorClient: CoordinatorPort {
     return RoleAssignment(
       role: role, epoch: Epoch(reply.epoch),
       master: reply.hasMaster ? try ServerDescriptor(wire: reply.master) : nil,
-      slave: reply.hasSlave ? try ServerDescriptor(wire: reply.slave) : nil)
+      slave: reply.hasSlave ? try ServerDescriptor(wire: reply.slave) : nil, syncGeneration: reply.syncGeneration)
   }
 
   func registerSynchronizer(_ synchronizer: SynchronizerDescriptor) async throws {

@@ -243,6 +243,12 @@ public nonisolated struct Tinysns_Internal_V1_HeartbeatRequest: Sendable {
 
   public var port: Int32 = 0
 
+  /// the epoch the server knows
+  public var epoch: UInt64 = 0
+
+  /// a slave's last completed catch-up (RoleAssignment.sync_generation); 0: none
+  public var caughtUpGeneration: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -276,6 +282,10 @@ public nonisolated struct Tinysns_Internal_V1_RoleAssignment: Sendable {
   public var hasSlave: Bool {self._slave != nil}
   /// Clears the value of `slave`. Subsequent reads from it will return its default value.
   public mutating func clearSlave() {self._slave = nil}
+
+  /// For a slave: the generation it must be caught up in to be promotable. It rises when the slave may have
+  /// missed writes (it was considered dead, or the master changed); the slave then catches up again.
+  public var syncGeneration: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -841,7 +851,7 @@ nonisolated extension Tinysns_Internal_V1_Empty: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Tinysns_Internal_V1_HeartbeatRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HeartbeatRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cluster\0\u{1}server\0\u{1}host\0\u{1}port\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cluster\0\u{1}server\0\u{1}host\0\u{1}port\0\u{1}epoch\0\u{3}caught_up_generation\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -853,6 +863,8 @@ nonisolated extension Tinysns_Internal_V1_HeartbeatRequest: SwiftProtobuf.Messag
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.server) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.host) }()
       case 4: try { try decoder.decodeSingularInt32Field(value: &self.port) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.epoch) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.caughtUpGeneration) }()
       default: break
       }
     }
@@ -871,6 +883,12 @@ nonisolated extension Tinysns_Internal_V1_HeartbeatRequest: SwiftProtobuf.Messag
     if self.port != 0 {
       try visitor.visitSingularInt32Field(value: self.port, fieldNumber: 4)
     }
+    if self.epoch != 0 {
+      try visitor.visitSingularUInt64Field(value: self.epoch, fieldNumber: 5)
+    }
+    if self.caughtUpGeneration != 0 {
+      try visitor.visitSingularUInt64Field(value: self.caughtUpGeneration, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -879,6 +897,8 @@ nonisolated extension Tinysns_Internal_V1_HeartbeatRequest: SwiftProtobuf.Messag
     if lhs.server != rhs.server {return false}
     if lhs.host != rhs.host {return false}
     if lhs.port != rhs.port {return false}
+    if lhs.epoch != rhs.epoch {return false}
+    if lhs.caughtUpGeneration != rhs.caughtUpGeneration {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -886,7 +906,7 @@ nonisolated extension Tinysns_Internal_V1_HeartbeatRequest: SwiftProtobuf.Messag
 
 nonisolated extension Tinysns_Internal_V1_RoleAssignment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RoleAssignment"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}role\0\u{1}epoch\0\u{1}master\0\u{1}slave\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}role\0\u{1}epoch\0\u{1}master\0\u{1}slave\0\u{3}sync_generation\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -898,6 +918,7 @@ nonisolated extension Tinysns_Internal_V1_RoleAssignment: SwiftProtobuf.Message,
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.epoch) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._master) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._slave) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.syncGeneration) }()
       default: break
       }
     }
@@ -920,6 +941,9 @@ nonisolated extension Tinysns_Internal_V1_RoleAssignment: SwiftProtobuf.Message,
     try { if let v = self._slave {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     } }()
+    if self.syncGeneration != 0 {
+      try visitor.visitSingularUInt64Field(value: self.syncGeneration, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -928,6 +952,7 @@ nonisolated extension Tinysns_Internal_V1_RoleAssignment: SwiftProtobuf.Message,
     if lhs.epoch != rhs.epoch {return false}
     if lhs._master != rhs._master {return false}
     if lhs._slave != rhs._slave {return false}
+    if lhs.syncGeneration != rhs.syncGeneration {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -55,12 +55,14 @@ public enum CoordinatorService {
         let beat = try decoding("heartbeat") {
           ServerHeartbeat(
             cluster: try ClusterID(Int(request.cluster)), server: try ServerID(Int(request.server)),
-            endpoint: try Endpoint(host: request.host, port: Int(request.port)))
+            endpoint: try Endpoint(host: request.host, port: Int(request.port)), epoch: Epoch(request.epoch),
+            caughtUpGeneration: request.caughtUpGeneration)
         }
         let assignment = try await coordinator.heartbeat(beat)
         var reply = Tinysns_Internal_V1_RoleAssignment()
         reply.role = assignment.role.rawValue
         reply.epoch = assignment.epoch.value
+        reply.syncGeneration = assignment.syncGeneration
         if let master = assignment.master { reply.master = master.wire }
         if let slave = assignment.slave { reply.slave = slave.wire }
         return reply
