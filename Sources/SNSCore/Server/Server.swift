@@ -11,6 +11,8 @@ public actor Server: ClientPort, ServerPeerPort {
   let logger: Logger
   /// Writes the slave did not get (it was unreachable); sent ahead of the next mirror so it catches up.
   var unmirrored: [PlacedRecord] = []
+  /// The users file folded into a set, updated incrementally by each command (see ``KnownUsers``).
+  var knownUsers = KnownUsers()
 
   public init(
     configuration: ServerConfiguration, store: any ContextStore, coordinator: any CoordinatorPort,
