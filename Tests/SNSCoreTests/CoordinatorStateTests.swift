@@ -99,6 +99,20 @@ struct CoordinatorStateTests {
     #expect(try state.master(forUser: user(1), now: t0 + .seconds(51)).get().id == server(2))
   }
 
+  @Test(
+    "a slave that only missed heartbeats, while its master was never told it had no slave, stays promotable")
+  func briefSilenceKeepsSync() throws {
+    var state = CoordinatorState(configuration: configuration)
+    _ = try assign(&state, beat(1, 1), at: t0)
+    let joined = try assign(&state, beat(1, 2), at: t0)
+    _ = try assign(&state, beat(1, 2, epoch: 1, caughtUp: joined.syncGeneration), at: t0 + .seconds(1))
+    // Silent for longer than the timeout, but nobody asked: the master cannot have acknowledged alone.
+    let back = try assign(
+      &state, beat(1, 2, epoch: 1, caughtUp: joined.syncGeneration), at: t0 + .seconds(25))
+    #expect(back.syncGeneration == joined.syncGeneration)
+    #expect(try state.master(forUser: user(1), now: t0 + .seconds(25)).get().id == server(2))
+  }
+
   @Test("no live slave: no promotion, GetServer is UNAVAILABLE, and the returning master is master again")
   func onlyServerReturns() throws {
     var state = CoordinatorState(configuration: configuration)

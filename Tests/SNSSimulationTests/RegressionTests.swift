@@ -20,7 +20,8 @@ struct RegressionTests {
   /// 40: a restarted master reused a sequence its slave held. 54 and 106: a slave that had missed writes (it was
   /// considered dead meanwhile) was promoted. 14: a post that reached the master late was skipped by the
   /// synchronizer's high-water cursor. 30 and 184: unacknowledged follow events surfacing late (checker).
-  @Test("failover and sync findings stay fixed", arguments: [UInt64(40), 54, 106, 14, 30, 184])
+  /// 120: a synchronizer filtered deliveries with the follow events of a master that had been replaced.
+  @Test("failover and sync findings stay fixed", arguments: [UInt64(40), 54, 106, 14, 30, 184, 120])
   func failoverAndSyncFindings(seed: UInt64) async {
     let report = await Simulation.run(seed: seed)
     #expect(report.violation == nil, "\(report.violation.map(String.init(describing:)) ?? "")")

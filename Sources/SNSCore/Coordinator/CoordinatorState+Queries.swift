@@ -18,6 +18,8 @@ extension CoordinatorState {
     }
     _ = checkLiveness(now: now)
     guard let slave = slaveDescriptor(of: cluster, now: now) else {
+      // The master may ask this to find its slave; the answer lets it acknowledge alone.
+      markSlavesOutOfSync(cluster)
       return .failure(.unavailable("cluster \(cluster) has no live slave"))
     }
     return .success(slave)

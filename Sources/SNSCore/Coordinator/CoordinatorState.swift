@@ -6,12 +6,13 @@ public struct CoordinatorState: Sendable {
   struct ServerRecord: Hashable, Sendable {
     var endpoint: Endpoint
     var lastHeartbeat: Timestamp
-    /// Raised each time the server may have missed writes (it came back after being considered dead, or the
+    /// Raised each time the server may have missed writes (its master was told there is no slave, or the
     /// master changed). A slave is in sync once it reports a catch-up of the current generation.
     var syncGeneration: UInt64 = 1
     /// Whether the server, as slave, holds every write its master acknowledged: only such a slave is promoted.
-    /// A master acknowledges alone only while the coordinator considers its slave dead, and that marks the
-    /// slave out of sync until it catches up again — so no promotion can lose an acknowledged write.
+    /// A master acknowledges alone only after the coordinator told it there is no live slave, and telling it
+    /// marks every slave out of sync until it catches up again — so no promotion can lose an acknowledged
+    /// write, while a slave that merely missed a heartbeat (and so missed nothing) stays promotable.
     var inSync = false
   }
 
@@ -54,11 +55,7 @@ public struct CoordinatorState: Sendable {
     var record: ServerRecord
     if let known = cluster.servers[beat.server] {
       record = known
-      if !isAlive(known, now: now) {
-        // Back after being considered dead: its master may have acknowledged writes without it.
-        record.syncGeneration += 1
-        record.inSync = false
-      } else if beat.epoch == cluster.epoch && beat.caughtUpGeneration == known.syncGeneration {
+      if beat.epoch == cluster.epoch && beat.caughtUpGeneration == known.syncGeneration {
         record.inSync = true
       }
     } else {
@@ -76,10 +73,12 @@ public struct CoordinatorState: Sendable {
     }
     clusters[beat.cluster] = cluster
     let role: Role = cluster.master == beat.server ? .master : .slave
+    let slave = slaveDescriptor(of: beat.cluster, now: now)
+    if role == .master && slave == nil { markSlavesOutOfSync(beat.cluster) }
     let assignment = RoleAssignment(
       role: role, epoch: cluster.epoch,
-      master: masterDescriptor(of: beat.cluster, now: now, requireAlive: false),
-      slave: slaveDescriptor(of: beat.cluster, now: now), syncGeneration: record.syncGeneration)
+      master: masterDescriptor(of: beat.cluster, now: now, requireAlive: false), slave: slave,
+      syncGeneration: clusters[beat.cluster]?.servers[beat.server]?.syncGeneration ?? record.syncGeneration)
     return .success((assignment, events))
   }
 
@@ -101,11 +100,6 @@ public struct CoordinatorState: Sendable {
   public mutating func checkLiveness(now: Timestamp) -> [Event] {
     var events: [Event] = []
     for clusterID in clusters.keys.sorted() {
-      for id in clusters[clusterID]?.servers.keys.sorted() ?? [] {
-        if let record = clusters[clusterID]?.servers[id], !isAlive(record, now: now) {
-          clusters[clusterID]?.servers[id]?.inSync = false
-        }
-      }
       guard var cluster = clusters[clusterID], let master = cluster.master,
         let record = cluster.servers[master], !isAlive(record, now: now)
       else { continue }
@@ -120,16 +114,23 @@ public struct CoordinatorState: Sendable {
       }
       cluster.master = successor
       cluster.epoch = cluster.epoch.next
-      // Everyone else must catch up from the new master before they can be promoted in turn.
-      for id in cluster.servers.keys where id != successor {
-        cluster.servers[id]?.syncGeneration += 1
-        cluster.servers[id]?.inSync = false
-      }
       clusters[clusterID] = cluster
+      // Everyone else must catch up from the new master before they can be promoted in turn.
+      markSlavesOutOfSync(clusterID)
       events.append(.serverLost(clusterID, master))
       events.append(.promoted(clusterID, from: master, to: successor, cluster.epoch))
     }
     return events
+  }
+
+  /// The master is (or may be) acknowledging writes without its slaves: each must catch up again, in a new
+  /// generation, before it can be promoted.
+  mutating func markSlavesOutOfSync(_ clusterID: ClusterID) {
+    guard let cluster = clusters[clusterID] else { return }
+    for id in cluster.servers.keys where id != cluster.master && cluster.servers[id]?.inSync == true {
+      clusters[clusterID]?.servers[id]?.inSync = false
+      clusters[clusterID]?.servers[id]?.syncGeneration += 1
+    }
   }
 
   func isAlive(_ record: ServerRecord, now: Timestamp) -> Bool {

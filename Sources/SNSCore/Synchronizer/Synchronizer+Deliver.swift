@@ -25,15 +25,17 @@ extension Synchronizer {
     return SyncAck(backfill: backfill)
   }
 
-  /// The directory whose files are authoritative for local users: the master's as last seen, else any.
+  /// The directory whose files are authoritative for local users: the current master's (asked now — the master
+  /// may have changed since the last round, and a stale directory lacks its latest follow events), else the
+  /// master last scanned, else any.
   func referenceStore(_ stores: [ServerID: any ContextStore]) async throws -> (any ContextStore)? {
-    if let scannedMaster, let store = stores[scannedMaster] { return store }
     if let master = try? await coordinator.status().clusters.first(where: { $0.id == configuration.cluster })?
       .master,
       let store = stores[master]
     {
       return store
     }
+    if let scannedMaster, let store = stores[scannedMaster] { return store }
     return stores.keys.sorted().first.flatMap { stores[$0] }
   }
 
