@@ -7,8 +7,8 @@ struct SNSCommand: AsyncParsableCommand {
     abstract:
       "Tiny SNS: a fault-tolerant social network service (coordinator, servers, synchronizers, client).",
     subcommands: [
-      CoordinatorCommand.self, ServerCommand.self, SynchronizerCommand.self, ClientCommand.self, ClusterCommand.self,
-      SimulateCommand.self, DebugCommand.self, BenchCommand.self,
+      CoordinatorCommand.self, ServerCommand.self, SynchronizerCommand.self, ClientCommand.self,
+      ClusterCommand.self, SimulateCommand.self, DebugCommand.self, BenchCommand.self,
     ]
   )
 }

@@ -78,32 +78,32 @@ public actor Server: ClientPort, ServerPeerPort {
     }
   }
 
+  /// As a freshly started master, pulls what the slave holds (see ``ServerState/Action/reconcile(from:epoch:)``).
   func reconcile(from slave: ServerDescriptor, epoch: Epoch) async {
-    do {
-      let reply = try await dialer.serverPeer(at: slave.endpoint).catchUp(epoch: epoch)
-      let appended = try await store.append(reply.records)
-      state.onReconcileFinished(epoch: epoch, succeeded: true, now: clock.now())
-      logger.notice(
-        "pulled the slave's records after starting as master",
-        metadata: ["slave": "\(slave.endpoint)", "epoch": "\(epoch)", "records": "\(appended.count)"])
-    } catch {
-      state.onReconcileFinished(epoch: epoch, succeeded: false, now: clock.now())
-      logger.warning(
-        "pull from the slave failed; retrying at the next heartbeat", metadata: ["error": "\(error)"])
-    }
+    let succeeded = await pull(
+      from: slave, epoch: epoch, what: "pull from the slave after starting as master")
+    state.onReconcileFinished(epoch: epoch, succeeded: succeeded, now: clock.now())
   }
 
+  /// As a (re)joining slave, pulls what the master wrote.
   func catchUp(from master: ServerDescriptor, epoch: Epoch) async {
+    let succeeded = await pull(from: master, epoch: epoch, what: "catch-up from the master")
+    state.onCatchUpFinished(epoch: epoch, succeeded: succeeded, now: clock.now())
+  }
+
+  /// Fetches `peer`'s own records through `CatchUp` and appends them (idempotently); a failure is retried at
+  /// the next heartbeat answer.
+  func pull(from peer: ServerDescriptor, epoch: Epoch, what: String) async -> Bool {
     do {
-      let reply = try await dialer.serverPeer(at: master.endpoint).catchUp(epoch: epoch)
+      let reply = try await dialer.serverPeer(at: peer.endpoint).catchUp(epoch: epoch)
       let appended = try await store.append(reply.records)
-      state.onCatchUpFinished(epoch: epoch, succeeded: true, now: clock.now())
       logger.notice(
-        "caught up from master",
-        metadata: ["master": "\(master.endpoint)", "epoch": "\(epoch)", "records": "\(appended.count)"])
+        "\(what) done",
+        metadata: ["peer": "\(peer.endpoint)", "epoch": "\(epoch)", "records": "\(appended.count)"])
+      return true
     } catch {
-      state.onCatchUpFinished(epoch: epoch, succeeded: false, now: clock.now())
-      logger.warning("catch-up failed; retrying at the next heartbeat", metadata: ["error": "\(error)"])
+      logger.warning("\(what) failed; retrying at the next heartbeat", metadata: ["error": "\(error)"])
+      return false
     }
   }
 }

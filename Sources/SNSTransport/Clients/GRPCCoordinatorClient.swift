@@ -31,7 +31,8 @@ struct GRPCCoordinatorClient: CoordinatorPort {
     return RoleAssignment(
       role: role, epoch: Epoch(reply.epoch),
       master: reply.hasMaster ? try ServerDescriptor(wire: reply.master) : nil,
-      slave: reply.hasSlave ? try ServerDescriptor(wire: reply.slave) : nil, syncGeneration: reply.syncGeneration)
+      slave: reply.hasSlave ? try ServerDescriptor(wire: reply.slave) : nil,
+      syncGeneration: reply.syncGeneration)
   }
 
   func registerSynchronizer(_ synchronizer: SynchronizerDescriptor) async throws {
