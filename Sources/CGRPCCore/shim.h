@@ -311,7 +311,10 @@ static inline int sns_server_add_tls_port(grpc_server *server, const char *addre
 
 /// A channel with `creds` (released here) that retries a lost connection after 100 ms, backing
 /// off to at most 2 s (gRPC's defaults are 1 s and 120 s, far too slow to notice a restarted peer
-/// in a local cluster). `target_name_override` (may be NULL) replaces the host name checked
+/// in a local cluster). GRPC_ARG_MIN_RECONNECT_BACKOFF_MS is also gRPC core's minimum *connect
+/// timeout*: at 100 ms, TCP + TLS handshakes on a loaded machine were cut ("tcp handshaker
+/// shutdown"), so it stays at 5 s; a refused connection still fails at once and is retried after
+/// the initial 100 ms backoff. `target_name_override` (may be NULL) replaces the host name checked
 /// against a TLS server's certificate.
 static inline grpc_channel *sns_channel_create(const char *target, grpc_channel_credentials *creds,
                                                const char *target_name_override) {
@@ -322,7 +325,7 @@ static inline grpc_channel *sns_channel_create(const char *target, grpc_channel_
   args[0].value.integer = 100;
   args[1].type = GRPC_ARG_INTEGER;
   args[1].key = (char *)GRPC_ARG_MIN_RECONNECT_BACKOFF_MS;
-  args[1].value.integer = 100;
+  args[1].value.integer = 5000;
   args[2].type = GRPC_ARG_INTEGER;
   args[2].key = (char *)GRPC_ARG_MAX_RECONNECT_BACKOFF_MS;
   args[2].value.integer = 2000;

@@ -38,8 +38,10 @@ struct GRPCLifecycleTests {
   }
 
   @Test func shutdownLetsShortCallsFinishWithinTheGracePeriod() async throws {
+    let started = Flag()
     let handlers: [String: GRPCMethodHandler] = [
       echo: .unary { request, _ in
+        started.set()
         try await Task.sleep(for: .milliseconds(300))
         return request
       }
@@ -49,7 +51,10 @@ struct GRPCLifecycleTests {
     let channel = GRPCChannel(target: "127.0.0.1:\(server.boundPort)")
     defer { channel.close() }
     let call = Task { try await channel.unary(method: echo, request: [7]) }
-    try await Task.sleep(for: .milliseconds(100))
+    // Shut down only once the call is in the handler (a fixed sleep raced the connect on a loaded machine).
+    let deadline = ContinuousClock.now + .seconds(10)
+    while !started.isSet && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+    #expect(started.isSet)
     await server.shutdown(gracePeriod: .seconds(5))
     #expect(try await call.value == [7])
   }

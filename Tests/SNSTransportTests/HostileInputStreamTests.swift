@@ -26,7 +26,7 @@ struct HostileInputStreamTests {
   func withDeployment(_ body: (SNSOverGRPCTests.Deployment, GRPCChannel) async throws -> Void) async throws {
     try await withTemporaryDirectory { root in
       let deployment = try SNSOverGRPCTests.Deployment(root: root, secret: HostileInputTests.secret)
-      for server in deployment.servers { await server.heartbeat() }
+      await deployment.settleRoles()
       #expect(try await deployment.client(1).execute(.login) == .success)
       #expect(try await deployment.client(2).execute(.login) == .success)
       let before = HostileInputTests.snapshot(root)
@@ -139,7 +139,7 @@ struct HostileInputStreamTests {
     func diskFullReachesTheClient() async throws {
       try await withTemporaryDirectory { root in
         let deployment = try SNSOverGRPCTests.Deployment(root: root, secret: HostileInputTests.secret)
-        for server in deployment.servers { await server.heartbeat() }
+        await deployment.settleRoles()
         #expect(try await deployment.client(1).execute(.login) == .success)
         #expect(try await deployment.client(2).execute(.login) == .success)
         try FileManager.default.createSymbolicLink(

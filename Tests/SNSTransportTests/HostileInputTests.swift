@@ -278,7 +278,7 @@ struct HostileInputTests {
     #expect(Self.cases.count >= 30)
     try await withTemporaryDirectory { root in
       let deployment = try SNSOverGRPCTests.Deployment(root: root, secret: Self.secret)
-      for server in deployment.servers { await server.heartbeat() }
+      await deployment.settleRoles()
       #expect(try await deployment.client(1).execute(.login) == .success)
       #expect(try await deployment.client(2).execute(.login) == .success)
       let before = Self.snapshot(root)

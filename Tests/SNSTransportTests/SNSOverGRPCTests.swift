@@ -80,6 +80,17 @@ struct SNSOverGRPCTests {
       for listener in listeners { listener.start() }
     }
 
+    /// Heartbeats until server 1 is master and server 2 its caught-up slave. One heartbeat each is not enough
+    /// on a loaded machine: an answer that misses its deadline leaves a server registering.
+    func settleRoles() async {
+      let deadline = ContinuousClock.now + .seconds(20)
+      while ContinuousClock.now < deadline {
+        for server in servers { await server.heartbeat() }
+        if case .master = await servers[0].phase, case .slave(_, _, true) = await servers[1].phase { return }
+        try? await Task.sleep(for: .milliseconds(20))
+      }
+    }
+
     func client(_ user: Int) throws -> SNSClient {
       SNSClient(
         user: try UserID(user), coordinator: dialer.coordinator(at: coordinatorEndpoint), dialer: dialer,
@@ -97,7 +108,7 @@ struct SNSOverGRPCTests {
   func endToEnd() async throws {
     try await withTemporaryDirectory { root in
       let deployment = try Deployment(root: root)
-      for server in deployment.servers { await server.heartbeat() }
+      await deployment.settleRoles()
       let one = try deployment.client(1)
       let two = try deployment.client(2)
       #expect(try await one.execute(.login) == .success)
@@ -125,7 +136,7 @@ struct SNSOverGRPCTests {
   func secretRequired() async throws {
     try await withTemporaryDirectory { root in
       let deployment = try Deployment(root: root, secret: "s3cret")
-      for server in deployment.servers { await server.heartbeat() }
+      await deployment.settleRoles()
       #expect(try await deployment.client(1).execute(.login) == .success)
       let stranger = GRPCDialer(options: CallOptions(timeout: .seconds(2), secret: "wrong"))
       await #expect(throws: SNSError.unauthenticated) {

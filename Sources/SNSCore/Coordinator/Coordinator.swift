@@ -39,11 +39,13 @@ public actor Coordinator: CoordinatorPort {
   }
 
   public func master(forUser user: UserID) async throws -> ServerDescriptor {
-    try state.master(forUser: user, now: clock.now()).get()
+    defer { log(state.takeEvents()) }
+    return try state.master(forUser: user, now: clock.now()).get()
   }
 
   public func slave(ofCluster cluster: ClusterID) async throws -> ServerDescriptor {
-    try state.slave(ofCluster: cluster, now: clock.now()).get()
+    defer { log(state.takeEvents()) }
+    return try state.slave(ofCluster: cluster, now: clock.now()).get()
   }
 
   public func synchronizer(forUser user: UserID) async throws -> SynchronizerDescriptor {
@@ -55,7 +57,8 @@ public actor Coordinator: CoordinatorPort {
   }
 
   public func status() async throws -> CoordinatorStatus {
-    state.status(now: clock.now())
+    defer { log(state.takeEvents()) }
+    return state.status(now: clock.now())
   }
 
   func log(_ events: [CoordinatorState.Event]) {

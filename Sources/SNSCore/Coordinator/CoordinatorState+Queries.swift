@@ -1,7 +1,19 @@
 extension CoordinatorState {
+  /// Events of liveness checks made while answering queries (a promotion can happen there): the wrapper
+  /// takes them after each query, so none goes unlogged or uncounted.
+  public mutating func takeEvents() -> [Event] {
+    defer { unreportedEvents = [] }
+    return unreportedEvents
+  }
+
+  /// The words of the definitive "no live slave" answer to `GetSlave`. A master acknowledges alone only on
+  /// this answer — not when the coordinator could not be asked — so it travels in the status message, which
+  /// both the in-memory network and gRPC carry unchanged.
+  public static let noLiveSlave = "has no live slave"
+
   /// `GetServer`: the live master of the user's cluster.
   public mutating func master(forUser user: UserID, now: Timestamp) -> Result<ServerDescriptor, SNSError> {
-    _ = checkLiveness(now: now)
+    unreportedEvents += checkLiveness(now: now)
     let cluster = ClusterID.of(user, clusterCount: configuration.clusterCount)
     guard let master = masterDescriptor(of: cluster, now: now, requireAlive: true) else {
       return .failure(.unavailable("cluster \(cluster) has no live master"))
@@ -16,11 +28,11 @@ extension CoordinatorState {
     guard cluster.value <= configuration.clusterCount else {
       return .failure(.invalidArgument("cluster \(cluster) does not exist"))
     }
-    _ = checkLiveness(now: now)
+    unreportedEvents += checkLiveness(now: now)
     guard let slave = slaveDescriptor(of: cluster, now: now) else {
       // The master may ask this to find its slave; the answer lets it acknowledge alone.
       markSlavesOutOfSync(cluster)
-      return .failure(.unavailable("cluster \(cluster) has no live slave"))
+      return .failure(.unavailable("cluster \(cluster) \(Self.noLiveSlave)"))
     }
     return .success(slave)
   }
@@ -41,7 +53,7 @@ extension CoordinatorState {
 
   /// Everything the coordinator knows, in cluster and server order.
   public mutating func status(now: Timestamp) -> CoordinatorStatus {
-    _ = checkLiveness(now: now)
+    unreportedEvents += checkLiveness(now: now)
     let described = (1...configuration.clusterCount).map { number in
       let id = ClusterID(unchecked: number)
       let cluster = clusters[id] ?? ClusterRecord()

@@ -10,8 +10,8 @@ public struct CoordinatorState: Sendable {
     /// master changed). A slave is in sync once it reports a catch-up of the current generation.
     var syncGeneration: UInt64 = 1
     /// Whether the server, as slave, holds every write its master acknowledged: only such a slave is promoted.
-    /// A master acknowledges alone only after the coordinator told it there is no live slave, and telling it
-    /// marks every slave out of sync until it catches up again — so no promotion can lose an acknowledged
+    /// A master acknowledges alone only after `slave(ofCluster:)` told it there is no live slave, and that
+    /// answer marks every slave out of sync until it catches up again — so no promotion can lose an acknowledged
     /// write, while a slave that merely missed a heartbeat (and so missed nothing) stays promotable.
     var inSync = false
   }
@@ -25,6 +25,8 @@ public struct CoordinatorState: Sendable {
   }
 
   var clusters: [ClusterID: ClusterRecord] = [:]
+  /// See ``takeEvents()``.
+  var unreportedEvents: [Event] = []
 
   public init(configuration: CoordinatorConfiguration) {
     self.configuration = configuration
@@ -73,8 +75,9 @@ public struct CoordinatorState: Sendable {
     }
     clusters[beat.cluster] = cluster
     let role: Role = cluster.master == beat.server ? .master : .slave
+    // A heartbeat answer without a slave does not mark anyone out of sync: before it acknowledges alone, a
+    // master asks ``slave(ofCluster:now:)``, and that answer does. Idle moments of a slow slave cost nothing.
     let slave = slaveDescriptor(of: beat.cluster, now: now)
-    if role == .master && slave == nil { markSlavesOutOfSync(beat.cluster) }
     let assignment = RoleAssignment(
       role: role, epoch: cluster.epoch,
       master: masterDescriptor(of: beat.cluster, now: now, requireAlive: false), slave: slave,

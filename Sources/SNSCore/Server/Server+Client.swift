@@ -54,11 +54,19 @@ extension Server {
     // A slave that registered after this master's last heartbeat is found through the coordinator, so
     // writes are not acknowledged by the master alone for up to a heartbeat interval.
     var target = slave
-    if target == nil { target = await discoverSlave() }
-    guard let slave = target else {
-      unmirrored.append(contentsOf: records)
-      return .noSlave
+    if target == nil {
+      switch await discoverSlave() {
+      case .found(let found): target = found
+      case .none:
+        unmirrored.append(contentsOf: records)
+        return .noSlave
+      case .unknown:
+        // Without the coordinator's word that there is no slave, acknowledging alone could lose the write
+        // (a slave may have come back and caught up meanwhile, and be promoted without it).
+        return .slaveUnreachable
+      }
     }
+    guard let slave = target else { return .slaveUnreachable }
     let batch = unmirrored + records
     unmirrored = []
     let request = MirrorRequest(cluster: state.configuration.cluster, epoch: epoch, records: batch)
@@ -79,10 +87,25 @@ extension Server {
     }
   }
 
-  func discoverSlave() async -> ServerDescriptor? {
-    guard let slave = try? await coordinator.slave(ofCluster: state.configuration.cluster) else { return nil }
-    state.onSlaveDiscovered(slave)
-    return slave
+  /// What the coordinator says of this cluster's slave.
+  enum SlaveLookup {
+    case found(ServerDescriptor)
+    /// The coordinator answered that there is no live slave (and marked the slaves out of sync).
+    case none
+    /// The coordinator could not be asked.
+    case unknown
+  }
+
+  func discoverSlave() async -> SlaveLookup {
+    do {
+      let slave = try await coordinator.slave(ofCluster: state.configuration.cluster)
+      state.onSlaveDiscovered(slave)
+      return .found(slave)
+    } catch SNSError.unavailable(let why) where why.contains(CoordinatorState.noLiveSlave) {
+      return .none
+    } catch {
+      return .unknown
+    }
   }
 
   public func timeline(for user: UserID) async throws -> TimelineSubscription {
