@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import SNSCore
 import SNSTransport
-import Synchronization
 
 /// The core actors behind real gRPC listeners on 127.0.0.1, in this process: a coordinator and, per cluster,
 /// a master, optionally a slave, and a synchronizer, with real context files under `root`
@@ -63,7 +62,7 @@ final class LoopbackDeployment: Sendable {
       var pairEndpoints: [Endpoint] = []
       for (id, role) in [(1, Role.master), (2, Role.slave)] where id == 1 || options.withSlave {
         // Bind first (port 0), then tell the server the port it got: the handlers reach it through a box.
-        let box = ServerBox()
+        let box = LateBoundServer()
         let listener = try GRPCServer(
           listen: "127.0.0.1:0", handlers: ServerService.handlers(box, secret: check), logger: logger)
         let endpoint = try Endpoint(host: "127.0.0.1", port: listener.boundPort)
@@ -84,7 +83,7 @@ final class LoopbackDeployment: Sendable {
       }
       servers.append(pair)
       endpoints.append(pairEndpoints)
-      let syncBox = SynchronizerBox()
+      let syncBox = LateBoundSynchronizer()
       let syncListener = try GRPCServer(
         listen: "127.0.0.1:0", handlers: SynchronizerService.handlers(syncBox, secret: check), logger: logger)
       let synchronizer = Synchronizer(
@@ -147,31 +146,5 @@ final class LoopbackDeployment: Sendable {
   func stop() async {
     for listener in listeners.reversed() { await listener.shutdown(gracePeriod: .milliseconds(200)) }
     dialer.close()
-  }
-}
-
-/// Lets a gRPC listener be created before the actor it serves (whose configuration needs the bound port).
-final class ServerBox: ClientPort, ServerPeerPort {
-  let server = Mutex<Server?>(nil)
-  func set(_ value: Server) { server.withLock { $0 = value } }
-  func get() throws -> Server {
-    guard let server = server.withLock({ $0 }) else { throw SNSError.unavailable("starting") }
-    return server
-  }
-  func execute(_ command: Command, for user: UserID) async throws -> Reply {
-    try await get().execute(command, for: user)
-  }
-  func timeline(for user: UserID) async throws -> TimelineSubscription { try await get().timeline(for: user) }
-  func mirror(_ request: MirrorRequest) async throws { try await get().mirror(request) }
-  func catchUp(epoch: Epoch) async throws -> CatchUpReply { try await get().catchUp(epoch: epoch) }
-}
-
-/// The synchronizer's counterpart of ``ServerBox``.
-final class SynchronizerBox: SynchronizerPort {
-  let synchronizer = Mutex<Synchronizer?>(nil)
-  func set(_ value: Synchronizer) { synchronizer.withLock { $0 = value } }
-  func deliver(_ batch: SyncBatch) async throws -> SyncAck {
-    guard let synchronizer = synchronizer.withLock({ $0 }) else { throw SNSError.unavailable("starting") }
-    return try await synchronizer.deliver(batch)
   }
 }

@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import SNSCore
 import SNSTransport
-import Synchronization
 import Testing
 
 /// The core actors behind real gRPC listeners on loopback, in one process: the mapping and the services,
@@ -43,7 +42,7 @@ struct SNSOverGRPCTests {
       var servers: [Server] = []
       for id in 1...2 {
         // Bind first (port 0), then tell the server the port it got: the handlers reach it through a box.
-        let box = ServerBox()
+        let box = LateBoundServer()
         let listener = try GRPCServer(
           listen: "127.0.0.1:0", handlers: ServerService.handlers(box, secret: check),
           logger: SNSOverGRPCTests.logger)
@@ -60,7 +59,7 @@ struct SNSOverGRPCTests {
         listeners.append(listener)
         servers.append(server)
       }
-      let syncListenerBox = SynchronizerBox()
+      let syncListenerBox = LateBoundSynchronizer()
       let syncListener = try GRPCServer(
         listen: "127.0.0.1:0", handlers: SynchronizerService.handlers(syncListenerBox, secret: check),
         logger: SNSOverGRPCTests.logger)
@@ -156,31 +155,6 @@ struct SNSOverGRPCTests {
       anonymous.close()
       await deployment.stop()
     }
-  }
-}
-
-/// Lets a gRPC listener be created before the actor it serves (whose configuration needs the bound port).
-final class ServerBox: ClientPort, ServerPeerPort {
-  let server = Mutex<Server?>(nil)
-  func set(_ value: Server) { server.withLock { $0 = value } }
-  func get() throws -> Server {
-    guard let server = server.withLock({ $0 }) else { throw SNSError.unavailable("starting") }
-    return server
-  }
-  func execute(_ command: Command, for user: UserID) async throws -> Reply {
-    try await get().execute(command, for: user)
-  }
-  func timeline(for user: UserID) async throws -> TimelineSubscription { try await get().timeline(for: user) }
-  func mirror(_ request: MirrorRequest) async throws { try await get().mirror(request) }
-  func catchUp(epoch: Epoch) async throws -> CatchUpReply { try await get().catchUp(epoch: epoch) }
-}
-
-final class SynchronizerBox: SynchronizerPort {
-  let synchronizer = Mutex<Synchronizer?>(nil)
-  func set(_ value: Synchronizer) { synchronizer.withLock { $0 = value } }
-  func deliver(_ batch: SyncBatch) async throws -> SyncAck {
-    guard let synchronizer = synchronizer.withLock({ $0 }) else { throw SNSError.unavailable("starting") }
-    return try await synchronizer.deliver(batch)
   }
 }
 
