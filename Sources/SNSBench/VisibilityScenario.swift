@@ -85,7 +85,7 @@ struct VisibilityScenario {
     let subscription = try await reading.timeline(for: follower)
     let arrivals = Locked<[String: ContinuousClock.Instant]>([:])
     let clock = ContinuousClock()
-    var random = SplitMix64(seed: 0x5EED)
+    var random = SeededRandom(seed: 0x5EED)
     return try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask {
         for try await post in subscription.updates {
@@ -134,17 +134,4 @@ func poll(within timeout: Duration, every interval: Duration, _ condition: () as
     try await Task.sleep(for: interval)
   }
   throw BenchError.timeout("condition not met within \(timeout)")
-}
-
-/// A small seeded generator (SplitMix64), so that a run's delays can be replayed.
-struct SplitMix64: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
 }

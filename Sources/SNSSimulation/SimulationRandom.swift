@@ -1,21 +1,17 @@
-/// The simulation's only source of randomness: SplitMix64, fully determined by its seed.
+import SNSCore
+
+/// The simulation's only source of randomness: ``SeededRandom`` (SplitMix64), fully determined by its seed.
 ///
 /// Every decision of a run (topology, workload, faults, delays) is drawn from generators derived from the one
 /// run seed, so a seed replays byte for byte. `SystemRandomNumberGenerator` is never used.
 public struct SimulationRandom: RandomNumberGenerator, Sendable {
-  var state: UInt64
+  var generator: SeededRandom
 
   /// A generator whose whole output is decided by `seed`.
-  public init(seed: UInt64) { state = seed }
+  public init(seed: UInt64) { generator = SeededRandom(seed: seed) }
 
   /// The next 64 random bits.
-  public mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
+  public mutating func next() -> UInt64 { generator.next() }
 
   /// An independent generator for one concern (network, disk, workload), so that adding draws to one concern
   /// does not shift the others.

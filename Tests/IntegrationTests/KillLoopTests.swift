@@ -17,7 +17,7 @@ struct KillLoopTests {
 
   @Test("kill -9 the master at a random moment, round after round: 0 acknowledged posts lost")
   func killLoop() async throws {
-    var random = SplitMix(seed: Self.seed)
+    var random = SeededRandom(seed: Self.seed)
     print("kill loop: \(Self.rounds) rounds, seed \(Self.seed) (replay with SNS_KILL_SEED=\(Self.seed))")
     var totalAcknowledged = 0
     for round in 1...Self.rounds {
@@ -102,18 +102,5 @@ struct KillLoopTests {
       }
       throw error
     }
-  }
-}
-
-/// A tiny seeded generator (SplitMix64), so that a failing run's kill times can be replayed.
-struct SplitMix: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

@@ -198,7 +198,7 @@ struct RecordCodecTests {
   /// Random bytes and randomly damaged lines never crash the decoder, and whatever does decode encodes back
   /// to exactly the same line (a damaged line must not pass as a different record).
   @Test func fuzzedLinesNeverCrash() {
-    var random = CodecFuzzRandom(seed: 0x5EED_C0DE)
+    var random = SeededRandom(seed: 0x5EED_C0DE)
     let lines = Self.samples.map { Array(RecordCodec.encode($0).utf8.dropLast()) }
     for round in 0..<5000 {
       var bytes: [UInt8]
@@ -215,18 +215,5 @@ struct RecordCodecTests {
         #expect(Array(RecordCodec.encode(record).utf8.dropLast()) == bytes, "seed round \(round)")
       }
     }
-  }
-}
-
-/// A small seeded generator, so a failing fuzz run can be replayed.
-private struct CodecFuzzRandom: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

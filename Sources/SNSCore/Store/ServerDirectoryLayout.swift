@@ -32,10 +32,7 @@ public enum ServerDirectoryLayout {
 extension ServerID {
   /// Parses a decimal server id (digits only).
   public init(parsing text: some StringProtocol) throws(ValidationError) {
-    guard !text.isEmpty, text.count <= 10,
-      text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-      let number = Int(text)
-    else { throw .invalidServerID(String(text.prefix(40))) }
+    guard let number = plainDecimal(text) else { throw .invalidServerID(String(text.prefix(40))) }
     try self.init(number)
   }
 }

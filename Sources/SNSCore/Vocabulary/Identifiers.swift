@@ -12,10 +12,7 @@ public struct UserID: Hashable, Comparable, Sendable, CustomStringConvertible {
   /// Parses a decimal user id as it arrives from the network or a file: digits only, no sign, no spaces,
   /// no path characters. Anything else is ``ValidationError/invalidUserID(_:)``.
   public init(parsing text: some StringProtocol) throws(ValidationError) {
-    guard !text.isEmpty, text.count <= 10,
-      text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-      let number = Int(text)
-    else { throw .invalidUserID(String(text.prefix(40))) }
+    guard let number = plainDecimal(text) else { throw .invalidUserID(String(text.prefix(40))) }
     try self.init(number)
   }
 
@@ -82,4 +79,13 @@ public struct PostID: Hashable, Comparable, Sendable, CustomStringConvertible {
   public static func < (lhs: PostID, rhs: PostID) -> Bool {
     (lhs.author, lhs.sequence) < (rhs.author, rhs.sequence)
   }
+}
+
+/// The value of `text` if it is 1 to 10 ASCII digits and nothing else (no sign, space or path character), the
+/// only form in which ids are accepted from the network, files and the command line.
+func plainDecimal(_ text: some StringProtocol) -> Int? {
+  guard !text.isEmpty, text.count <= 10,
+    text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+  else { return nil }
+  return Int(text)
 }

@@ -5,16 +5,6 @@ struct GRPCCoordinatorClient: CoordinatorPort {
   let channel: GRPCChannel
   let options: CallOptions
 
-  func call<Request: SwiftProtobufMessage, Response: SwiftProtobufMessage>(
-    _ method: String, _ request: Request, _ type: Response.Type = Response.self
-  ) async throws -> Response {
-    try await translatingStatus {
-      try await channel.unary(
-        method: method, request: request, responseType: type, metadata: options.metadata,
-        timeout: options.timeout)
-    }
-  }
-
   func heartbeat(_ beat: ServerHeartbeat) async throws -> RoleAssignment {
     var request = Tinysns_Internal_V1_HeartbeatRequest()
     request.cluster = Int32(beat.cluster.value)
@@ -23,7 +13,8 @@ struct GRPCCoordinatorClient: CoordinatorPort {
     request.port = Int32(beat.endpoint.port)
     request.epoch = beat.epoch.value
     request.caughtUpGeneration = beat.caughtUpGeneration
-    let reply = try await call(
+    let reply = try await channel.call(
+      options,
       Methods.coordinationHeartbeat, request, Tinysns_Internal_V1_RoleAssignment.self)
     guard let role = Role(parsing: reply.role) else {
       throw SNSError.invalidArgument("role '\(reply.role.prefix(20))'")
@@ -36,26 +27,29 @@ struct GRPCCoordinatorClient: CoordinatorPort {
   }
 
   func registerSynchronizer(_ synchronizer: SynchronizerDescriptor) async throws {
-    _ = try await call(
+    _ = try await channel.call(
+      options,
       Methods.coordinationRegisterSynchronizer, synchronizer.wire, Tinysns_Internal_V1_Empty.self)
   }
 
   func master(forUser user: UserID) async throws -> ServerDescriptor {
     var id = Csce438_ID()
     id.id = user.value
-    return try serverDescriptor(try await call(Methods.getServer, id, Csce438_ServerInfo.self), role: .master)
+    return try serverDescriptor(
+      try await channel.call(options, Methods.getServer, id, Csce438_ServerInfo.self), role: .master)
   }
 
   func slave(ofCluster cluster: ClusterID) async throws -> ServerDescriptor {
     var id = Csce438_ID()
     id.id = Int32(cluster.value)
-    return try serverDescriptor(try await call(Methods.getSlave, id, Csce438_ServerInfo.self), role: .slave)
+    return try serverDescriptor(
+      try await channel.call(options, Methods.getSlave, id, Csce438_ServerInfo.self), role: .slave)
   }
 
   func synchronizer(forUser user: UserID) async throws -> SynchronizerDescriptor {
     var id = Csce438_ID()
     id.id = user.value
-    let info = try await call(Methods.getFollowerServer, id, Csce438_ServerInfo.self)
+    let info = try await channel.call(options, Methods.getFollowerServer, id, Csce438_ServerInfo.self)
     return try decoding("synchronizer") {
       SynchronizerDescriptor(
         cluster: try ClusterID(Int(info.serverID)),
@@ -64,7 +58,8 @@ struct GRPCCoordinatorClient: CoordinatorPort {
   }
 
   func synchronizers() async throws -> [SynchronizerDescriptor] {
-    let list = try await call(Methods.getFollowerServers, Csce438_ID(), Csce438_ServerList.self)
+    let list = try await channel.call(
+      options, Methods.getFollowerServers, Csce438_ID(), Csce438_ServerList.self)
     let count = min(list.serverID.count, list.hostname.count, list.port.count)
     return try (0..<count).map { index in
       try decoding("synchronizer list") {
@@ -76,7 +71,8 @@ struct GRPCCoordinatorClient: CoordinatorPort {
   }
 
   func status() async throws -> CoordinatorStatus {
-    let wire = try await call(
+    let wire = try await channel.call(
+      options,
       Methods.coordinationStatus, Tinysns_Internal_V1_Empty(), Tinysns_Internal_V1_CoordinatorStatus.self)
     return try CoordinatorStatus(wire: wire)
   }

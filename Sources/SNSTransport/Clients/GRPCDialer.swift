@@ -68,3 +68,16 @@ public final class GRPCDialer: Dialer {
     for channel in all { channel.close() }
   }
 }
+
+extension GRPCChannel {
+  /// One unary call of an SNS port: the process's metadata (secret) and deadline, statuses as ``SNSError``s.
+  func call<Request: SwiftProtobufMessage, Response: SwiftProtobufMessage>(
+    _ options: CallOptions, _ method: String, _ request: Request, _ type: Response.Type = Response.self
+  ) async throws -> Response {
+    try await translatingStatus {
+      try await unary(
+        method: method, request: request, responseType: type, metadata: options.metadata,
+        timeout: options.timeout)
+    }
+  }
+}

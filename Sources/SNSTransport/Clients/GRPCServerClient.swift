@@ -8,24 +8,14 @@ struct GRPCServerClient: ClientPort, ServerPeerPort {
   let channel: GRPCChannel
   let options: CallOptions
 
-  func call<Request: SwiftProtobufMessage, Response: SwiftProtobufMessage>(
-    _ method: String, _ request: Request, _ type: Response.Type = Response.self
-  ) async throws -> Response {
-    try await translatingStatus {
-      try await channel.unary(
-        method: method, request: request, responseType: type, metadata: options.metadata,
-        timeout: options.timeout)
-    }
-  }
-
   func execute(_ command: Command, for user: UserID) async throws -> Reply {
     var request = Csce438_Request()
     request.username = user.description
     switch command {
     case .login:
-      return try reply(try await call(Methods.login, request, Csce438_Reply.self).msg)
+      return try reply(try await channel.call(options, Methods.login, request, Csce438_Reply.self).msg)
     case .list:
-      let list = try await call(Methods.list, request, Csce438_ListReply.self)
+      let list = try await channel.call(options, Methods.list, request, Csce438_ListReply.self)
       return Reply(
         .success,
         allUsers: try list.allUsers.map { text in try decoding("user list") { try UserID(parsing: text) } },
@@ -34,15 +24,16 @@ struct GRPCServerClient: ClientPort, ServerPeerPort {
         })
     case .follow(let target):
       request.arguments = [target.description]
-      return try reply(try await call(Methods.follow, request, Csce438_Reply.self).msg)
+      return try reply(try await channel.call(options, Methods.follow, request, Csce438_Reply.self).msg)
     case .unfollow(let target):
       request.arguments = [target.description]
-      return try reply(try await call(Methods.unfollow, request, Csce438_Reply.self).msg)
+      return try reply(try await channel.call(options, Methods.unfollow, request, Csce438_Reply.self).msg)
     case .post(let text):
       var post = Tinysns_Internal_V1_PostRequest()
       post.username = user.description
       post.text = Data(text.value.utf8)
-      return try reply(try await call(Methods.post, post, Tinysns_Internal_V1_PostReply.self).msg)
+      return try reply(
+        try await channel.call(options, Methods.post, post, Tinysns_Internal_V1_PostReply.self).msg)
     }
   }
 
@@ -70,13 +61,14 @@ struct GRPCServerClient: ClientPort, ServerPeerPort {
     wire.cluster = Int32(request.cluster.value)
     wire.epoch = request.epoch.value
     wire.records = request.records.map(\.wire)
-    _ = try await call(Methods.mirror, wire, Tinysns_Internal_V1_Empty.self)
+    _ = try await channel.call(options, Methods.mirror, wire, Tinysns_Internal_V1_Empty.self)
   }
 
   func catchUp(epoch: Epoch) async throws -> CatchUpReply {
     var request = Tinysns_Internal_V1_CatchUpRequest()
     request.epoch = epoch.value
-    let reply = try await call(Methods.catchUp, request, Tinysns_Internal_V1_CatchUpReply.self)
+    let reply = try await channel.call(
+      options, Methods.catchUp, request, Tinysns_Internal_V1_CatchUpReply.self)
     return CatchUpReply(
       epoch: Epoch(reply.epoch), records: try reply.records.map { try PlacedRecord(wire: $0) })
   }
@@ -87,11 +79,7 @@ struct GRPCSynchronizerClient: SynchronizerPort {
   let options: CallOptions
 
   func deliver(_ batch: SyncBatch) async throws -> SyncAck {
-    let ack = try await translatingStatus {
-      try await channel.unary(
-        method: Methods.deliver, request: batch.wire, responseType: Tinysns_Internal_V1_SyncAck.self,
-        metadata: options.metadata, timeout: options.timeout)
-    }
+    let ack = try await channel.call(options, Methods.deliver, batch.wire, Tinysns_Internal_V1_SyncAck.self)
     return SyncAck(backfill: try ack.backfill.map { try Post(wire: $0) })
   }
 }
