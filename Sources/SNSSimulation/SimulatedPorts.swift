@@ -24,6 +24,9 @@ struct LinkedCoordinator: CoordinatorPort {
   func slave(ofCluster cluster: ClusterID) async throws -> ServerDescriptor {
     try await via(.coordinatorQuery) { try await target.slave(ofCluster: cluster) }
   }
+  func slave(for query: SlaveQuery) async throws -> SlaveAnswer {
+    try await via(.coordinatorQuery) { try await target.slave(for: query) }
+  }
   func synchronizer(forUser user: UserID) async throws -> SynchronizerDescriptor {
     try await via(.coordinatorQuery) { try await target.synchronizer(forUser: user) }
   }

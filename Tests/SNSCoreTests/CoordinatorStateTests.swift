@@ -15,6 +15,10 @@ struct CoordinatorStateTests {
       caughtUpGeneration: generation)
   }
 
+  func query(_ clusterNumber: Int, _ id: Int, epoch: UInt64) -> SlaveQuery {
+    SlaveQuery(cluster: cluster(clusterNumber), server: server(id), epoch: Epoch(epoch))
+  }
+
   func assign(_ state: inout CoordinatorState, _ beat: ServerHeartbeat, at time: Timestamp) throws
     -> RoleAssignment
   {
@@ -85,7 +89,7 @@ struct CoordinatorStateTests {
     _ = try assign(&state, beat(1, 2, epoch: 1, caughtUp: joined.syncGeneration), at: t0 + .seconds(5))
     // The slave goes silent; the master hears "no slave" and may acknowledge alone.
     _ = try assign(&state, beat(1, 1), at: t0 + .seconds(26))
-    #expect(throws: SNSError.self) { try state.slave(ofCluster: cluster(1), now: t0 + .seconds(26)).get() }
+    #expect(try state.slave(for: query(1, 1, epoch: 1), now: t0 + .seconds(26)).get() == .noLiveSlave)
     // It comes back still claiming its old catch-up: a newer generation is demanded, and the old claim
     // does not make it promotable.
     let back = try assign(
@@ -111,6 +115,52 @@ struct CoordinatorStateTests {
       &state, beat(1, 2, epoch: 1, caughtUp: joined.syncGeneration), at: t0 + .seconds(25))
     #expect(back.syncGeneration == joined.syncGeneration)
     #expect(try state.master(forUser: user(1), now: t0 + .seconds(25)).get().id == server(2))
+  }
+
+  @Test("only the master of the current epoch may be told to go alone; GetSlave itself marks nobody")
+  func slaveQueries() throws {
+    var state = CoordinatorState(configuration: configuration)
+    _ = try assign(&state, beat(1, 1), at: t0)
+    let joined = try assign(&state, beat(1, 2), at: t0)
+    _ = try assign(&state, beat(1, 2, epoch: 1, caughtUp: joined.syncGeneration), at: t0 + .seconds(1))
+    #expect(
+      try state.slave(for: query(1, 1, epoch: 1), now: t0 + .seconds(1)).get()
+        == .slave(
+          ServerDescriptor(
+            cluster: cluster(1), id: server(2), endpoint: endpoint("10.0.0.1:9002"), role: .slave)))
+    // The slave is silent: a plain GetSlave says so but marks nobody, so the slave stays promotable.
+    _ = try assign(&state, beat(1, 1), at: t0 + .seconds(25))
+    #expect(throws: SNSError.self) { try state.slave(ofCluster: cluster(1), now: t0 + .seconds(25)).get() }
+    let back = try assign(
+      &state, beat(1, 2, epoch: 1, caughtUp: joined.syncGeneration), at: t0 + .seconds(26))
+    #expect(back.syncGeneration == joined.syncGeneration)
+    // The slave is promoted (the master fell silent); the old master, still asking as master of epoch 1, is
+    // told the epoch moved on instead of "no live slave", and nobody is marked.
+    _ = try assign(&state, beat(1, 2, epoch: 1, caughtUp: joined.syncGeneration), at: t0 + .seconds(40))
+    #expect(try state.master(forUser: user(1), now: t0 + .seconds(46)).get().id == server(2))
+    #expect(throws: SNSError.staleEpoch(current: Epoch(2))) {
+      try state.slave(for: query(1, 1, epoch: 1), now: t0 + .seconds(46)).get()
+    }
+    #expect(throws: SNSError.staleEpoch(current: Epoch(2))) {
+      try state.slave(for: query(1, 2, epoch: 1), now: t0 + .seconds(46)).get()
+    }
+    #expect(try state.slave(for: query(1, 2, epoch: 2), now: t0 + .seconds(46)).get() == .noLiveSlave)
+  }
+
+  @Test("a slave in the middle of a catch-up is moved to a new generation too when its master goes alone")
+  func catchingUpSlaveIsMarked() throws {
+    var state = CoordinatorState(configuration: configuration)
+    _ = try assign(&state, beat(1, 1), at: t0)
+    let joined = try assign(&state, beat(1, 2), at: t0)
+    // The slave has not reported its catch-up yet when the master, not seeing it, is told to go alone.
+    _ = try assign(&state, beat(1, 1), at: t0 + .seconds(25))
+    #expect(try state.slave(for: query(1, 1, epoch: 1), now: t0 + .seconds(25)).get() == .noLiveSlave)
+    // Its catch-up of the old generation (read before the solo write) no longer makes it promotable.
+    let back = try assign(
+      &state, beat(1, 2, epoch: 1, caughtUp: joined.syncGeneration), at: t0 + .seconds(26))
+    #expect(back.syncGeneration > joined.syncGeneration)
+    _ = try assign(&state, beat(1, 2, epoch: 1, caughtUp: joined.syncGeneration), at: t0 + .seconds(40))
+    #expect(state.checkLiveness(now: t0 + .seconds(46)).isEmpty)
   }
 
   @Test("no live slave: no promotion, GetServer is UNAVAILABLE, and the returning master is master again")

@@ -21,7 +21,13 @@ struct RegressionTests {
   /// considered dead meanwhile) was promoted. 14: a post that reached the master late was skipped by the
   /// synchronizer's high-water cursor. 30 and 184: unacknowledged follow events surfacing late (checker).
   /// 120: a synchronizer filtered deliveries with the follow events of a master that had been replaced.
-  @Test("failover and sync findings stay fixed", arguments: [UInt64(40), 54, 106, 14, 30, 184, 120])
+  /// 5512: a replaced master was told "no live slave" and acknowledged alone.
+  /// 453: a slave caught up between the coordinator's "no live slave" answer and the master's solo write, and was
+  /// promoted without it. 1914: a post routed while its author was followed for a moment inside the clock-skew
+  /// window (checker).
+  @Test(
+    "failover and sync findings stay fixed",
+    arguments: [UInt64(40), 54, 106, 14, 30, 184, 120, 453, 1914, 5512])
   func failoverAndSyncFindings(seed: UInt64) async {
     let report = await Simulation.run(seed: seed)
     #expect(report.violation == nil, "\(report.violation.map(String.init(describing:)) ?? "")")

@@ -71,6 +71,14 @@ struct HostileInputTests {
     return bytes(beat)
   }
 
+  static func slaveQuery(cluster: Int32 = 1, server: Int32 = 9, epoch: UInt64 = 1) -> [UInt8] {
+    var query = Tinysns_Internal_V1_SlaveQuery()
+    query.cluster = cluster
+    query.server = server
+    query.epoch = epoch
+    return bytes(query)
+  }
+
   static func courseHeartbeat(type: String = "master") -> [UInt8] {
     var info = Csce438_ServerInfo()
     info.serverID = 9
@@ -120,6 +128,7 @@ struct HostileInputTests {
   static let coordinationHeartbeat = "/tinysns.internal.v1.Coordination/Heartbeat"
   static let registerSynchronizer = "/tinysns.internal.v1.Coordination/RegisterSynchronizer"
   static let status = "/tinysns.internal.v1.Coordination/Status"
+  static let findSlave = "/tinysns.internal.v1.Coordination/FindSlave"
   static let courseHeartbeatMethod = "/csce438.CoordService/Heartbeat"
 
   static let cases: [Case] = {
@@ -204,6 +213,16 @@ struct HostileInputTests {
       "Coordination.RegisterSynchronizer without secret", .coordinator, registerSynchronizer,
       bytes(Tinysns_Internal_V1_SynchronizerRef()), .status(.unauthenticated))
     add("Coordination.Status without secret", .coordinator, status, [], .status(.unauthenticated))
+    add(
+      "Coordination.FindSlave without secret", .coordinator, findSlave, slaveQuery(),
+      .status(.unauthenticated))
+    // Only the master of the current epoch is told it may write alone; a stranger learns the epoch moved on.
+    add(
+      "Coordination.FindSlave from a server that is not master", .coordinator, findSlave, slaveQuery(),
+      secret: secret, .status(.aborted))
+    add(
+      "Coordination.FindSlave for cluster 0", .coordinator, findSlave, slaveQuery(cluster: 0),
+      secret: secret, .status(.invalidArgument))
     add("ServerPeer.CatchUp without secret", .master, catchUp, [], .status(.unauthenticated))
     add(
       "Sync.Deliver without secret", .synchronizer, deliverMethod, deliver { $0.users = [5] },

@@ -48,6 +48,11 @@ public actor Coordinator: CoordinatorPort {
     return try state.slave(ofCluster: cluster, now: clock.now()).get()
   }
 
+  public func slave(for query: SlaveQuery) async throws -> SlaveAnswer {
+    defer { log(state.takeEvents()) }
+    return try state.slave(for: query, now: clock.now()).get()
+  }
+
   public func synchronizer(forUser user: UserID) async throws -> SynchronizerDescriptor {
     try state.synchronizer(forUser: user).get()
   }

@@ -6,11 +6,6 @@ extension CoordinatorState {
     return unreportedEvents
   }
 
-  /// The words of the definitive "no live slave" answer to `GetSlave`. A master acknowledges alone only on
-  /// this answer — not when the coordinator could not be asked — so it travels in the status message, which
-  /// both the in-memory network and gRPC carry unchanged.
-  public static let noLiveSlave = "has no live slave"
-
   /// `GetServer`: the live master of the user's cluster.
   public mutating func master(forUser user: UserID, now: Timestamp) -> Result<ServerDescriptor, SNSError> {
     unreportedEvents += checkLiveness(now: now)
@@ -21,7 +16,8 @@ extension CoordinatorState {
     return .success(master)
   }
 
-  /// `GetSlave`: the live slave of a cluster.
+  /// `GetSlave`: the live slave of a cluster. A plain lookup: it changes nothing (masters ask
+  /// ``slave(for:now:)``, which knows who asks).
   public mutating func slave(ofCluster cluster: ClusterID, now: Timestamp) -> Result<
     ServerDescriptor, SNSError
   > {
@@ -30,11 +26,31 @@ extension CoordinatorState {
     }
     unreportedEvents += checkLiveness(now: now)
     guard let slave = slaveDescriptor(of: cluster, now: now) else {
-      // The master may ask this to find its slave; the answer lets it acknowledge alone.
-      markSlavesOutOfSync(cluster)
-      return .failure(.unavailable("cluster \(cluster) \(Self.noLiveSlave)"))
+      return .failure(.unavailable("cluster \(cluster) has no live slave"))
     }
     return .success(slave)
+  }
+
+  /// A master asks for its slave before writing without one. Only the master of the cluster's current epoch is
+  /// answered; "no live slave" lets it acknowledge alone, so it moves every slave to a new sync generation.
+  ///
+  /// Found by the simulation (seed 5512): answering whoever asked let a master that had just been replaced
+  /// (its lease was valid when the command arrived, the answer came after the promotion) acknowledge alone,
+  /// and the marking fell on itself instead of on the new master's slaves; the write was lost.
+  public mutating func slave(for query: SlaveQuery, now: Timestamp) -> Result<SlaveAnswer, SNSError> {
+    guard query.cluster.value <= configuration.clusterCount else {
+      return .failure(.invalidArgument("cluster \(query.cluster) does not exist"))
+    }
+    unreportedEvents += checkLiveness(now: now)
+    guard let cluster = clusters[query.cluster], cluster.master == query.server, cluster.epoch == query.epoch
+    else {
+      return .failure(.staleEpoch(current: clusters[query.cluster]?.epoch ?? .zero))
+    }
+    guard let slave = slaveDescriptor(of: query.cluster, now: now) else {
+      markSlavesOutOfSync(query.cluster)
+      return .success(.noLiveSlave)
+    }
+    return .success(.slave(slave))
   }
 
   /// `GetFollowerServer`: the synchronizer of the user's cluster.

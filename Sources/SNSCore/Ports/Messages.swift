@@ -44,6 +44,29 @@ public struct ServerHeartbeat: Hashable, Sendable {
   }
 }
 
+/// A master's question before it writes without a known slave (``CoordinatorPort/slave(for:)``): who it is, so
+/// that only the master of the cluster's current epoch is told it may go alone.
+public struct SlaveQuery: Hashable, Sendable {
+  public var cluster: ClusterID
+  public var server: ServerID
+  public var epoch: Epoch
+
+  public init(cluster: ClusterID, server: ServerID, epoch: Epoch) {
+    self.cluster = cluster
+    self.server = server
+    self.epoch = epoch
+  }
+}
+
+/// The coordinator's answer to a ``SlaveQuery``.
+public enum SlaveAnswer: Hashable, Sendable {
+  /// Mirror to this live slave.
+  case slave(ServerDescriptor)
+  /// The definitive word that the cluster has no live slave: the master may acknowledge alone. Every slave has
+  /// been moved to a new sync generation, so none is promoted before it catches up from this master.
+  case noLiveSlave
+}
+
 /// The coordinator's answer to a heartbeat: the role the server must have now, in which epoch, and its peer.
 public struct RoleAssignment: Hashable, Sendable {
   public let role: Role

@@ -7,8 +7,12 @@ public protocol CoordinatorPort: Sendable {
   func registerSynchronizer(_ synchronizer: SynchronizerDescriptor) async throws
   /// `GetServer`: the active master of the user's cluster. Throws ``SNSError/unavailable(_:)`` if there is none.
   func master(forUser user: UserID) async throws -> ServerDescriptor
-  /// `GetSlave`: the live slave of a cluster. Throws ``SNSError/unavailable(_:)`` if there is none.
+  /// `GetSlave`: the live slave of a cluster. Throws ``SNSError/unavailable(_:)`` if there is none. A plain
+  /// lookup for course tools; masters ask ``slave(for:)``.
   func slave(ofCluster cluster: ClusterID) async throws -> ServerDescriptor
+  /// A master's lookup before it writes without a known slave. Throws ``SNSError/staleEpoch(current:)`` when the
+  /// asker is not the master of the cluster's current epoch (it was replaced and must not write at all).
+  func slave(for query: SlaveQuery) async throws -> SlaveAnswer
   /// `GetFollowerServer`: the synchronizer of the user's cluster.
   func synchronizer(forUser user: UserID) async throws -> SynchronizerDescriptor
   /// `GetFollowerServers`: every registered synchronizer.

@@ -15,6 +15,10 @@ extension Server {
       // record, which was lost once this server became master again. A write the slave did not take is now
       // never written here.
       // The planted bug (simulation self-test only) skips the slave as if there were none.
+      // Without a known slave the write may be acknowledged alone: catch-ups wait until it is in the files.
+      let mayGoAlone = plan.slave == nil
+      if mayGoAlone { soloWrites.begin() }
+      defer { if mayGoAlone { soloWrites.end() } }
       let mirrored =
         state.configuration.plantedBugs.contains(.acknowledgeBeforeMirror)
         ? .noSlave : await mirror(records: plan.records, to: plan.slave, epoch: plan.epoch)
@@ -55,11 +59,13 @@ extension Server {
     // writes are not acknowledged by the master alone for up to a heartbeat interval.
     var target = slave
     if target == nil {
-      switch await discoverSlave() {
+      switch await discoverSlave(epoch: epoch) {
       case .found(let found): target = found
       case .none:
         unmirrored.append(contentsOf: records)
         return .noSlave
+      case .replaced(let newer):
+        return .staleEpoch(newer)
       case .unknown:
         // Without the coordinator's word that there is no slave, acknowledging alone could lose the write
         // (a slave may have come back and caught up meanwhile, and be promoted without it).
@@ -92,17 +98,24 @@ extension Server {
     case found(ServerDescriptor)
     /// The coordinator answered that there is no live slave (and marked the slaves out of sync).
     case none
+    /// This server is no longer the master of `epoch`: the coordinator knows a newer epoch.
+    case replaced(Epoch)
     /// The coordinator could not be asked.
     case unknown
   }
 
-  func discoverSlave() async -> SlaveLookup {
+  func discoverSlave(epoch: Epoch) async -> SlaveLookup {
+    let query = SlaveQuery(cluster: state.configuration.cluster, server: state.configuration.id, epoch: epoch)
     do {
-      let slave = try await coordinator.slave(ofCluster: state.configuration.cluster)
-      state.onSlaveDiscovered(slave)
-      return .found(slave)
-    } catch SNSError.unavailable(let why) where why.contains(CoordinatorState.noLiveSlave) {
-      return .none
+      switch try await coordinator.slave(for: query) {
+      case .slave(let slave):
+        state.onSlaveDiscovered(slave)
+        return .found(slave)
+      case .noLiveSlave:
+        return .none
+      }
+    } catch SNSError.staleEpoch(let current) {
+      return .replaced(current)
     } catch {
       return .unknown
     }

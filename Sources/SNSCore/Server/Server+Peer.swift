@@ -10,6 +10,9 @@ extension Server {
   }
 
   public func catchUp(epoch: Epoch) async throws -> CatchUpReply {
+    _ = try state.onCatchUpRequest(epoch: epoch).get()
+    await waitForSoloWrites()
+    // Asked again: the role may have changed while waiting.
     let current = try state.onCatchUpRequest(epoch: epoch).get()
     var records: [PlacedRecord] = []
     for case .user(let user) in try await store.records(in: .users) {

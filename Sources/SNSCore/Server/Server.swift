@@ -13,6 +13,8 @@ public actor Server: ClientPort, ServerPeerPort {
   var unmirrored: [PlacedRecord] = []
   /// The users file folded into a set, updated incrementally by each command (see ``KnownUsers``).
   var knownUsers = KnownUsers()
+  /// Writes that may be acknowledged without the slave (see ``SoloWrites``): a catch-up waits for them.
+  var soloWrites = SoloWrites()
 
   public init(
     configuration: ServerConfiguration, store: any ContextStore, coordinator: any CoordinatorPort,

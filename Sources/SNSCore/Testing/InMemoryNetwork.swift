@@ -103,6 +103,9 @@ struct RemoteCoordinator: CoordinatorPort {
   func slave(ofCluster cluster: ClusterID) async throws -> ServerDescriptor {
     try await service().slave(ofCluster: cluster)
   }
+  func slave(for query: SlaveQuery) async throws -> SlaveAnswer {
+    try await service().slave(for: query)
+  }
   func synchronizer(forUser user: UserID) async throws -> SynchronizerDescriptor {
     try await service().synchronizer(forUser: user)
   }

@@ -46,6 +46,21 @@ struct GRPCCoordinatorClient: CoordinatorPort {
       try await channel.call(options, Methods.getSlave, id, Csce438_ServerInfo.self), role: .slave)
   }
 
+  func slave(for query: SlaveQuery) async throws -> SlaveAnswer {
+    var request = Tinysns_Internal_V1_SlaveQuery()
+    request.cluster = Int32(query.cluster.value)
+    request.server = Int32(query.server.value)
+    request.epoch = query.epoch.value
+    let reply = try await channel.call(
+      options, Methods.coordinationFindSlave, request, Tinysns_Internal_V1_SlaveAnswer.self)
+    switch reply.answer {
+    case .slave(let ref): return .slave(try ServerDescriptor(wire: ref))
+    case .noLiveSlave(true): return .noLiveSlave
+    // Neither answer (a newer coordinator's, or a damaged one): never taken as leave to go alone.
+    case .noLiveSlave(false), nil: throw SNSError.unavailable("the coordinator gave no slave answer")
+    }
+  }
+
   func synchronizer(forUser user: UserID) async throws -> SynchronizerDescriptor {
     var id = Csce438_ID()
     id.id = user.value

@@ -230,6 +230,64 @@ public nonisolated struct Tinysns_Internal_V1_Empty: Sendable {
   public init() {}
 }
 
+public nonisolated struct Tinysns_Internal_V1_SlaveQuery: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var cluster: Int32 = 0
+
+  /// the asking master
+  public var server: Int32 = 0
+
+  /// the epoch it is master of
+  public var epoch: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Tinysns_Internal_V1_SlaveAnswer: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var answer: Tinysns_Internal_V1_SlaveAnswer.OneOf_Answer? = nil
+
+  /// mirror to this live slave
+  public var slave: Tinysns_Internal_V1_ServerRef {
+    get {
+      if case .slave(let v)? = answer {return v}
+      return Tinysns_Internal_V1_ServerRef()
+    }
+    set {answer = .slave(newValue)}
+  }
+
+  /// The definitive word that there is no live slave: the master may acknowledge alone. The coordinator has
+  /// moved every slave to a new sync generation, so none is promoted before catching up from this master.
+  public var noLiveSlave: Bool {
+    get {
+      if case .noLiveSlave(let v)? = answer {return v}
+      return false
+    }
+    set {answer = .noLiveSlave(newValue)}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_Answer: Equatable, Sendable {
+    /// mirror to this live slave
+    case slave(Tinysns_Internal_V1_ServerRef)
+    /// The definitive word that there is no live slave: the master may acknowledge alone. The coordinator has
+    /// moved every slave to a new sync generation, so none is promoted before catching up from this master.
+    case noLiveSlave(Bool)
+
+  }
+
+  public init() {}
+}
+
 public nonisolated struct Tinysns_Internal_V1_HeartbeatRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -844,6 +902,108 @@ nonisolated extension Tinysns_Internal_V1_Empty: SwiftProtobuf.Message, SwiftPro
   }
 
   public static func ==(lhs: Tinysns_Internal_V1_Empty, rhs: Tinysns_Internal_V1_Empty) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Tinysns_Internal_V1_SlaveQuery: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SlaveQuery"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cluster\0\u{1}server\0\u{1}epoch\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.cluster) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.server) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.epoch) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.cluster != 0 {
+      try visitor.visitSingularInt32Field(value: self.cluster, fieldNumber: 1)
+    }
+    if self.server != 0 {
+      try visitor.visitSingularInt32Field(value: self.server, fieldNumber: 2)
+    }
+    if self.epoch != 0 {
+      try visitor.visitSingularUInt64Field(value: self.epoch, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tinysns_Internal_V1_SlaveQuery, rhs: Tinysns_Internal_V1_SlaveQuery) -> Bool {
+    if lhs.cluster != rhs.cluster {return false}
+    if lhs.server != rhs.server {return false}
+    if lhs.epoch != rhs.epoch {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Tinysns_Internal_V1_SlaveAnswer: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SlaveAnswer"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}slave\0\u{3}no_live_slave\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try {
+        var v: Tinysns_Internal_V1_ServerRef?
+        var hadOneofValue = false
+        if let current = self.answer {
+          hadOneofValue = true
+          if case .slave(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.answer = .slave(v)
+        }
+      }()
+      case 2: try {
+        var v: Bool?
+        try decoder.decodeSingularBoolField(value: &v)
+        if let v = v {
+          if self.answer != nil {try decoder.handleConflictingOneOf()}
+          self.answer = .noLiveSlave(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    switch self.answer {
+    case .slave?: try {
+      guard case .slave(let v)? = self.answer else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    }()
+    case .noLiveSlave?: try {
+      guard case .noLiveSlave(let v)? = self.answer else { preconditionFailure() }
+      try visitor.visitSingularBoolField(value: v, fieldNumber: 2)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tinysns_Internal_V1_SlaveAnswer, rhs: Tinysns_Internal_V1_SlaveAnswer) -> Bool {
+    if lhs.answer != rhs.answer {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -21,6 +21,7 @@ enum Methods {
   static let coordinationHeartbeat = "/tinysns.internal.v1.Coordination/Heartbeat"
   static let coordinationRegisterSynchronizer = "/tinysns.internal.v1.Coordination/RegisterSynchronizer"
   static let coordinationStatus = "/tinysns.internal.v1.Coordination/Status"
+  static let coordinationFindSlave = "/tinysns.internal.v1.Coordination/FindSlave"
   static let mirror = "/tinysns.internal.v1.ServerPeer/Mirror"
   static let catchUp = "/tinysns.internal.v1.ServerPeer/CatchUp"
   static let deliver = "/tinysns.internal.v1.Sync/Deliver"

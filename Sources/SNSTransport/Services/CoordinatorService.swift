@@ -73,6 +73,20 @@ public enum CoordinatorService {
         try await coordinator.registerSynchronizer(try SynchronizerDescriptor(wire: ref))
         return Tinysns_Internal_V1_Empty()
       },
+      Methods.coordinationFindSlave: .unary { (request: Tinysns_Internal_V1_SlaveQuery, context) in
+        try secret.verify(context)
+        let query = try decoding("slave query") {
+          SlaveQuery(
+            cluster: try ClusterID(Int(request.cluster)), server: try ServerID(Int(request.server)),
+            epoch: Epoch(request.epoch))
+        }
+        var reply = Tinysns_Internal_V1_SlaveAnswer()
+        switch try await coordinator.slave(for: query) {
+        case .slave(let slave): reply.slave = slave.wire
+        case .noLiveSlave: reply.noLiveSlave = true
+        }
+        return reply
+      },
       // Status is internal too (it lists every server's address and role): behind the secret, like the
       // rest. Found by the hostile-input table test, which expected UNAUTHENTICATED here.
       Methods.coordinationStatus: .unary { (_: Tinysns_Internal_V1_Empty, context) in
