@@ -183,6 +183,15 @@ struct HostileInputTests {
         "Unknown method on \(port)", port, "/csce438.SNSService/DropTables", request("1"),
         .status(.unimplemented))
     }
+    // Without the secret, an internal method refuses before it parses anything: garbage is UNAUTHENTICATED.
+    for (port, method) in [
+      (Port.coordinator, coordinationHeartbeat), (.coordinator, findSlave), (.slave, mirrorMethod),
+      (.master, catchUp), (.synchronizer, deliverMethod),
+    ] {
+      add(
+        "Garbage bytes to \(method) without secret", port, method, [0xFF, 0xFF, 0xFF, 0xFF, 0xFF],
+        .status(.unauthenticated))
+    }
     add("Truncated Login", .master, login, truncated, .status(.invalidArgument))
     add(
       "Truncated Mirror", .slave, mirrorMethod,

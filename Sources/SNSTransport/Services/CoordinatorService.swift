@@ -8,8 +8,7 @@ public enum CoordinatorService {
   {
     [
       // Course heartbeat: registers a server (or a synchronizer) like ours; the reply only confirms.
-      Methods.heartbeat: .unary { (info: Csce438_ServerInfo, context) in
-        try secret.verify(context)
+      Methods.heartbeat: .authenticated(by: secret) { (info: Csce438_ServerInfo, context) in
         let endpoint = try decoding("server info") { try Endpoint(parsing: "\(info.hostname):\(info.port)") }
         if Role(parsing: info.type) == .synchronizer {
           let cluster = try decoding("cluster") {
@@ -50,8 +49,8 @@ public enum CoordinatorService {
         }
         return list
       },
-      Methods.coordinationHeartbeat: .unary { (request: Tinysns_Internal_V1_HeartbeatRequest, context) in
-        try secret.verify(context)
+      Methods.coordinationHeartbeat: .authenticated(by: secret) {
+        (request: Tinysns_Internal_V1_HeartbeatRequest, context) in
         let beat = try decoding("heartbeat") {
           ServerHeartbeat(
             cluster: try ClusterID(Int(request.cluster)), server: try ServerID(Int(request.server)),
@@ -67,14 +66,13 @@ public enum CoordinatorService {
         if let slave = assignment.slave { reply.slave = slave.wire }
         return reply
       },
-      Methods.coordinationRegisterSynchronizer: .unary {
+      Methods.coordinationRegisterSynchronizer: .authenticated(by: secret) {
         (ref: Tinysns_Internal_V1_SynchronizerRef, context) in
-        try secret.verify(context)
         try await coordinator.registerSynchronizer(try SynchronizerDescriptor(wire: ref))
         return Tinysns_Internal_V1_Empty()
       },
-      Methods.coordinationFindSlave: .unary { (request: Tinysns_Internal_V1_SlaveQuery, context) in
-        try secret.verify(context)
+      Methods.coordinationFindSlave: .authenticated(by: secret) {
+        (request: Tinysns_Internal_V1_SlaveQuery, context) in
         let query = try decoding("slave query") {
           SlaveQuery(
             cluster: try ClusterID(Int(request.cluster)), server: try ServerID(Int(request.server)),
@@ -89,8 +87,7 @@ public enum CoordinatorService {
       },
       // Status is internal too (it lists every server's address and role): behind the secret, like the
       // rest. Found by the hostile-input table test, which expected UNAUTHENTICATED here.
-      Methods.coordinationStatus: .unary { (_: Tinysns_Internal_V1_Empty, context) in
-        try secret.verify(context)
+      Methods.coordinationStatus: .authenticated(by: secret) { (_: Tinysns_Internal_V1_Empty, context) in
         return try await coordinator.status().wire
       },
     ]

@@ -22,3 +22,18 @@ public struct SecretCheck: Sendable {
     guard difference == 0 else { throw .unauthenticated }
   }
 }
+
+extension GRPCMethodHandler {
+  /// A unary protobuf handler behind the cluster secret. The secret is checked before the request is decoded,
+  /// so a caller without it gets `UNAUTHENTICATED` whatever its bytes are, and learns nothing from the parser.
+  static func authenticated<Request: SwiftProtobufMessage, Response: SwiftProtobufMessage>(
+    by secret: SecretCheck, _ body: @escaping @Sendable (Request, GRPCServerContext) async throws -> Response
+  ) -> GRPCMethodHandler {
+    let decoding = GRPCMethodHandler.unary(body)
+    guard case .unary(let decodeAndRun) = decoding else { return decoding }
+    return .unary { bytes, context in
+      try secret.verify(context)
+      return try await decodeAndRun(bytes, context)
+    }
+  }
+}

@@ -65,16 +65,14 @@ public enum ServerService {
         return reply
       },
       Methods.timeline: TimelineHandler(server: server, postLimits: postLimits).handler,
-      Methods.mirror: .unary { (request: Tinysns_Internal_V1_MirrorRequest, context) in
-        try secret.verify(context)
+      Methods.mirror: .authenticated(by: secret) { (request: Tinysns_Internal_V1_MirrorRequest, context) in
         let cluster = try decoding("mirror cluster") { try ClusterID(Int(request.cluster)) }
         let records = try request.records.map { try PlacedRecord(wire: $0) }
         try await server.mirror(
           MirrorRequest(cluster: cluster, epoch: Epoch(request.epoch), records: records))
         return Tinysns_Internal_V1_Empty()
       },
-      Methods.catchUp: .unary { (request: Tinysns_Internal_V1_CatchUpRequest, context) in
-        try secret.verify(context)
+      Methods.catchUp: .authenticated(by: secret) { (request: Tinysns_Internal_V1_CatchUpRequest, context) in
         let reply = try await server.catchUp(epoch: Epoch(request.epoch))
         var wire = Tinysns_Internal_V1_CatchUpReply()
         wire.epoch = reply.epoch.value

@@ -6,8 +6,7 @@ public enum SynchronizerService {
     GRPCMethodHandler]
   {
     [
-      Methods.deliver: .unary { (request: Tinysns_Internal_V1_SyncBatch, context) in
-        try secret.verify(context)
+      Methods.deliver: .authenticated(by: secret) { (request: Tinysns_Internal_V1_SyncBatch, context) in
         let ack = try await synchronizer.deliver(try SyncBatch(wire: request))
         var wire = Tinysns_Internal_V1_SyncAck()
         wire.backfill = ack.backfill.map(\.wire)
