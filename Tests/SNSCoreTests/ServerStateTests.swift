@@ -40,11 +40,24 @@ struct ServerStateTests {
       ).contains(.reconcile(from: other, epoch: Epoch(1))))
     state.onReconcileFinished(epoch: Epoch(1), succeeded: true, now: t0)
     #expect(state.mayWrite(now: t0))
-    // A lone master has no one to ask.
+    // A lone master has no one to ask, so it writes alone; when a slave appears it pulls from it first.
     var lone = ServerState(configuration: configuration())
     _ = lone.onHeartbeatReply(
       RoleAssignment(role: .master, epoch: Epoch(1), master: me, slave: nil), sentAt: t0, now: t0)
     #expect(lone.mayWrite(now: t0))
+    #expect(
+      lone.onHeartbeatReply(
+        RoleAssignment(role: .master, epoch: Epoch(1), master: me, slave: other), sentAt: t0, now: t0
+      ).contains(.reconcile(from: other, epoch: Epoch(1))))
+    #expect(!lone.mayWrite(now: t0))
+    lone.onReconcileFinished(epoch: Epoch(1), succeeded: true, now: t0)
+    #expect(lone.mayWrite(now: t0))
+    // A slave discovered between heartbeats stops writes as well until the pull is done.
+    var alone = ServerState(configuration: configuration())
+    _ = alone.onHeartbeatReply(
+      RoleAssignment(role: .master, epoch: Epoch(1), master: me, slave: nil), sentAt: t0, now: t0)
+    alone.onSlaveDiscovered(other)
+    #expect(!alone.mayWrite(now: t0))
   }
 
   @Test("a slave reports its catch-up generation, and catches up again when the coordinator raises it")

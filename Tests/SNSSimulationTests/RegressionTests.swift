@@ -20,14 +20,16 @@ struct RegressionTests {
   /// 40: a restarted master reused a sequence its slave held. 54 and 106: a slave that had missed writes (it was
   /// considered dead meanwhile) was promoted. 14: a post that reached the master late was skipped by the
   /// synchronizer's high-water cursor. 30 and 184: unacknowledged follow events surfacing late (checker).
-  /// 120: a synchronizer filtered deliveries with the follow events of a master that had been replaced.
-  /// 5512: a replaced master was told "no live slave" and acknowledged alone.
+  /// 120 and 1081: a synchronizer filtered deliveries with the follow events of a master that had been replaced
+  /// (1081: the coordinator could not be asked, and it fell back to the directory scanned last).
+  /// 5512: a replaced master was told "no live slave" and acknowledged alone. 8202: a master restarted alone
+  /// reused a sequence its slave held from a write that died with the old process.
   /// 453: a slave caught up between the coordinator's "no live slave" answer and the master's solo write, and was
   /// promoted without it. 1914: a post routed while its author was followed for a moment inside the clock-skew
-  /// window (checker).
+  /// window (checker). 6051: two retried unfollows surfacing late together (checker).
   @Test(
     "failover and sync findings stay fixed",
-    arguments: [UInt64(40), 54, 106, 14, 30, 184, 120, 453, 1914, 5512])
+    arguments: [UInt64(40), 54, 106, 14, 30, 184, 120, 1081, 453, 1914, 5512, 6051, 8202])
   func failoverAndSyncFindings(seed: UInt64) async {
     let report = await Simulation.run(seed: seed)
     #expect(report.violation == nil, "\(report.violation.map(String.init(describing:)) ?? "")")

@@ -66,6 +66,8 @@ struct SimulateCommand: AsyncParsableCommand {
     print("")
     print("FAILED: \(summary.failures.count) of \(summary.seeds) seeds")
     print("first failing seed: \(failure.seed)")
+    let listed = summary.failures.prefix(20).map { String($0.seed) }.joined(separator: ", ")
+    print("failing seeds: \(listed)\(summary.failures.count > 20 ? ", …" : "")")
     print("first violated invariant: \(violation)")
     print("replay: \(Simulation.replayCommand(seed: failure.seed, options: options))")
     throw ExitCode(1)

@@ -1,6 +1,7 @@
 extension Server {
   public func execute(_ command: Command, for user: UserID) async throws -> Reply {
     SNSMetrics.request(command)
+    let pulledBefore = pulledFromSlave
     let view = try await loadView(of: user)
     switch state.onCommand(command, for: user, view: view, now: clock.now()) {
     case .reply(let reply):
@@ -21,7 +22,8 @@ extension Server {
       defer { if mayGoAlone { soloWrites.end() } }
       let mirrored =
         state.configuration.plantedBugs.contains(.acknowledgeBeforeMirror)
-        ? .noSlave : await mirror(records: plan.records, to: plan.slave, epoch: plan.epoch)
+        ? .noSlave
+        : await mirror(records: plan.records, to: plan.slave, epoch: plan.epoch, pulledBefore: pulledBefore)
       switch mirrored {
       case .mirrored, .noSlave: break
       case .slaveUnreachable, .staleEpoch:
@@ -51,8 +53,12 @@ extension Server {
       timeline: try await store.records(in: .timeline(user)))
   }
 
-  /// Mirrors `records` (after any the slave missed) and says how it went.
-  func mirror(records: [PlacedRecord], to slave: ServerDescriptor?, epoch: Epoch) async
+  /// Mirrors `records` (after any the slave missed) and says how it went. `pulledBefore` is
+  /// ``pulledFromSlave`` when the write was planned: if a reconcile pulled records since, the write's sequence
+  /// may be one the slave holds from a write that died with this server's previous process (its idempotent
+  /// append would drop ours), so the write is refused and the client retries with a fresh plan.
+  func mirror(records: [PlacedRecord], to slave: ServerDescriptor?, epoch: Epoch, pulledBefore: Int? = nil)
+    async
     -> ServerState.MirrorOutcome
   {
     // A slave that registered after this master's last heartbeat is found through the coordinator, so
@@ -60,7 +66,10 @@ extension Server {
     var target = slave
     if target == nil {
       switch await discoverSlave(epoch: epoch) {
-      case .found(let found): target = found
+      case .found(let found):
+        // Started alone and a slave appeared: pull its records before mirroring (checked below).
+        if state.reconciling { await reconcile(from: found, epoch: epoch) }
+        target = found
       case .none:
         unmirrored.append(contentsOf: records)
         return .noSlave
@@ -73,6 +82,7 @@ extension Server {
       }
     }
     guard let slave = target else { return .slaveUnreachable }
+    if let pulledBefore, pulledFromSlave != pulledBefore { return .slaveUnreachable }
     let batch = unmirrored + records
     unmirrored = []
     let request = MirrorRequest(cluster: state.configuration.cluster, epoch: epoch, records: batch)

@@ -15,6 +15,8 @@ public actor Server: ClientPort, ServerPeerPort {
   var knownUsers = KnownUsers()
   /// Writes that may be acknowledged without the slave (see ``SoloWrites``): a catch-up waits for them.
   var soloWrites = SoloWrites()
+  /// Records the reconcile pulls appended: a write planned before a pull may carry a sequence the slave held.
+  var pulledFromSlave = 0
 
   public init(
     configuration: ServerConfiguration, store: any ContextStore, coordinator: any CoordinatorPort,
@@ -82,30 +84,31 @@ public actor Server: ClientPort, ServerPeerPort {
 
   /// As a freshly started master, pulls what the slave holds (see ``ServerState/Action/reconcile(from:epoch:)``).
   func reconcile(from slave: ServerDescriptor, epoch: Epoch) async {
-    let succeeded = await pull(
+    let appended = await pull(
       from: slave, epoch: epoch, what: "pull from the slave after starting as master")
-    state.onReconcileFinished(epoch: epoch, succeeded: succeeded, now: clock.now())
+    pulledFromSlave += appended ?? 0
+    state.onReconcileFinished(epoch: epoch, succeeded: appended != nil, now: clock.now())
   }
 
   /// As a (re)joining slave, pulls what the master wrote.
   func catchUp(from master: ServerDescriptor, epoch: Epoch) async {
-    let succeeded = await pull(from: master, epoch: epoch, what: "catch-up from the master")
-    state.onCatchUpFinished(epoch: epoch, succeeded: succeeded, now: clock.now())
+    let appended = await pull(from: master, epoch: epoch, what: "catch-up from the master")
+    state.onCatchUpFinished(epoch: epoch, succeeded: appended != nil, now: clock.now())
   }
 
-  /// Fetches `peer`'s own records through `CatchUp` and appends them (idempotently); a failure is retried at
-  /// the next heartbeat answer.
-  func pull(from peer: ServerDescriptor, epoch: Epoch, what: String) async -> Bool {
+  /// Fetches `peer`'s own records through `CatchUp` and appends them (idempotently); returns how many were new,
+  /// or `nil` on failure (retried at the next heartbeat answer).
+  func pull(from peer: ServerDescriptor, epoch: Epoch, what: String) async -> Int? {
     do {
       let reply = try await dialer.serverPeer(at: peer.endpoint).catchUp(epoch: epoch)
       let appended = try await store.append(reply.records)
       logger.notice(
         "\(what) done",
         metadata: ["peer": "\(peer.endpoint)", "epoch": "\(epoch)", "records": "\(appended.count)"])
-      return true
+      return appended.count
     } catch {
       logger.warning("\(what) failed; retrying at the next heartbeat", metadata: ["error": "\(error)"])
-      return false
+      return nil
     }
   }
 }

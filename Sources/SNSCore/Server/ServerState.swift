@@ -26,7 +26,8 @@ public struct ServerState: Sendable {
   /// one a catch-up under way will complete. Reported in heartbeats: only a caught-up slave may be promoted.
   var caughtUpGeneration: UInt64 = 0
   var catchingUpGeneration: UInt64 = 0
-  /// Started as master and has not yet pulled its slave's records (see ``Action/reconcile(from:epoch:)``).
+  /// Started as master and has not yet pulled a slave's records (see ``Action/reconcile(from:epoch:)``). While
+  /// it knows a slave it takes no writes; knowing none, it writes alone and pulls as soon as one appears.
   public internal(set) var reconciling = false
   var lastAssignedFollowSequence: [UserID: UInt64] = [:]
 
@@ -91,14 +92,17 @@ public struct ServerState: Sendable {
       leaseExpiry = sentAt + configuration.lease
       // A process that starts as master may have died mid-write last time: its slave can hold records it lacks
       // (mirroring comes before the local append). It pulls them before taking writes, or it would hand out
-      // their sequence numbers again. A promoted slave has everything already; a lone master has no one to ask.
-      if case .registering = old { reconciling = assignment.slave != nil }
-      if assignment.slave == nil { reconciling = false }
+      // their sequence numbers again. A promoted slave has everything already. A master that starts alone
+      // pulls when a slave appears: found by the simulation (seed 8202), a restarted master told "no slave"
+      // for a moment gave up reconciling, reused a sequence its slave held for a write that died with the old
+      // process, and the slave's idempotent append dropped the new, acknowledged follow.
+      if case .registering = old { reconciling = true }
       if reconciling, let slave = assignment.slave {
         actions.append(.reconcile(from: slave, epoch: assignment.epoch))
       }
     case .slave, .synchronizer:
       leaseExpiry = nil
+      reconciling = false  // it catches up from its master instead
       let sameMaster: Bool
       let caughtUp: Bool
       switch old {
@@ -144,7 +148,9 @@ public struct ServerState: Sendable {
 
   /// Whether the server may take a client write now.
   public func mayWrite(now: Timestamp) -> Bool {
-    guard case .master = phase, let leaseExpiry, !reconciling else { return false }
+    guard case .master(_, let slave) = phase, let leaseExpiry, !(reconciling && slave != nil) else {
+      return false
+    }
     return now < leaseExpiry
   }
 

@@ -3,9 +3,7 @@ extension Synchronizer {
   /// cluster, then answers with the backfill for its follow events. Idempotent: records carry their keys.
   public func deliver(_ batch: SyncBatch) async throws -> SyncAck {
     let stores = try await directories.stores()
-    guard let reference = try await referenceStore(stores) else {
-      throw SNSError.unavailable("cluster \(configuration.cluster) has no server directory yet")
-    }
+    let reference = try await referenceStore(stores)
     let (history, localUsers) = try await localFollows(in: reference)
     let records = state.records(applying: batch, localFollows: history, localUsers: localUsers)
     for id in stores.keys.sorted() {
@@ -25,18 +23,27 @@ extension Synchronizer {
     return SyncAck(backfill: backfill)
   }
 
-  /// The directory whose files are authoritative for local users: the current master's (asked now — the master
-  /// may have changed since the last round, and a stale directory lacks its latest follow events), else the
-  /// master last scanned, else any.
-  func referenceStore(_ stores: [ServerID: any ContextStore]) async throws -> (any ContextStore)? {
-    if let master = try? await coordinator.status().clusters.first(where: { $0.id == configuration.cluster })?
-      .master,
-      let store = stores[master]
-    {
-      return store
+  /// The directory whose files are authoritative for local users: the current master's, asked now. The master
+  /// may have changed since the last round, and any other directory may lack its latest follow events, so
+  /// without the coordinator's answer the delivery fails and the sender tries again next round.
+  ///
+  /// Found by the simulation (seeds 120 and 1081): falling back to the directory scanned last (when the status
+  /// call was dropped) filtered a post with a replaced master's follow events, before an acknowledged
+  /// unfollow, and delivered it to a user who no longer followed its author.
+  func referenceStore(_ stores: [ServerID: any ContextStore]) async throws -> any ContextStore {
+    let status: CoordinatorStatus
+    do {
+      status = try await coordinator.status()
+    } catch {
+      throw SNSError.unavailable(
+        "cannot ask the coordinator for cluster \(configuration.cluster)'s master: \(error)")
     }
-    if let scannedMaster, let store = stores[scannedMaster] { return store }
-    return stores.keys.sorted().first.flatMap { stores[$0] }
+    guard let master = status.clusters.first(where: { $0.id == configuration.cluster })?.master,
+      let store = stores[master]
+    else {
+      throw SNSError.unavailable("cluster \(configuration.cluster) has no master directory yet")
+    }
+    return store
   }
 
   /// Every local user, and their own follow events: who follows whom, from the follower's side.
