@@ -1,25 +1,90 @@
+import Synchronization
+
+/// One file of a group-commit round after its lines were written: still open and exclusively locked, waiting
+/// for its fsync (see `FileContextStore+Round.swift`).
+struct WrittenFile: Sendable {
+  /// One line written, with where it starts.
+  struct Line: Sendable {
+    /// Index of the record in the list given to ``FileContextStore/write(_:to:in:)``.
+    var position: Int
+    var record: ContextRecord
+    var offset: Int64
+  }
+
+  var file: ContextFile
+  var held: HeldFile
+  /// The file's size before this round's lines: where a failed round cuts it back to.
+  var start: Int64
+  var end: Int64
+  var lines: [Line]
+  /// Whether the directory must be fsynced too (this store has not done it since it first used the file).
+  var needsDirectorySync: Bool
+}
+
+/// An open descriptor whose `flock(LOCK_EX)` is held across a thread hop and released at a chosen moment
+/// (``release()``), not whenever the last reference happens to go away.
+final class HeldFile: Sendable {
+  private let handle: Mutex<OpenContextFile?>
+
+  init(_ handle: consuming OpenContextFile) {
+    self.handle = Mutex(Optional(handle))
+  }
+
+  /// `fsync` of the file.
+  func sync() throws(SNSError) {
+    try handle.withLock { (value: inout OpenContextFile?) throws(SNSError) in
+      switch value {
+      case .some(let open): try open.sync()
+      case .none: preconditionFailure("fsync of a released file")
+      }
+    }
+  }
+
+  /// Cuts the file back to `length` (see ``FileContextStore/takeBack(from:to:after:)``).
+  func takeBack(to length: Int64, after error: SNSError, in store: FileContextStore) {
+    handle.withLock { (value: inout OpenContextFile?) in
+      switch value {
+      case .some(let open): store.takeBack(from: open, to: length, after: error)
+      case .none: preconditionFailure("cutting a released file")
+      }
+    }
+  }
+
+  /// Closes the descriptor, which drops its lock.
+  func release() {
+    handle.withLock { $0 = nil }
+  }
+}
+
 extension FileContextStore {
-  /// Appends to `file` each record whose key is not yet in it, in order, and fsyncs; returns the indices
-  /// (from `records`) of the records written.
+  /// Writes to `file` each record whose key is not yet in it, in order, and leaves the file locked for its
+  /// fsync; returns what was written. Marks the file in flight (readers of this store then serve the cache,
+  /// which does not hold these lines yet, without touching the locked file).
   ///
   /// Protocol: open with `O_APPEND | O_CREAT`, `flock(LOCK_EX)`, read what others appended since (cutting a
-  /// torn tail, so the new line does not get glued to it), one `write(2)` per new line, `fsync` the file
-  /// (and its directory the first time), then unlock by closing.
-  func append(
+  /// torn tail, so the new line does not get glued to it), one `write(2)` per new line. The caller fsyncs
+  /// the file (and its directory the first time) and only then unlocks it (`docs/FILE-FORMAT.md`).
+  ///
+  /// On a failed write the lines are cut away again before the lock is dropped, and nothing stays in flight.
+  func write(
     _ records: [(index: Int, record: ContextRecord)], to file: ContextFile,
     in caches: inout [ContextFile: FileCache]
-  ) throws(SNSError) -> [Int] {
-    guard !records.isEmpty else { return [] }
+  ) throws(SNSError) -> WrittenFile {
     let path = path(of: file)
     let handle = try OpenContextFile.openForAppending(path)
     try handle.lock(exclusive: true)
     var cache = caches.removeValue(forKey: file) ?? FileCache()
     defer { caches[file] = cache }
     _ = try refresh(&cache, from: handle, exclusive: true)
+    let before = try handle.status()
+    // Before the first write: `stamp(of:)` must never show these bytes while reads do not (see there).
+    inFlight.withLock {
+      $0[file] = FileStamp(modificationNanoseconds: before.modificationNanoseconds, size: before.size)
+    }
 
     let start = cache.consumed
     var end = start
-    var written: [(index: Int, record: ContextRecord, offset: Int64)] = []
+    var lines: [WrittenFile.Line] = []
     var writtenKeys: Set<RecordKey> = []
     do throws(SNSError) {
       for (index, record) in records {
@@ -27,32 +92,25 @@ extension FileContextStore {
         guard !cache.keys.contains(key), !writtenKeys.contains(key) else { continue }
         let line = RecordCodec.encodedBytes(record)
         try handle.writeLine(line)
-        written.append((index, record, end))
+        lines.append(WrittenFile.Line(position: index, record: record, offset: end))
         writtenKeys.insert(key)
         end += Int64(line.count)
       }
-      // Also when nothing was new: "already there" must be as durable as "appended", and the lines found
-      // may come from a writer that crashed before its own fsync.
-      try SNSMetrics.fsyncLatency.measure { () throws(SNSError) in try handle.sync() }
-      statistics.withLock { $0.fileSyncs += 1 }
-      if !cache.directoryEntrySynced {
-        try syncDirectory(directory)
-        cache.directoryEntrySynced = true
-      }
     } catch {
       takeBack(from: handle, to: start, after: error)
+      inFlight.withLock { $0[file] = nil }
       throw error
     }
-    for entry in written {
-      cache.add(entry.record, at: entry.offset)
-    }
-    cache.consumed = end
-    return written.map(\.index)
+    // Also when nothing was new, the file is fsynced: "already there" must be as durable as "appended", and
+    // the lines found may come from a writer that crashed before its own fsync.
+    return WrittenFile(
+      file: file, held: HeldFile(handle), start: start, end: end, lines: lines,
+      needsDirectorySync: !cache.directoryEntrySynced)
   }
 
-  /// Removes this call's lines after a failed write or fsync, still under `LOCK_EX`, so that no reader
-  /// ever sees them and a retry writes and fsyncs them again instead of finding them "already there".
-  private func takeBack(from handle: borrowing OpenContextFile, to length: Int64, after error: SNSError) {
+  /// Removes a call's lines after a failed write or fsync, still under `LOCK_EX`, so that no reader ever
+  /// sees them and a retry writes and fsyncs them again instead of finding them "already there".
+  func takeBack(from handle: borrowing OpenContextFile, to length: Int64, after error: SNSError) {
     do throws(SNSError) {
       let size = try handle.status().size
       guard size > length else { return }

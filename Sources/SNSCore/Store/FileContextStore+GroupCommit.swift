@@ -5,7 +5,8 @@ import Synchronization
 ///
 /// The durability protocol of each file is unchanged (`flock(LOCK_EX)`, one `write(2)` per line, `fsync`,
 /// unlock; `docs/FILE-FORMAT.md`). Only who does the work changes: one caller at a time, the *leader*, takes
-/// every waiting append, writes them file by file, fsyncs each file once, and answers every waiter. Then it
+/// every waiting append, writes them file by file, fsyncs all the files at once, and answers every waiter
+/// (`FileContextStore+Round.swift`: the store's lock is not held during the fsyncs, so reads go on). Then it
 /// hands leadership to the first append that arrived meanwhile, which does the same for everything that
 /// queued up during the previous fsync. A leader works for one round only, so no caller is held hostage by
 /// a stream of others; an idle store has no leader and costs nothing.
@@ -60,18 +61,20 @@ extension FileContextStore {
       // Let appends that are ready to run (often the ones the previous round just answered, now writing
       // their next record) join this round before it starts, instead of each paying for its own fsync.
       await Task.yield()
-      return try lead(with: records).get()
+      return try await lead(with: records).get()
     }
   }
 
   /// Runs one round as leader: writes `own` and every append waiting now, answers the others, and passes
   /// leadership on (or gives it up when nobody waits). Returns the leader's own result.
-  private func lead(with own: [PlacedRecord]) -> Result<Set<Int>, SNSError> {
+  private func lead(with own: [PlacedRecord]) async -> Result<Set<Int>, SNSError> {
     let others = commits.withLock { queue in
       defer { queue.waiting = [] }
       return queue.waiting
     }
-    let results = commitRound([own] + others.map(\.records))
+    let appends = [own] + others.map(\.records)
+    // The round blocks (file locks, writes, fsyncs): off the cooperative pool, onto a thread of its own.
+    let results = await Self.roundThreads.run { self.commitRound(appends) }
     for (waiter, result) in zip(others, results.dropFirst()) {
       waiter.continuation.resume(returning: .done(result))
     }
@@ -88,47 +91,6 @@ extension FileContextStore {
       $0.rounds += 1
     }
     return results[0]
-  }
-
-  /// Writes the appends of one round, file by file in order of first appearance, one fsync per file.
-  ///
-  /// Records of several appends for one file keep their order (earlier append first), and a key appended by
-  /// an earlier append counts as "already there" for a later one, exactly as if they had run one after
-  /// another. If a file fails, every append with records in it gets the error, and their records are left
-  /// out of the files that come later; the other appends are not affected. A failed append may have had
-  /// other files written durably; a retry finds those records there (appends are idempotent).
-  private func commitRound(_ appends: [[PlacedRecord]]) -> [Result<Set<Int>, SNSError>] {
-    // Tag each record with its append and its index in that append, grouped by file.
-    var order: [ContextFile] = []
-    var groups: [ContextFile: [(append: Int, index: Int, record: ContextRecord)]] = [:]
-    for (append, records) in appends.enumerated() {
-      for (index, placed) in records.enumerated() {
-        if groups[placed.file] == nil { order.append(placed.file) }
-        groups[placed.file, default: []].append((append, index, placed.record))
-      }
-    }
-    var appended = [Set<Int>](repeating: [], count: appends.count)
-    var failures: [Int: SNSError] = [:]
-    caches.withLock { caches in
-      for file in order {
-        let entries = (groups[file] ?? []).filter { failures[$0.append] == nil }
-        guard !entries.isEmpty else { continue }
-        // `append(_:to:in:)` numbers its records by position; map those back to (append, index).
-        let numbered = entries.enumerated().map { (index: $0.offset, record: $0.element.record) }
-        do throws(SNSError) {
-          let written = try append(numbered, to: file, in: &caches)
-          for position in written {
-            appended[entries[position].append].insert(entries[position].index)
-          }
-        } catch {
-          for entry in entries { failures[entry.append] = error }
-        }
-      }
-    }
-    return appends.indices.map { append in
-      if let error = failures[append] { return .failure(error) }
-      return .success(appended[append])
-    }
   }
 
   /// Counters of appends, rounds and fsyncs since this store was opened.

@@ -7,6 +7,8 @@ extension FileContextStore {
   func refreshForReading(_ file: ContextFile, in caches: inout [ContextFile: FileCache]) throws(SNSError)
     -> FileCache?
   {
+    // A round holds this file's lock until its lines are durable; what is acknowledged is in the cache.
+    if inFlight.withLock({ $0[file] != nil }) { return caches[file] }
     let path = path(of: file)
     guard let status = try FileStatus.at(path: path) else {
       caches[file] = nil

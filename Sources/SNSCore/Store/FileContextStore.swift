@@ -10,8 +10,9 @@ import Synchronization
 /// `LOCK_EX`, reads under `LOCK_SH`, so nobody sees another writer's half-written line. Each instance caches
 /// the records it has read and, on each call, reads only the bytes appended since.
 ///
-/// Every method does its blocking file work synchronously, holding this instance's mutex but never across a
-/// suspension point.
+/// Reads do their blocking file work synchronously, holding this instance's mutex but never across a
+/// suspension point. Appends are group-committed on dedicated threads, and the mutex is not held while they
+/// wait for `fsync` (`FileContextStore+Round.swift`).
 ///
 /// - Important: ``append(_:)`` returns only after the new lines (and, for a new file, its directory entry)
 ///   are fsynced; on any error nothing of that call's file is left behind to be mistaken for acknowledged.
@@ -25,16 +26,32 @@ public final class FileContextStore: ContextStore {
   /// Appends waiting for the current group-commit round to finish (see `FileContextStore+GroupCommit.swift`).
   let commits = Mutex(CommitQueue())
   let statistics = Mutex(CommitStatistics())
+  /// Files a round has written and locked but not yet made durable, with their stamp from before the round.
+  /// Reads serve these from the cache (which has none of the round's lines) instead of waiting for the lock.
+  /// Its own lock because ``stamp(of:)`` must not wait for a round's writes; taken inside `caches` if both.
+  let inFlight = Mutex<[ContextFile: FileStamp]>([:])
+  /// Called on a sync thread right before each file's fsync in a round; an error it throws counts as that
+  /// fsync's failure. Tests block it to hold a round in its sync deterministically, or fail it; `nil` in
+  /// production.
+  let durabilityBarrier: (@Sendable (ContextFile) throws(SNSError) -> Void)?
 
   /// Opens (creating it with its parents if missing) the context directory `directory`, and checks every
   /// context file in it, cutting torn or corrupt tails (logged as warnings).
   ///
   /// - Throws: ``SNSError/storage(_:)`` if the directory cannot be created, is not a directory, is not
   ///   writable, or a file in it cannot be read.
-  public init(directory: String, logger: Logger) throws {
+  public convenience init(directory: String, logger: Logger) throws {
+    try self.init(directory: directory, logger: logger, durabilityBarrier: nil)
+  }
+
+  /// ``init(directory:logger:)`` with a test hook called before each fsync of a round.
+  init(
+    directory: String, logger: Logger, durabilityBarrier: (@Sendable (ContextFile) throws(SNSError) -> Void)?
+  ) throws {
     self.directory =
       directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
     self.logger = logger
+    self.durabilityBarrier = durabilityBarrier
     try Self.prepare(directory: self.directory)
     let files = try listFiles()
     try caches.withLock { caches throws(SNSError) in
@@ -54,8 +71,9 @@ public final class FileContextStore: ContextStore {
   /// are left out.
   ///
   /// Concurrent calls share fsyncs (group commit): a call that arrives while another is being made durable
-  /// waits, and the next round writes every waiting call's lines and fsyncs each file once for all of them.
-  /// Each call still returns only once its own lines are durable.
+  /// waits, and the next round writes every waiting call's lines and fsyncs each file once for all of them,
+  /// the files of a round concurrently. Each call still returns only once its own lines are durable; reads
+  /// go on meanwhile and see the files as they were before the round.
   ///
   /// - Throws: ``SNSError/storage(_:)`` (disk full, I/O error, read-only, permission) with the path. The
   ///   lines of the failing file are removed again; other files of the call may have been appended durably,
@@ -96,11 +114,17 @@ public final class FileContextStore: ContextStore {
   }
 
   /// `stat` of `file` (modification time with nanoseconds, size), or `nil` if it does not exist. Costs
-  /// one system call and no lock, so watchers can poll it.
+  /// one system call and a short lock (never held across I/O), so watchers can poll it.
+  ///
+  /// While a round of this store is making the file durable, this is the stamp from before the round:
+  /// reads do not show the round's lines yet, and a watcher that saw the new size now would record it, read
+  /// nothing new, and miss those lines until the file changed again.
   public func stamp(of file: ContextFile) async throws -> FileStamp? {
-    try FileStatus.at(path: path(of: file)).map {
-      FileStamp(modificationNanoseconds: $0.modificationNanoseconds, size: $0.size)
-    }
+    // `stat` first: a round marks the file before writing and unmarks it after its lines are readable, so
+    // a size seen here is either covered by the mark or already readable.
+    let status = try FileStatus.at(path: path(of: file))
+    if let before = inFlight.withLock({ $0[file] }) { return before }
+    return status.map { FileStamp(modificationNanoseconds: $0.modificationNanoseconds, size: $0.size) }
   }
 
   /// The context files in the directory, sorted; names that are not context files are ignored.
