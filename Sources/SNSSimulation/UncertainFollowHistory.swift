@@ -23,10 +23,27 @@ struct UncertainFollowHistory {
   /// Whether the follower followed `followee` at `time` for some choice of which uncertain events counted
   /// (`possibly`), and for every choice (`surely`).
   ///
-  /// The state at `time` is the kind of the last counted event at or before it. Going back from the newest such
-  /// event: uncertain events may be skipped; the first certain one stops the walk, since it always counts.
+  /// Events in the same millisecond as `time` cannot be ordered against the post: any prefix of them (in
+  /// sequence order) may have been in force. Found by the simulation (seed 9624): a follow and an unfollow in
+  /// the post's own millisecond, with the post routed between them.
   func judge(_ followee: UserID, at time: Timestamp) -> (possibly: Bool, surely: Bool) {
-    let events = (byFollowee[followee] ?? []).filter { $0.time <= time }
+    let events = byFollowee[followee] ?? []
+    let tied = events.filter { $0.time == time }
+    var possibly = false
+    var surely = true
+    for inForce in 0...tied.count {
+      let counted = Set(tied.prefix(inForce))
+      let verdict = judge(events.filter { $0.time < time || counted.contains($0) })
+      possibly = possibly || verdict.possibly
+      surely = surely && verdict.surely
+    }
+    return (possibly, surely)
+  }
+
+  /// The verdict over `events` (sequence order), all counted unless uncertain. The state is the kind of the
+  /// last counted event. Going back from the newest: uncertain events may be skipped; the first certain one
+  /// stops the walk, since it always counts.
+  private func judge(_ events: [FollowEvent]) -> (possibly: Bool, surely: Bool) {
     var possibly = false
     var surely = true
     for event in events.reversed() {

@@ -26,10 +26,11 @@ struct RegressionTests {
   /// reused a sequence its slave held from a write that died with the old process.
   /// 453: a slave caught up between the coordinator's "no live slave" answer and the master's solo write, and was
   /// promoted without it. 1914: a post routed while its author was followed for a moment inside the clock-skew
-  /// window (checker). 6051: two retried unfollows surfacing late together (checker).
+  /// window (checker). 6051: two retried unfollows surfacing late together (checker). 9624: a follow and an
+  /// unfollow in the post's own millisecond (checker).
   @Test(
     "failover and sync findings stay fixed",
-    arguments: [UInt64(40), 54, 106, 14, 30, 184, 120, 1081, 453, 1914, 5512, 6051, 8202])
+    arguments: [UInt64(40), 54, 106, 14, 30, 184, 120, 1081, 453, 1914, 5512, 6051, 8202, 9624])
   func failoverAndSyncFindings(seed: UInt64) async {
     let report = await Simulation.run(seed: seed)
     #expect(report.violation == nil, "\(report.violation.map(String.init(describing:)) ?? "")")

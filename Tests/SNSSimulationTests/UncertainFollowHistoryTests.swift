@@ -38,6 +38,14 @@ struct UncertainFollowHistoryTests {
     #expect(history.judge(author, at: Timestamp(milliseconds: 30)) == (true, false))
   }
 
+  @Test("a follow and an unfollow in the post's own millisecond: the post may have been routed between them")
+  func sameMillisecond() {
+    let events = [event(.follow, 1, at: 10), event(.unfollow, 2, at: 10)]
+    let history = UncertainFollowHistory(events: events, uncertain: [])
+    #expect(history.judge(author, at: Timestamp(milliseconds: 10)) == (true, false))
+    #expect(history.judge(author, at: Timestamp(milliseconds: 11)) == (false, false))
+  }
+
   @Test("an uncertain follow alone may not have counted; a certain unfollow after it always does")
   func uncertainFollow() {
     let follow = event(.follow, 1, at: 10)
