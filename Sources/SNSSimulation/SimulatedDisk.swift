@@ -134,6 +134,22 @@ final class SimulatedDisk: Sendable {
     }
   }
 
+  /// Swaps records in place (a rename on a real disk: all or nothing, so no torn write applies).
+  func replace(_ placed: [PlacedRecord], handle: Int, directory: String) throws -> [PlacedRecord] {
+    try state.withLock { state throws(SNSError) -> [PlacedRecord] in
+      guard !state.dead.contains(handle) else { throw SNSError.storage("\(directory): process is down") }
+      var replaced: [PlacedRecord] = []
+      for item in placed {
+        guard let records = state.directories[directory]?[item.file]?.records,
+          let index = records.firstIndex(where: { $0.key == item.record.key }), records[index] != item.record
+        else { continue }
+        state.directories[directory]?[item.file]?.records[index] = item.record
+        replaced.append(item)
+      }
+      return replaced
+    }
+  }
+
   func read(_ directory: String, _ file: ContextFile, from offset: Int, handle: Int) throws -> (
     [ContextRecord], Int
   ) {
@@ -163,6 +179,11 @@ final class SimulatedStore: ContextStore {
   @discardableResult
   func append(_ records: [PlacedRecord]) async throws -> [PlacedRecord] {
     try disk.append(records, handle: handle, directory: directory, writer: writer)
+  }
+
+  @discardableResult
+  func replace(_ records: [PlacedRecord]) async throws -> [PlacedRecord] {
+    try disk.replace(records, handle: handle, directory: directory)
   }
 
   func records(in file: ContextFile) async throws -> [ContextRecord] {

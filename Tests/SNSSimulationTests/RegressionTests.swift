@@ -36,3 +36,16 @@ struct RegressionTests {
     #expect(report.violation == nil, "\(report.violation.map(String.init(describing:)) ?? "")")
   }
 }
+
+/// Harsh mode (failures overlap within a cluster, outside the system's failure model) seeds that found bugs.
+@Suite("Regression seeds, harsh mode")
+struct HarshRegressionTests {
+  /// 170: the slave kept an orphan of a write its master refused; the master restarted, gave that sequence to an
+  /// acknowledged post, and the slave's idempotent catch-up dropped it (now the master's record replaces it).
+  @Test("acknowledged writes survive overlapping failures", arguments: [UInt64(170)])
+  func acknowledgedWritesSurvive(seed: UInt64) async {
+    let report = await Simulation.run(
+      seed: seed, options: SimulationOptions(faults: SimulationFaults.standard.union(.harsh)))
+    #expect(report.violation == nil, "\(report.violation.map(String.init(describing:)) ?? "")")
+  }
+}

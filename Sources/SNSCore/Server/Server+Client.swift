@@ -141,6 +141,9 @@ extension Server {
       throw SNSError.invalidArgument("\(reply.status.rawValue)")
     case .reply: break
     }
+    // The stamp before the read: an append landing in between then shows as a change at the first poll (and
+    // is read from `position`), instead of being hidden behind a stamp that already counts it.
+    let stamp = try await store.stamp(of: .timeline(user))
     let (records, position) = try await store.records(in: .timeline(user), after: .start)
     let posts = records.compactMap { record -> Post? in
       if case .post(let post) = record { post } else { nil }
@@ -148,7 +151,7 @@ extension Server {
     let initial = Array(posts.sorted(by: >).prefix(state.configuration.timelineInitialCount))
     let feed = TimelineFeed(
       user: user, store: store, clock: clock, pollInterval: state.configuration.timelinePollInterval,
-      position: position, stamp: try await store.stamp(of: .timeline(user)), seen: Set(posts.map(\.id)))
+      position: position, stamp: stamp, seen: Set(posts.map(\.id)))
     return TimelineSubscription(initial: initial, updates: feed.stream())
   }
 }

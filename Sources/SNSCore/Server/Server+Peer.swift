@@ -5,8 +5,34 @@ extension Server {
       logger.warning("mirror refused", metadata: ["epoch": "\(request.epoch)", "error": "\(error)"])
       throw error
     case .apply(let records):
-      try await store.append(records)
+      try await applyFromMaster(records)
     }
+  }
+
+  /// Appends records that came from this server's master, letting them win over different records under the
+  /// same keys (orphans of writes the master refused; see ``FileContextStore/replace(_:)``).
+  @discardableResult
+  func applyFromMaster(_ records: [PlacedRecord]) async throws -> [PlacedRecord] {
+    let appended = try await store.append(records)
+    guard appended.count < records.count else { return appended }
+    var present: [ContextFile: [RecordKey: ContextRecord]] = [:]
+    var conflicting: [PlacedRecord] = []
+    for placed in records {
+      if present[placed.file] == nil {
+        present[placed.file] = Dictionary(
+          try await store.records(in: placed.file).map { ($0.key, $0) },
+          uniquingKeysWith: { first, _ in first })
+      }
+      if let existing = present[placed.file]?[placed.record.key], existing != placed.record {
+        conflicting.append(placed)
+      }
+    }
+    guard !conflicting.isEmpty else { return appended }
+    let replaced = try await store.replace(conflicting)
+    logger.warning(
+      "replaced records that differ from the master's",
+      metadata: ["records": "\(replaced.map(\.record.key.value))"])
+    return appended + replaced
   }
 
   public func catchUp(epoch: Epoch) async throws -> CatchUpReply {

@@ -85,23 +85,26 @@ public actor Server: ClientPort, ServerPeerPort {
   /// As a freshly started master, pulls what the slave holds (see ``ServerState/Action/reconcile(from:epoch:)``).
   func reconcile(from slave: ServerDescriptor, epoch: Epoch) async {
     let appended = await pull(
-      from: slave, epoch: epoch, what: "pull from the slave after starting as master")
+      from: slave, epoch: epoch, authoritative: false, what: "pull from the slave after starting as master")
     pulledFromSlave += appended ?? 0
     state.onReconcileFinished(epoch: epoch, succeeded: appended != nil, now: clock.now())
   }
 
   /// As a (re)joining slave, pulls what the master wrote.
   func catchUp(from master: ServerDescriptor, epoch: Epoch) async {
-    let appended = await pull(from: master, epoch: epoch, what: "catch-up from the master")
+    let appended = await pull(
+      from: master, epoch: epoch, authoritative: true, what: "catch-up from the master")
     state.onCatchUpFinished(epoch: epoch, succeeded: appended != nil, now: clock.now())
   }
 
   /// Fetches `peer`'s own records through `CatchUp` and appends them (idempotently); returns how many were new,
-  /// or `nil` on failure (retried at the next heartbeat answer).
-  func pull(from peer: ServerDescriptor, epoch: Epoch, what: String) async -> Int? {
+  /// or `nil` on failure (retried at the next heartbeat answer). From the master (`authoritative`) they also
+  /// replace different records under the same keys; from a slave, this server's own records win.
+  func pull(from peer: ServerDescriptor, epoch: Epoch, authoritative: Bool, what: String) async -> Int? {
     do {
       let reply = try await dialer.serverPeer(at: peer.endpoint).catchUp(epoch: epoch)
-      let appended = try await store.append(reply.records)
+      let appended =
+        authoritative ? try await applyFromMaster(reply.records) : try await store.append(reply.records)
       logger.notice(
         "\(what) done",
         metadata: ["peer": "\(peer.endpoint)", "epoch": "\(epoch)", "records": "\(appended.count)"])

@@ -28,6 +28,12 @@ public protocol ContextStore: Sendable {
   @discardableResult
   func append(_ records: [PlacedRecord]) async throws -> [PlacedRecord]
 
+  /// Puts each record in place of a different record with the same key in its file (durably), and returns the
+  /// records that replaced something. Only a slave applying its master's records uses it: see
+  /// ``FileContextStore/replace(_:)``.
+  @discardableResult
+  func replace(_ records: [PlacedRecord]) async throws -> [PlacedRecord]
+
   /// Every whole record of `file` in file order; empty if the file does not exist.
   func records(in file: ContextFile) async throws -> [ContextRecord]
 

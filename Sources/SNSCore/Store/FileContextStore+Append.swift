@@ -71,8 +71,7 @@ extension FileContextStore {
     in caches: inout [ContextFile: FileCache]
   ) throws(SNSError) -> WrittenFile {
     let path = path(of: file)
-    let handle = try OpenContextFile.openForAppending(path)
-    try handle.lock(exclusive: true)
+    let handle = try OpenContextFile.openLockedForAppending(path)
     var cache = caches.removeValue(forKey: file) ?? FileCache()
     defer { caches[file] = cache }
     _ = try refresh(&cache, from: handle, exclusive: true)

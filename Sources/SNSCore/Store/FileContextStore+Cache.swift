@@ -27,6 +27,9 @@ struct FileCache: Sendable {
     keys.insert(record.key)
   }
 
+  /// Where the line of the `index`th record starts.
+  func offset(at index: Int) -> Int64 { offsets[index] }
+
   /// The records whose lines start at or after `offset`.
   func records(startingAt offset: Int64) -> ArraySlice<ContextRecord> {
     // Binary search: offsets are strictly increasing.

@@ -71,6 +71,25 @@ struct OpenContextFile: ~Copyable {
     }
   }
 
+  /// Opens `path` for appending and takes `flock(LOCK_EX)` on the file that is at the path once the lock is
+  /// held (a file replaced meanwhile is opened again).
+  static func openLockedForAppending(_ path: String) throws(SNSError) -> OpenContextFile {
+    while true {
+      let handle = try openForAppending(path)
+      try handle.lock(exclusive: true)
+      if try handle.isStillAtPath() { return handle }
+    }
+  }
+
+  /// Creates (or empties) `path` for writing a replacement file.
+  static func createForReplacing(_ path: String) throws(SNSError) -> OpenContextFile {
+    switch openDescriptor(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC) {
+    case .success(let descriptor):
+      return OpenContextFile(descriptor: descriptor, path: path, isWritable: true)
+    case .failure(let failure): throw storageError("create", path, failure.code)
+    }
+  }
+
   /// Opens an existing file for reading, and for cutting a damaged tail when allowed. Falls back to
   /// read-only when the file or file system refuses writing (`EACCES`, `EROFS`: e.g. ext4 remounted
   /// read-only after an I/O error), so that whole records stay readable. `nil` if the file does not exist.
@@ -123,6 +142,12 @@ struct OpenContextFile: ~Copyable {
       if code == EINTR { continue }
       throw storageError("lock", path, code)
     }
+  }
+
+  /// Whether this descriptor's file is still the one at its path: ``FileContextStore/replace(_:)`` renames a
+  /// new file over it, so whoever waited for the old file's lock must open the path again.
+  func isStillAtPath() throws(SNSError) -> Bool {
+    try FileStatus.at(path: path)?.identity == status().identity
   }
 
   func status() throws(SNSError) -> FileStatus {
@@ -200,6 +225,18 @@ private func systemOpen(_ path: String, _ flags: Int32) -> Int32 {
 
 private func closeDescriptor(_ descriptor: Int32) -> Int32 {
   close(descriptor)
+}
+
+/// `rename(2)`: atomically puts `source` at `destination`, replacing what was there.
+func renameFile(_ source: String, to destination: String) throws(SNSError) {
+  guard rename(source, destination) == 0 else {
+    throw storageError("rename \(source) to", destination, errno)
+  }
+}
+
+/// `unlink(2)`, ignoring failures: used to clean up a replacement file that was not renamed into place.
+func removeFileQuietly(_ path: String) {
+  _ = unlink(path)
 }
 
 /// fsyncs a directory, making the names created in it durable (a new file's data is not enough on its own).

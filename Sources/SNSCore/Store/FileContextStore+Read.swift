@@ -17,15 +17,24 @@ extension FileContextStore {
     if let cache = caches[file], cache.identity == status.identity, cache.consumed == status.size {
       return cache
     }
-    guard let handle = try OpenContextFile.openForReading(path) else {
+    guard var handle = try OpenContextFile.openForReading(path) else {
       caches[file] = nil
       return nil
+    }
+    try handle.lock(exclusive: false)
+    // Replaced (``replace(_:)``) while this waited for the lock: read the file that is there now.
+    while !(try handle.isStillAtPath()) {
+      guard let current = try OpenContextFile.openForReading(path) else {
+        caches[file] = nil
+        return nil
+      }
+      handle = current
+      try handle.lock(exclusive: false)
     }
     // Taken out of the dictionary so that appending to its arrays does not copy them; put back on every
     // exit, also after an error, because ``refresh(_:from:exclusive:)`` only ever commits consistent states.
     var cache = caches.removeValue(forKey: file) ?? FileCache()
     defer { caches[file] = cache }
-    try handle.lock(exclusive: false)
     if try refresh(&cache, from: handle, exclusive: false) == .needsExclusiveLock {
       guard handle.isWritable else {
         // Whole records are still served; the next writer cuts the tail before it appends.

@@ -26,6 +26,9 @@ public final class FileContextStore: ContextStore {
   /// Appends waiting for the current group-commit round to finish (see `FileContextStore+GroupCommit.swift`).
   let commits = Mutex(CommitQueue())
   let statistics = Mutex(CommitStatistics())
+  /// Held by a group-commit round and by ``replace(_:)``, which must not rewrite a file under a round.
+  /// Only ever taken on ``roundThreads`` (it blocks).
+  let rounds = Mutex(())
   /// Files a round has written and locked but not yet made durable, with their stamp from before the round.
   /// Reads serve these from the cache (which has none of the round's lines) instead of waiting for the lock.
   /// Its own lock because ``stamp(of:)`` must not wait for a round's writes; taken inside `caches` if both.

@@ -1,0 +1,96 @@
+extension FileContextStore {
+  /// Puts each record in place of a *different* record with the same key in its file, by writing the file
+  /// anew and renaming it over the old one; returns the records that replaced something. Records whose key
+  /// is absent, or present with the same content, are left to ``append(_:)``.
+  ///
+  /// Why: a slave can hold a record its master never wrote — the master mirrored a write, the slave stored it,
+  /// and the master refused it (the slave's answer was lost, or the slave crashed inside the append). If the
+  /// master then restarts with its counters gone and gives that sequence to a new, acknowledged write, the
+  /// slave's idempotent append keeps its own record and drops the master's; promoted later, it would lose an
+  /// acknowledged write (found by the simulation in harsh mode, seed 170). Records from the current master
+  /// are authoritative, so the slave lets them win (`Server.applyFromMaster`).
+  ///
+  /// The rewrite keeps every other byte of the file (damaged lines included) and happens under the old
+  /// file's `flock(LOCK_EX)`: a writer that waited for that lock finds a different file at the path and opens
+  /// it again (``OpenContextFile/openLockedForAppending(_:)``), so no append lands in the unlinked file.
+  /// Rounds of this store are held off meanwhile (`rounds`).
+  public func replace(_ records: [PlacedRecord]) async throws -> [PlacedRecord] {
+    guard !records.isEmpty else { return [] }
+    return try await Self.roundThreads.run { () -> Result<[PlacedRecord], SNSError> in
+      self.rounds.withLock { _ in
+        Result { () throws(SNSError) -> [PlacedRecord] in try self.rewrite(records) }
+      }
+    }.get()
+  }
+
+  /// Rewrites every file of `records` that holds a different record under one of their keys. Blocks.
+  private func rewrite(_ records: [PlacedRecord]) throws(SNSError) -> [PlacedRecord] {
+    var byFile: [ContextFile: [RecordKey: ContextRecord]] = [:]
+    for placed in records { byFile[placed.file, default: [:]][placed.record.key] = placed.record }
+    var replaced: [PlacedRecord] = []
+    for file in byFile.keys.sorted() {
+      guard let replacements = byFile[file] else { continue }
+      let changed = try caches.withLock { caches throws(SNSError) in
+        try rewrite(file, with: replacements, in: &caches)
+      }
+      replaced += changed.map { PlacedRecord($0, in: file) }
+    }
+    return replaced
+  }
+
+  /// Rewrites one file if it holds a record under a key of `replacements` that differs from the replacement;
+  /// returns the replacements made.
+  private func rewrite(
+    _ file: ContextFile, with replacements: [RecordKey: ContextRecord],
+    in caches: inout [ContextFile: FileCache]
+  ) throws(SNSError) -> [ContextRecord] {
+    let path = path(of: file)
+    guard try FileStatus.at(path: path) != nil else { return [] }
+    let handle = try OpenContextFile.openLockedForAppending(path)
+    var cache = caches.removeValue(forKey: file) ?? FileCache()
+    _ = try refresh(&cache, from: handle, exclusive: true)
+    // The lines to swap, by the offset where each starts; a line ends at the next record's offset or at the
+    // end of what was consumed (skipped damaged lines in between are kept as they are).
+    var swaps: [(start: Int64, record: ContextRecord)] = []
+    for (index, record) in cache.records.enumerated() {
+      if let replacement = replacements[record.key], replacement != record {
+        swaps.append((cache.offset(at: index), replacement))
+      }
+    }
+    guard !swaps.isEmpty else {
+      caches[file] = cache
+      return []
+    }
+    let old = try handle.read(at: 0, count: Int(cache.consumed))
+    var new: [UInt8] = []
+    new.reserveCapacity(old.count)
+    var copied = 0
+    for swap in swaps {
+      let start = Int(swap.start)
+      guard let newline = old[start...].firstIndex(of: UInt8(ascii: "\n")) else { break }
+      new += old[copied..<start]
+      new += RecordCodec.encodedBytes(swap.record)
+      copied = newline + 1
+    }
+    new += old[copied...]
+
+    let temporary = path + ".replacing"
+    do throws(SNSError) {
+      let replacement = try OpenContextFile.createForReplacing(temporary)
+      try replacement.writeLine(new)
+      try replacement.sync()
+      try renameFile(temporary, to: path)
+      try syncDirectory(directory)
+    } catch {
+      removeFileQuietly(temporary)
+      caches[file] = nil
+      throw error
+    }
+    // The old descriptor (and its lock) goes away with `handle`; the next read loads the new file.
+    caches[file] = nil
+    logger.warning(
+      "Replaced \(swaps.count) record(s) in \(path) with the master's",
+      metadata: ["file": "\(path)", "keys": "\(swaps.map { $0.record.key.value })"])
+    return swaps.map(\.record)
+  }
+}
