@@ -42,7 +42,9 @@ struct RegressionTests {
 struct HarshRegressionTests {
   /// 170: the slave kept an orphan of a write its master refused; the master restarted, gave that sequence to an
   /// acknowledged post, and the slave's idempotent catch-up dropped it (now the master's record replaces it).
-  @Test("acknowledged writes survive overlapping failures", arguments: [UInt64(170)])
+  /// 2967: a late mirror from before the master's restart replaced the acknowledged record under a reused key
+  /// (mirrors no longer replace; a conflicting mirror is refused).
+  @Test("acknowledged writes survive overlapping failures", arguments: [UInt64(170), 2967])
   func acknowledgedWritesSurvive(seed: UInt64) async {
     let report = await Simulation.run(
       seed: seed, options: SimulationOptions(faults: SimulationFaults.standard.union(.harsh)))

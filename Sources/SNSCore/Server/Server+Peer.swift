@@ -5,16 +5,38 @@ extension Server {
       logger.warning("mirror refused", metadata: ["epoch": "\(request.epoch)", "error": "\(error)"])
       throw error
     case .apply(let records):
-      try await applyFromMaster(records)
+      // A mirror may be a late copy from before the master restarted (same epoch, a key since given to
+      // another write), so it never overrides: a conflict refuses it, and the master does not acknowledge
+      // (found by the simulation in harsh mode, seed 2967, when mirrors replaced records). Catch-ups, which
+      // read the master's files as they are now, do override.
+      let conflicting = try await conflicts(with: records, appended: try await store.append(records))
+      guard conflicting.isEmpty else {
+        logger.warning(
+          "mirror refused: a different record holds the key here",
+          metadata: ["keys": "\(conflicting.map(\.record.key.value))"])
+        throw SNSError.unavailable("the slave holds a different record under \(conflicting[0].record.key)")
+      }
     }
   }
 
-  /// Appends records that came from this server's master, letting them win over different records under the
-  /// same keys (orphans of writes the master refused; see ``FileContextStore/replace(_:)``).
+  /// Appends the records of a catch-up from this server's master, letting them win over different records
+  /// under the same keys (orphans of writes the master refused; see ``FileContextStore/replace(_:)``). The
+  /// master's files hold every acknowledged write, so where they differ from this server's, theirs is right.
   @discardableResult
   func applyFromMaster(_ records: [PlacedRecord]) async throws -> [PlacedRecord] {
     let appended = try await store.append(records)
-    guard appended.count < records.count else { return appended }
+    let conflicting = try await conflicts(with: records, appended: appended)
+    guard !conflicting.isEmpty else { return appended }
+    let replaced = try await store.replace(conflicting)
+    logger.warning(
+      "replaced records that differ from the master's",
+      metadata: ["records": "\(replaced.map(\.record.key.value))"])
+    return appended + replaced
+  }
+
+  /// The records that were not appended because a different record holds their key in this server's files.
+  func conflicts(with records: [PlacedRecord], appended: [PlacedRecord]) async throws -> [PlacedRecord] {
+    guard appended.count < records.count else { return [] }
     var present: [ContextFile: [RecordKey: ContextRecord]] = [:]
     var conflicting: [PlacedRecord] = []
     for placed in records {
@@ -27,12 +49,7 @@ extension Server {
         conflicting.append(placed)
       }
     }
-    guard !conflicting.isEmpty else { return appended }
-    let replaced = try await store.replace(conflicting)
-    logger.warning(
-      "replaced records that differ from the master's",
-      metadata: ["records": "\(replaced.map(\.record.key.value))"])
-    return appended + replaced
+    return conflicting
   }
 
   public func catchUp(epoch: Epoch) async throws -> CatchUpReply {

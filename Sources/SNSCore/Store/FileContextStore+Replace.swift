@@ -7,8 +7,9 @@ extension FileContextStore {
   /// and the master refused it (the slave's answer was lost, or the slave crashed inside the append). If the
   /// master then restarts with its counters gone and gives that sequence to a new, acknowledged write, the
   /// slave's idempotent append keeps its own record and drops the master's; promoted later, it would lose an
-  /// acknowledged write (found by the simulation in harsh mode, seed 170). Records from the current master
-  /// are authoritative, so the slave lets them win (`Server.applyFromMaster`).
+  /// acknowledged write (found by the simulation in harsh mode, seed 170). The current master's files hold
+  /// every acknowledged write, so in a catch-up (a read of those files) the slave lets them win
+  /// (`Server.applyFromMaster`); a mirror, which may be a late copy, never replaces anything.
   ///
   /// The rewrite keeps every other byte of the file (damaged lines included) and happens under the old
   /// file's `flock(LOCK_EX)`: a writer that waited for that lock finds a different file at the path and opens

@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+
+@testable import SNSCore
+
+/// A slave holding an orphan — a record its master mirrored and then refused — under a key the master later
+/// gives to an acknowledged write: a mirror never overrides it (it may be a late copy), a catch-up does.
+@Suite("Orphan records on a slave")
+struct OrphanRecordTests {
+  @Test("a conflicting mirror is refused; the master's catch-up replaces the orphan")
+  func mirrorRefusesCatchUpReplaces() async throws {
+    try await withTemporaryDirectory { root in
+      let clock = ManualClock()
+      let sns = try TinySNS(root: root, clock: clock, heartbeatInterval: .seconds(10), logger: quietLogger)
+      await sns.heartbeatAll()
+      await sns.heartbeatAll()
+      let master = sns.servers[0][0]
+      let slave = sns.servers[0][1]
+      guard case .master(let epoch, _) = await master.phase, case .slave = await slave.phase else {
+        Issue.record("server 1 should be master and server 2 its slave")
+        return
+      }
+      let author = user(1)
+      func post(_ words: String) -> PlacedRecord {
+        PlacedRecord(
+          .post(Post(id: PostID(author: author, sequence: 1), time: clock.now(), text: text(words))),
+          in: .timeline(author))
+      }
+      // The orphan: on the slave only.
+      try await slave.mirror(MirrorRequest(cluster: cluster(1), epoch: epoch, records: [post("refused")]))
+      // A different record under the same key, as a restarted master would send it: refused, not swallowed.
+      await #expect(throws: SNSError.self) {
+        try await slave.mirror(
+          MirrorRequest(cluster: cluster(1), epoch: epoch, records: [post("acknowledged")]))
+      }
+      #expect(
+        try await timelinePosts(sns, cluster: 1, server: 2, user: author).map(\.text.value) == ["refused"])
+
+      // The master's files say otherwise (it holds the acknowledged version): a catch-up makes the slave agree.
+      let masterDirectory = ServerDirectoryLayout.serverDirectory(
+        in: (root as NSString).appendingPathComponent("cluster_1"), id: server(1), roleIfNew: .master)
+      try await FileContextStore(directory: masterDirectory, logger: quietLogger).append([
+        post("acknowledged")
+      ])
+      let reply = try await master.catchUp(epoch: epoch)
+      #expect(reply.records.contains(post("acknowledged")))
+      // What the slave's catch-up does with the reply (the pull itself goes through the network).
+      try await slave.applyFromMaster(reply.records)
+      #expect(
+        try await timelinePosts(sns, cluster: 1, server: 2, user: author).map(\.text.value) == [
+          "acknowledged"
+        ])
+    }
+  }
+}
