@@ -48,7 +48,7 @@ struct HostileInputStreamTests {
   /// Sends `messages` on a Timeline stream, closes the sending side, and returns how the call ended.
   func timelineStatus(_ channel: GRPCChannel, _ messages: [[UInt8]]) async -> GRPCStatus? {
     await statusOf {
-      let stream = try await channel.bidirectionalStream(method: Self.timeline, timeout: .seconds(5))
+      let stream = try await channel.bidirectionalStream(method: Self.timeline, timeout: .seconds(20))
       for message in messages { try await stream.send(message) }
       try await stream.closeSend()
       for try await _ in stream.messages {}
@@ -99,13 +99,13 @@ struct HostileInputStreamTests {
       var id = Csce438_ID()
       id.id = 1
       let server: Csce438_ServerInfo = try await coordinator.unary(
-        method: "/csce438.CoordService/GetServer", request: id, timeout: .seconds(5))
+        method: "/csce438.CoordService/GetServer", request: id, timeout: .seconds(20))
       #expect(server.serverID == 1)
       coordinator.close()
       var request = Csce438_Request()
       request.username = "1"
       let reply: Csce438_Reply = try await master.unary(
-        method: HostileInputTests.login, request: request, timeout: .seconds(5))
+        method: HostileInputTests.login, request: request, timeout: .seconds(20))
       #expect(reply.msg == ReplyStatus.success.rawValue)
     }
   }
@@ -150,13 +150,13 @@ struct HostileInputStreamTests {
         request.text = Data("never acknowledged".utf8)
         let status = await statusOf {
           let _: Tinysns_Internal_V1_PostReply = try await master.unary(
-            method: HostileInputTests.postMethod, request: request, timeout: .seconds(5))
+            method: HostileInputTests.postMethod, request: request, timeout: .seconds(20))
         }
         #expect(status?.code == .internalError)
         #expect(status?.message.contains("No space left on device") == true, "\(String(describing: status))")
         request.username = "2"
         let reply: Tinysns_Internal_V1_PostReply = try await master.unary(
-          method: HostileInputTests.postMethod, request: request, timeout: .seconds(5))
+          method: HostileInputTests.postMethod, request: request, timeout: .seconds(20))
         #expect(reply.msg == ReplyStatus.success.rawValue)
         master.close()
         await deployment.stop()

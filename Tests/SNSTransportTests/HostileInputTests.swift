@@ -322,7 +322,7 @@ struct HostileInputTests {
         var status: GRPCStatus?
         do {
           reply = try await channel.unary(
-            method: testCase.method, request: testCase.request, metadata: metadata, timeout: .seconds(5))
+            method: testCase.method, request: testCase.request, metadata: metadata, timeout: .seconds(20))
         } catch let error as GRPCStatus {
           status = error
         }

@@ -27,7 +27,7 @@ struct SNSOverGRPCTests {
     init(root: String, secret: String? = nil) throws {
       self.root = root
       let clock = SystemClock()
-      let dialer = GRPCDialer(options: CallOptions(timeout: .seconds(2), secret: secret))
+      let dialer = GRPCDialer(options: CallOptions(timeout: .seconds(10), secret: secret))
       self.dialer = dialer
       let check = SecretCheck(secret: secret)
       let coordinator = Coordinator(
@@ -137,14 +137,14 @@ struct SNSOverGRPCTests {
       let deployment = try Deployment(root: root, secret: "s3cret")
       await deployment.settleRoles()
       #expect(try await deployment.client(1).execute(.login) == .success)
-      let stranger = GRPCDialer(options: CallOptions(timeout: .seconds(2), secret: "wrong"))
+      let stranger = GRPCDialer(options: CallOptions(timeout: .seconds(10), secret: "wrong"))
       await #expect(throws: SNSError.unauthenticated) {
         _ = try await stranger.coordinator(at: deployment.coordinatorEndpoint).heartbeat(
           ServerHeartbeat(
             cluster: try ClusterID(1), server: try ServerID(7), endpoint: try Endpoint(parsing: "127.0.0.1:1")
           ))
       }
-      let anonymous = GRPCDialer(options: CallOptions(timeout: .seconds(2)))
+      let anonymous = GRPCDialer(options: CallOptions(timeout: .seconds(10)))
       await #expect(throws: SNSError.unauthenticated) {
         _ = try await anonymous.synchronizer(
           at: try Endpoint(parsing: "127.0.0.1:\(deployment.listeners[3].boundPort)")
