@@ -43,6 +43,23 @@ struct FileContextStoreReplaceTests {
     }
   }
 
+  @Test("a read position handed out before the file was replaced starts over instead of skipping records")
+  func positionsSurviveReplacement() async throws {
+    try await Fixtures.withTemporaryDirectory { directory in
+      let store = try FileContextStore(directory: directory, logger: quietLogger)
+      let file = Fixtures.timeline(1)
+      try await store.append((1...3).map { PlacedRecord(Fixtures.post(1, UInt64($0), "short"), in: file) })
+      let (_, position) = try await store.records(in: file, after: .start)
+      // Longer lines: the old end offset now falls inside the file, past the start of its last line.
+      try await store.replace(
+        (1...3).map { PlacedRecord(Fixtures.post(1, UInt64($0), "a much longer text"), in: file) })
+      try await store.append([PlacedRecord(Fixtures.post(1, 4, "short"), in: file)])
+      let (records, _) = try await store.records(in: file, after: position)
+      #expect(records.count == 4)
+      #expect(records.last == Fixtures.post(1, 4, "short"))
+    }
+  }
+
   @Test("appends from another store instance while the file is replaced are never lost")
   func concurrentAppendsSurviveReplacement() async throws {
     try await Fixtures.withTemporaryDirectory { directory in

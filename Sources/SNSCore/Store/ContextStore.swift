@@ -2,9 +2,20 @@
 public struct FilePosition: Hashable, Sendable, Comparable {
   /// Bytes of whole records consumed.
   public var offset: Int64
+  /// The file the offset is in, when the store knows it: an offset into a file that has since been replaced
+  /// (``FileContextStore/replace(_:)``) means nothing, and the next read starts over. Not part of equality.
+  var identity: FileIdentity?
+
   public init(offset: Int64) { self.offset = offset }
+  init(offset: Int64, identity: FileIdentity?) {
+    self.offset = offset
+    self.identity = identity
+  }
+
   public static let start = FilePosition(offset: 0)
   public static func < (lhs: FilePosition, rhs: FilePosition) -> Bool { lhs.offset < rhs.offset }
+  public static func == (lhs: FilePosition, rhs: FilePosition) -> Bool { lhs.offset == rhs.offset }
+  public func hash(into hasher: inout Hasher) { hasher.combine(offset) }
 }
 
 /// What `stat` says of a file: enough to notice that it changed without reading it.

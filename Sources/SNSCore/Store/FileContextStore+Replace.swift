@@ -15,6 +15,7 @@ extension FileContextStore {
   /// file's `flock(LOCK_EX)`: a writer that waited for that lock finds a different file at the path and opens
   /// it again (``OpenContextFile/openLockedForAppending(_:)``), so no append lands in the unlinked file.
   /// Rounds of this store are held off meanwhile (`rounds`).
+  @discardableResult
   public func replace(_ records: [PlacedRecord]) async throws -> [PlacedRecord] {
     guard !records.isEmpty else { return [] }
     return try await Self.roundThreads.run { () -> Result<[PlacedRecord], SNSError> in

@@ -98,21 +98,29 @@ public final class FileContextStore: ContextStore {
 
   /// The whole records whose lines start at or after `position`, and the end of the last whole line.
   ///
-  /// A position past the end of the file (the file was replaced by a shorter one) starts again from the
-  /// beginning: delivering twice is harmless (appends are idempotent), skipping would lose records.
+  /// A position past the end of the file, or one handed out for a file that has since been replaced, starts
+  /// again from the beginning: delivering twice is harmless (appends are idempotent), skipping would lose
+  /// records.
   public func records(in file: ContextFile, after position: FilePosition) async throws -> (
     records: [ContextRecord], next: FilePosition
   ) {
     try caches.withLock { caches throws(SNSError) in
       guard let cache = try refreshForReading(file, in: &caches) else { return ([], .start) }
       var start = position.offset
-      if start > cache.consumed {
+      if let identity = position.identity, identity != cache.identity {
+        // The file was replaced since that position was handed out: its offsets mean nothing now. Reading
+        // again from the start delivers some records twice (harmless: appends are idempotent) and skips none.
+        start = 0
+      } else if start > cache.consumed {
         logger.warning(
           "Read position \(start) is past the end (\(cache.consumed)) of \(path(of: file)); reading it from the start",
           metadata: ["file": "\(path(of: file))"])
         start = 0
       }
-      return (Array(cache.records(startingAt: start)), FilePosition(offset: cache.consumed))
+      return (
+        Array(cache.records(startingAt: start)),
+        FilePosition(offset: cache.consumed, identity: cache.identity)
+      )
     }
   }
 
