@@ -1,7 +1,6 @@
 extension Server {
   public func execute(_ command: Command, for user: UserID) async throws -> Reply {
     SNSMetrics.request(command)
-    let pulledBefore = pulledFromSlave
     let view = try await loadView(of: user)
     switch state.onCommand(command, for: user, view: view, now: clock.now()) {
     case .reply(let reply):
@@ -23,7 +22,7 @@ extension Server {
       let mirrored =
         state.configuration.plantedBugs.contains(.acknowledgeBeforeMirror)
         ? .noSlave
-        : await mirror(records: plan.records, to: plan.slave, epoch: plan.epoch, pulledBefore: pulledBefore)
+        : await mirror(records: plan.records, to: plan.slave, epoch: plan.epoch)
       switch mirrored {
       case .mirrored, .noSlave: break
       case .slaveUnreachable, .staleEpoch:
@@ -31,11 +30,18 @@ extension Server {
           throw error
         }
       }
+      let conflicting: [PlacedRecord]
       do {
-        _ = try await store.append(plan.records)
+        conflicting = try await conflicts(with: plan.records, appended: try await store.append(plan.records))
       } catch {
         logger.error("write refused by storage", metadata: ["error": "\(error)"])
         throw error as? SNSError ?? SNSError.storage("\(error)")
+      }
+      // A different record already holds the key here: one a pull from the slave brought in after this write
+      // was planned (an orphan of a write that died with this server's previous process; seed 8202). The
+      // slave refuses such a mirror for the same reason; a solo write is refused here.
+      guard conflicting.isEmpty else {
+        throw SNSError.unavailable("a different record holds \(conflicting[0].record.key); try again")
       }
       switch state.onWriteFinished(plan, mirror: mirrored, now: clock.now()) {
       case .acknowledge(let reply): return reply
@@ -53,12 +59,8 @@ extension Server {
       timeline: try await store.records(in: .timeline(user)))
   }
 
-  /// Mirrors `records` (after any the slave missed) and says how it went. `pulledBefore` is
-  /// ``pulledFromSlave`` when the write was planned: if a reconcile pulled records since, the write's sequence
-  /// may be one the slave holds from a write that died with this server's previous process (its idempotent
-  /// append would drop ours), so the write is refused and the client retries with a fresh plan.
-  func mirror(records: [PlacedRecord], to slave: ServerDescriptor?, epoch: Epoch, pulledBefore: Int? = nil)
-    async
+  /// Mirrors `records` (after any the slave missed) and says how it went.
+  func mirror(records: [PlacedRecord], to slave: ServerDescriptor?, epoch: Epoch) async
     -> ServerState.MirrorOutcome
   {
     // A slave that registered after this master's last heartbeat is found through the coordinator, so
@@ -67,7 +69,8 @@ extension Server {
     if target == nil {
       switch await discoverSlave(epoch: epoch) {
       case .found(let found):
-        // Started alone and a slave appeared: pull its records before mirroring (checked below).
+        // Started alone and a slave appeared: pull its records before mirroring, so that later plans do not
+        // reuse their sequences (this one, if it does, is refused by the slave as a conflicting mirror).
         if state.reconciling { await reconcile(from: found, epoch: epoch) }
         target = found
       case .none:
@@ -82,7 +85,6 @@ extension Server {
       }
     }
     guard let slave = target else { return .slaveUnreachable }
-    if let pulledBefore, pulledFromSlave != pulledBefore { return .slaveUnreachable }
     let batch = unmirrored + records
     unmirrored = []
     let request = MirrorRequest(cluster: state.configuration.cluster, epoch: epoch, records: batch)

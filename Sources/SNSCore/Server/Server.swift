@@ -15,8 +15,6 @@ public actor Server: ClientPort, ServerPeerPort {
   var knownUsers = KnownUsers()
   /// Writes that may be acknowledged without the slave (see ``SoloWrites``): a catch-up waits for them.
   var soloWrites = SoloWrites()
-  /// Records the reconcile pulls appended: a write planned before a pull may carry a sequence the slave held.
-  var pulledFromSlave = 0
 
   public init(
     configuration: ServerConfiguration, store: any ContextStore, coordinator: any CoordinatorPort,
@@ -84,23 +82,22 @@ public actor Server: ClientPort, ServerPeerPort {
 
   /// As a freshly started master, pulls what the slave holds (see ``ServerState/Action/reconcile(from:epoch:)``).
   func reconcile(from slave: ServerDescriptor, epoch: Epoch) async {
-    let appended = await pull(
+    let succeeded = await pull(
       from: slave, epoch: epoch, authoritative: false, what: "pull from the slave after starting as master")
-    pulledFromSlave += appended ?? 0
-    state.onReconcileFinished(epoch: epoch, succeeded: appended != nil, now: clock.now())
+    state.onReconcileFinished(epoch: epoch, succeeded: succeeded, now: clock.now())
   }
 
   /// As a (re)joining slave, pulls what the master wrote.
   func catchUp(from master: ServerDescriptor, epoch: Epoch) async {
-    let appended = await pull(
+    let succeeded = await pull(
       from: master, epoch: epoch, authoritative: true, what: "catch-up from the master")
-    state.onCatchUpFinished(epoch: epoch, succeeded: appended != nil, now: clock.now())
+    state.onCatchUpFinished(epoch: epoch, succeeded: succeeded, now: clock.now())
   }
 
-  /// Fetches `peer`'s own records through `CatchUp` and appends them (idempotently); returns how many were new,
-  /// or `nil` on failure (retried at the next heartbeat answer). From the master (`authoritative`) they also
-  /// replace different records under the same keys; from a slave, this server's own records win.
-  func pull(from peer: ServerDescriptor, epoch: Epoch, authoritative: Bool, what: String) async -> Int? {
+  /// Fetches `peer`'s own records through `CatchUp` and appends them (idempotently); a failure is retried at
+  /// the next heartbeat answer. From the master (`authoritative`) they also replace different records under
+  /// the same keys; from a slave, this server's own records win.
+  func pull(from peer: ServerDescriptor, epoch: Epoch, authoritative: Bool, what: String) async -> Bool {
     do {
       let reply = try await dialer.serverPeer(at: peer.endpoint).catchUp(epoch: epoch)
       let appended =
@@ -108,10 +105,10 @@ public actor Server: ClientPort, ServerPeerPort {
       logger.notice(
         "\(what) done",
         metadata: ["peer": "\(peer.endpoint)", "epoch": "\(epoch)", "records": "\(appended.count)"])
-      return appended.count
+      return true
     } catch {
       logger.warning("\(what) failed; retrying at the next heartbeat", metadata: ["error": "\(error)"])
-      return nil
+      return false
     }
   }
 }
