@@ -45,10 +45,10 @@ struct REPLTests {
     }
     await type("follow 2", expect: ["Command completed successfully"])
     await type("FOLLOW 2", expect: ["Input username already exists, command failed"])
-    await type("Follow 9", expect: ["Input username does not exists, command failed"])
+    await type("Follow 9", expect: ["Command failed with invalid username"])
     await type("LIST", expect: ["Command completed successfully", "All users: 1, 2", "Followers: "])
     await type("unfollow 2", expect: ["Command completed successfully"])
-    await type("UnFollow 2", expect: ["Input username is not a follower, command failed"])
+    await type("UnFollow 2", expect: ["Command failed with not a follower"])
     await type("dance 2", expect: ["Command failed with invalid command"])
     await type("FOLLOW 2", expect: ["Command completed successfully"])
     await type("timeline", expect: ["Command completed successfully", "Now you are in the timeline"])

@@ -112,7 +112,12 @@ struct RealProcessTests {
 
       session.send("LIST")
       #expect(
-        await eventually { session.output.contains("Reconnected to \(slaveAddress)") }, "\(session.output)")
+        await eventually { session.output.components(separatedBy: "All users:").count == 3 },
+        "\(session.output)")
+      // The course's displayReConnectionMessage, once, naming the new master.
+      #expect(
+        session.output.components(separatedBy: "Reconnecting to").count == 2
+          && session.output.contains("Reconnecting to \(slaveAddress)..."), "\(session.output)")
       for text in acknowledged {
         let onNewMaster =
           (try? String(

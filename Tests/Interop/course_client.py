@@ -71,9 +71,9 @@ def main():
     expect("Follow 1->2 again", one.Follow(sns.Request(username="1", arguments=["2"]), timeout=5).msg,
            "FAILURE_ALREADY_EXISTS")
     expect("Follow 1->999", one.Follow(sns.Request(username="1", arguments=["999"]), timeout=5).msg,
-           "FAILURE_NOT_EXISTS")
-    expect("UnFollow 1->3 (never followed)",
-           one.UnFollow(sns.Request(username="1", arguments=["999"]), timeout=5).msg, "FAILURE_NOT_EXISTS")
+           "FAILURE_INVALID_USERNAME")
+    expect("UnFollow 1->999 (unknown user)",
+           one.UnFollow(sns.Request(username="1", arguments=["999"]), timeout=5).msg, "FAILURE_INVALID_USERNAME")
     expect("1 among 2's followers after sync",
            eventually(lambda: "1" in two.List(sns.Request(username="2"), timeout=5).followers), True)
 

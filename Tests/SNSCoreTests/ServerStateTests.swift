@@ -95,14 +95,14 @@ struct ServerStateTests {
   }
 
   @Test(
-    "course replies for follow and unfollow",
+    "course replies for follow and unfollow (the MP1 sheet)",
     arguments: [
       (Command.follow(user(1)), ReplyStatus.alreadyExists),  // self
       (.follow(user(4)), .alreadyExists),  // already following
-      (.follow(user(99)), .notExists),  // unknown
+      (.follow(user(99)), .invalidUsername),  // unknown
       (.unfollow(user(2)), .notAFollower),
-      (.unfollow(user(99)), .notExists),
-      (.unfollow(user(1)), .invalidUsername),
+      (.unfollow(user(99)), .invalidUsername),  // unknown
+      (.unfollow(user(1)), .invalidUsername),  // self
     ])
   func refusals(command: Command, expected: ReplyStatus) {
     var state = master()

@@ -7,9 +7,9 @@ struct ClientOutput: Sendable {
     FileHandle.standardOutput.write(Data((text + "\n").utf8))
   }
 
-  /// The course's `displayReConnectionMessage`.
+  /// The course's `displayReConnectionMessage`, in its words.
   func reconnected(to endpoint: Endpoint) {
-    line("Reconnected to \(endpoint)")
+    line("Reconnecting to \(endpoint.host):\(endpoint.port)...")
   }
 
   func reply(_ reply: Reply, listing: Bool = false) {

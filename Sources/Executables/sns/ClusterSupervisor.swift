@@ -41,7 +41,9 @@ actor ClusterSupervisor {
     options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: .seconds(3))]
     do {
       let result = try await Subprocess.run(
-        .path(.init(binary)), arguments: Arguments(child.arguments), platformOptions: options, input: .none,
+        .path(.init(binary)), arguments: Arguments(child.arguments),
+        environment: .inherit.updating([.init(stringLiteral: ParentWatch.environmentKey): "\(getpid())"]),
+        platformOptions: options, input: .none,
         output: .fileDescriptor(.init(rawValue: descriptor), closeAfterSpawningProcess: true),
         error: .combinedWithOutput
       ) { execution in
@@ -145,6 +147,8 @@ actor ClusterSupervisor {
 }
 
 /// One line to standard output, unbuffered: `cluster up` is watched through pipes and log files too.
-func say(_ line: String) {
-  FileHandle.standardOutput.write(Data((line + "\n").utf8))
+/// A closed pipe (`cluster up | head`) loses the line, never the supervisor: SIGPIPE is ignored and the
+/// write error dropped, so the supervisor still stops its children.
+func say(_ line: String, terminator: String = "\n") {
+  try? FileHandle.standardOutput.write(contentsOf: Data((line + terminator).utf8))
 }

@@ -50,6 +50,7 @@ struct ClusterUpCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
+    signal(SIGPIPE, SIG_IGN)  // see `say`
     let logger = try logging.makeLogger(label: "sns.cluster")
     let directory = URL(fileURLWithPath: dataDir).standardizedFileURL.path
     if let running = DeploymentRecord.load(dataDirectory: directory), kill(running.supervisorPID, 0) == 0 {
@@ -187,7 +188,7 @@ final class ClusterUpService: Service, Sendable {
     await supervisor.noteEpochs(status)
     let pids = await supervisor.pids
     say("")
-    FileHandle.standardOutput.write(Data(StatusTable.text(status, coordinator: endpoint, pids: pids).utf8))
+    say(StatusTable.text(status, coordinator: endpoint, pids: pids), terminator: "")
     let dataOption =
       layout.dataDirectory == URL(fileURLWithPath: "sns-data").standardizedFileURL.path
       ? "" : " --data-dir \(layout.dataDirectory)"

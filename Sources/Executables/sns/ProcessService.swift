@@ -22,11 +22,15 @@ struct ProcessService: Service {
     await listener.shutdown(gracePeriod: .seconds(2))
   }
 
-  /// Runs the service until SIGTERM or SIGINT.
+  /// Runs the service until SIGTERM or SIGINT, or until the supervising `cluster up` is gone.
   static func runUntilSignalled(_ service: ProcessService, logger: Logger) async throws {
+    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: service)]
+    if let watch = ParentWatch.fromEnvironment(logger: logger) {
+      services.append(.init(service: watch, successTerminationBehavior: .gracefullyShutdownGroup))
+    }
     let group = ServiceGroup(
       configuration: ServiceGroupConfiguration(
-        services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     try await group.run()
   }
 }

@@ -61,7 +61,7 @@ struct ServerCommand: AsyncParsableCommand {
     let listener = openListener(
       on: listen,
       handlers: ServerService.handlers(
-        server, secret: SecretCheck(secret: secret), postLimits: configuration.postLimits),
+        server, secret: SecretCheck(secret: secret), postLimits: configuration.postLimits, logger: logger),
       logger: logger, tls: tls.server())
     logger.notice("server starting", metadata: ["directory": "\(directory)"])
     let metricsListener = metrics.start(role: "server", logger: logger)

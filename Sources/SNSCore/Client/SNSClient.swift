@@ -18,7 +18,7 @@ public actor SNSClient {
   /// - Parameters:
   ///   - failoverTimeout: how long to keep asking the coordinator for a live master before giving up
   ///     (cover `missCount × heartbeat` plus a margin).
-  ///   - onReconnect: called with the new master's address after a reconnection.
+  ///   - onReconnect: called with the new master's address once it answered after the previous one was lost.
   public init(
     user: UserID, coordinator: any CoordinatorPort, dialer: any Dialer, clock: any SNSClock, logger: Logger,
     failoverTimeout: Duration = .seconds(30), retryDelay: Duration = .milliseconds(200),
@@ -54,13 +54,20 @@ public actor SNSClient {
       attempts += 1
       do {
         let endpoint = try await currentMaster()
-        return try await body(dialer.client(at: endpoint))
+        let result = try await body(dialer.client(at: endpoint))
+        // Said once, when a master answered again: not for each address tried while the cluster fails over.
+        if lostMaster {
+          lostMaster = false
+          onReconnect(endpoint)
+        }
+        return result
       } catch let error as SNSError {
         switch error {
         case .unavailable, .notMaster, .deadlineExceeded:
           lastError = error
           let previous = master
           master = nil
+          if previous != nil { lostMaster = true }
           logger.info(
             "master unavailable; asking the coordinator again",
             metadata: ["error": "\(error)", "was": "\(previous.map(String.init(describing:)) ?? "-")"])
@@ -75,13 +82,12 @@ public actor SNSClient {
     }
   }
 
-  var hadMaster = false
+  /// A master this session talked to stopped answering, and no master has answered since.
+  var lostMaster = false
 
   func currentMaster() async throws -> Endpoint {
     if let master { return master }
     let found = try await coordinator.master(forUser: user).endpoint
-    if hadMaster { onReconnect(found) }
-    hadMaster = true
     master = found
     return found
   }

@@ -150,7 +150,9 @@ extension Server {
     let posts = records.compactMap { record -> Post? in
       if case .post(let post) = record { post } else { nil }
     }
-    let initial = Array(posts.sorted(by: >).prefix(state.configuration.timelineInitialCount))
+    // Timeline mode shows followees' posts only (the MP2.2 sheet), never the user's own.
+    let initial = Array(
+      posts.filter { $0.author != user }.sorted(by: >).prefix(state.configuration.timelineInitialCount))
     let feed = TimelineFeed(
       user: user, store: store, clock: clock, pollInterval: state.configuration.timelinePollInterval,
       position: position, stamp: stamp, seen: Set(posts.map(\.id)))

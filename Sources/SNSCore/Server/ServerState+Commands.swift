@@ -46,7 +46,8 @@ extension ServerState {
       guard registered else { return .reply(Reply(.invalidUsername)) }
       // Following yourself is refused as "already exists": your own posts are on your timeline already.
       guard target != user else { return .reply(Reply(.alreadyExists)) }
-      guard view.knownUsers.contains(target) else { return .reply(Reply(.notExists)) }
+      // The course's MP1 sheet: a user this master does not know is an invalid username.
+      guard view.knownUsers.contains(target) else { return .reply(Reply(.invalidUsername)) }
       guard !view.following.contains(target) else { return .reply(Reply(.alreadyExists)) }
       let event = FollowEvent(
         kind: .follow, follower: user, followee: target, sequence: nextFollowSequence(user, view), time: now)
@@ -54,7 +55,7 @@ extension ServerState {
     case .unfollow(let target):
       guard registered else { return .reply(Reply(.invalidUsername)) }
       guard target != user else { return .reply(Reply(.invalidUsername)) }
-      guard view.knownUsers.contains(target) else { return .reply(Reply(.notExists)) }
+      guard view.knownUsers.contains(target) else { return .reply(Reply(.invalidUsername)) }
       guard view.following.contains(target) else { return .reply(Reply(.notAFollower)) }
       let event = FollowEvent(
         kind: .unfollow, follower: user, followee: target, sequence: nextFollowSequence(user, view), time: now

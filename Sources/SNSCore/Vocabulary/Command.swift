@@ -31,7 +31,7 @@ public enum ReplyStatus: String, Hashable, Sendable, CaseIterable {
     case .success: "Command completed successfully"
     case .alreadyExists: "Input username already exists, command failed"
     case .notExists: "Input username does not exists, command failed"
-    case .notAFollower: "Input username is not a follower, command failed"
+    case .notAFollower: "Command failed with not a follower"
     case .invalidUsername: "Command failed with invalid username"
     case .invalid: "Command failed with invalid command"
     case .unknown: "Command failed with unknown reason"

@@ -36,6 +36,20 @@ public struct PostText: Hashable, Sendable, CustomStringConvertible {
   public var description: String { value }
 }
 
+extension PostText {
+  /// A post as a course client sends it: read with `fgets`, so it ends with the line break the user typed.
+  /// One trailing `"\n"` or `"\r\n"` is removed; whatever remains is validated as usual (an interior line
+  /// break is still refused).
+  public init(typedLine text: String, limits: PostLimits = .default) throws(ValidationError) {
+    var bytes = Array(text.utf8)
+    if bytes.last == UInt8(ascii: "\n") {
+      bytes.removeLast()
+      if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+    }
+    try self.init(utf8: bytes, limits: limits)
+  }
+}
+
 /// A post as it is stored and delivered.
 public struct Post: Hashable, Sendable {
   public let id: PostID

@@ -99,8 +99,13 @@ actor TimelineReader {
     var current = iterator
     defer { iterator = current }
     do {
-      guard let bytes = try await current.next(isolation: self) else { return nil }
-      return try Post(message: try Csce438_Message(serializedBytes: bytes))
+      while let bytes = try await current.next(isolation: self) {
+        let message = try Csce438_Message(serializedBytes: bytes)
+        // Notices answer posts sent on the stream; this client posts through `ClientExtras.Post` instead.
+        guard !message.notice else { continue }
+        return try Post(message: message)
+      }
+      return nil
     } catch let status as GRPCStatus {
       throw status.snsError
     }

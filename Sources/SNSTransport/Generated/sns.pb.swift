@@ -97,6 +97,10 @@ public nonisolated struct Csce438_Message: Sendable {
   /// so our clients can tell posts apart. 0 when unknown (course clients never set it).
   public var postSequence: UInt64 = 0
 
+  /// Tiny SNS: true on a message about the stream itself rather than a post, e.g. a post the server refused
+  /// (username "server", msg the reason). Course clients print it like a post; ours show it as a notice.
+  public var notice: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -210,7 +214,7 @@ nonisolated extension Csce438_ListReply: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension Csce438_Message: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Message"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{1}msg\0\u{1}timestamp\0\u{4}\u{7}post_sequence\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{1}msg\0\u{1}timestamp\0\u{4}\u{7}post_sequence\0\u{1}notice\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -222,6 +226,7 @@ nonisolated extension Csce438_Message: SwiftProtobuf.Message, SwiftProtobuf._Mes
       case 2: try { try decoder.decodeSingularStringField(value: &self.msg) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._timestamp) }()
       case 10: try { try decoder.decodeSingularUInt64Field(value: &self.postSequence) }()
+      case 11: try { try decoder.decodeSingularBoolField(value: &self.notice) }()
       default: break
       }
     }
@@ -244,6 +249,9 @@ nonisolated extension Csce438_Message: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if self.postSequence != 0 {
       try visitor.visitSingularUInt64Field(value: self.postSequence, fieldNumber: 10)
     }
+    if self.notice != false {
+      try visitor.visitSingularBoolField(value: self.notice, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -252,6 +260,7 @@ nonisolated extension Csce438_Message: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if lhs.msg != rhs.msg {return false}
     if lhs._timestamp != rhs._timestamp {return false}
     if lhs.postSequence != rhs.postSequence {return false}
+    if lhs.notice != rhs.notice {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

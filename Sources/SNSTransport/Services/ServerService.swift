@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SNSCore
 
 /// A master/slave server's gRPC surface: the course's `SNSService` (open to any client), our
@@ -9,7 +10,8 @@ import SNSCore
 /// `UNAVAILABLE` (course clients then ask the coordinator again); malformed requests `INVALID_ARGUMENT`.
 public enum ServerService {
   public static func handlers(
-    _ server: any ClientPort & ServerPeerPort, secret: SecretCheck, postLimits: PostLimits = .default
+    _ server: any ClientPort & ServerPeerPort, secret: SecretCheck, postLimits: PostLimits = .default,
+    logger: Logger = Logger(label: "sns.server.timeline")
   ) -> [String: GRPCMethodHandler] {
     @Sendable func run(_ command: (UserID) throws -> Command, for username: String) async throws
       -> Csce438_Reply
@@ -64,7 +66,7 @@ public enum ServerService {
           .rawValue
         return reply
       },
-      Methods.timeline: TimelineHandler(server: server, postLimits: postLimits).handler,
+      Methods.timeline: TimelineHandler(server: server, postLimits: postLimits, logger: logger).handler,
       Methods.mirror: .authenticated(by: secret) { (request: Tinysns_Internal_V1_MirrorRequest, context) in
         let cluster = try decoding("mirror cluster") { try ClusterID(Int(request.cluster)) }
         let records = try request.records.map { try PlacedRecord(wire: $0) }
