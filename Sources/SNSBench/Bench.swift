@@ -26,6 +26,8 @@ public struct BenchSettings: Sendable {
   public var quick: Bool
   /// A master to drive instead of our own (client-facing scenarios only).
   public var target: Endpoint?
+  /// Whose users the client-facing scenarios log in: all of them must belong to the master's cluster.
+  public var users: ClusterUsers = ClusterUsers()
   /// The `sns` binary, for the scenarios that start real processes (failover, footprint).
   public var executable: String?
   /// Where scenarios create (and remove) their temporary directories.
@@ -92,4 +94,41 @@ func withScratchDirectory<T>(
   try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
   defer { try? FileManager.default.removeItem(atPath: path) }
   return try await body(path)
+}
+
+/// The users of one cluster of `clusterCount`, in order: user `u` is in cluster `((u-1) mod N) + 1`.
+public struct ClusterUsers: Hashable, Sendable {
+  public var cluster: Int
+  public var clusterCount: Int
+
+  public init(cluster: Int = 1, of clusterCount: Int = 1) {
+    self.cluster = cluster
+    self.clusterCount = clusterCount
+  }
+
+  /// The `k`-th user of the cluster (from 1).
+  public func user(_ k: Int) throws -> UserID { try UserID((k - 1) * clusterCount + cluster) }
+
+  public func contains(_ user: UserID) -> Bool { (Int(user.value) - 1) % clusterCount + 1 == cluster }
+
+  /// Which user of the cluster `user` is (from 1); only for users it ``contains(_:)``.
+  public func index(_ user: UserID) -> Int { (Int(user.value) - cluster) / clusterCount + 1 }
+
+  /// The users of the cluster whose master is `target`, found with the course's `GetServer` lookups (open to
+  /// any client): users 1, 2, … are in clusters 1, 2, … until a user's master is user 1's again.
+  public static func served(by target: Endpoint, asking coordinator: any CoordinatorPort) async throws
+    -> ClusterUsers
+  {
+    let first = try await coordinator.master(forUser: try UserID(1)).endpoint
+    var targetCluster = first == target ? 1 : nil
+    for user in 2...1001 {
+      let master = try await coordinator.master(forUser: try UserID(user)).endpoint
+      if master == first {
+        guard let targetCluster else { throw BenchError.setup("no cluster's master listens on \(target)") }
+        return ClusterUsers(cluster: targetCluster, of: user - 1)
+      }
+      if master == target { targetCluster = user }
+    }
+    throw BenchError.setup("more than 1000 clusters?")
+  }
 }

@@ -85,12 +85,16 @@ struct PostScenario {
     async throws
   {
     let users = 128
-    settings.progress("  logging in \(users) users")
+    let user = try await freshUsers(at: client)
+    settings.progress(
+      "  logging in \(users) users (\(try user(1)) and up, of cluster \(settings.users.cluster))")
     let logins = await LoadGenerator.run(
       concurrency: 8, duration: .seconds(60), operationsPerWorker: users / 8
     ) {
       worker, index in
-      let reply = try await client.execute(.login, for: try UserID(worker * (users / 8) + index + 1))
+      let reply = try await settling {
+        try await client.execute(.login, for: try user(worker * (users / 8) + index + 1))
+      }
       guard reply.status == .success || reply.status == .alreadyExists else {
         throw BenchError.setup("login: \(reply.status)")
       }
@@ -102,20 +106,20 @@ struct PostScenario {
     // Posts: each worker posts as its own user, one post at a time.
     var posts: [LoadResult] = []
     let supportsPost =
-      (try? await client.execute(.post(try PostText("hello")), for: try UserID(1)))?.status == .success
+      (try? await client.execute(.post(try PostText("hello")), for: try user(1)))?.status == .success
     if supportsPost {
       // Warm-up: every posting user's first post creates its timeline file, whose directory entry is fsynced
       // (once per file): a one-time cost per user that would otherwise dominate the first second at c64.
       let maxLevel = levels.max() ?? 1
       _ = await LoadGenerator.run(concurrency: maxLevel, duration: .seconds(60), operationsPerWorker: 1) {
         worker, _ in
-        _ = try await client.execute(.post(try PostText("warm-up \(worker)")), for: try UserID(worker + 1))
+        _ = try await client.execute(.post(try PostText("warm-up \(worker)")), for: try user(worker + 1))
       }
       for concurrency in levels {
         settings.progress("  posts at concurrency \(concurrency) for \(duration)")
         let result = await LoadGenerator.run(concurrency: concurrency, duration: duration) { worker, index in
           let reply = try await client.execute(
-            .post(try PostText("bench post \(worker) \(index)")), for: try UserID(worker + 1))
+            .post(try PostText("bench post \(worker) \(index)")), for: try user(worker + 1))
           guard reply.status == .success else { throw BenchError.setup("post: \(reply.status)") }
         }
         posts.append(result)
@@ -132,7 +136,7 @@ struct PostScenario {
     for concurrency in [1, 64] {
       settings.progress("  logins at concurrency \(concurrency) for \(duration)")
       let login = await LoadGenerator.run(concurrency: concurrency, duration: duration) { worker, _ in
-        _ = try await client.execute(.login, for: try UserID(worker + 1))
+        _ = try await client.execute(.login, for: try user(worker + 1))
       }
       report.rows.append(login.row("login (existing user)"))
       report.metrics.merge(login.metrics("login.c\(concurrency)")) { _, new in new }
@@ -142,7 +146,7 @@ struct PostScenario {
     // The first follow of each follower (index 0) is a warm-up: it creates the follower's follow file.
     @Sendable func follow(_ follower: Int, _ index: Int) async throws {
       let followee = index + 1 < follower ? index + 1 : index + 2
-      let reply = try await client.execute(.follow(try UserID(followee)), for: try UserID(follower))
+      let reply = try await client.execute(.follow(try user(followee)), for: try user(follower))
       guard reply.status == .success else { throw BenchError.setup("follow: \(reply.status)") }
     }
     _ = await LoadGenerator.run(concurrency: 64, duration: .seconds(60), operationsPerWorker: 1) {
@@ -168,6 +172,38 @@ struct PostScenario {
             name: "post c64 / raw echo c64 throughput", value: ratio, goal: "≥ 0.50", met: ratio >= 0.5))
       } else {
         report.ratios.append(BenchRatio(name: "post c1 / raw echo c1 throughput", value: ratio))
+      }
+    }
+  }
+
+  /// The bench's users: the `k`-th user of the target's cluster that the target did not know yet, so every
+  /// run's logins and follows are new, however often it runs against the same deployment.
+  func freshUsers(at client: any ClientPort) async throws -> @Sendable (Int) throws -> UserID {
+    let users = settings.users
+    let probe = try users.user(1)
+    let login = try await settling { try await client.execute(.login, for: probe) }
+    guard login.status == .success else {
+      throw BenchError.setup(
+        "login of user \(probe) refused (\(login.status.rawValue)): is the target the master of cluster \(users.cluster) of \(users.clusterCount)?"
+      )
+    }
+    let known = try await client.execute(.list, for: probe).allUsers.filter(users.contains)
+    let skip = known.map(users.index).max() ?? 0
+    return { k in try users.user(skip + k) }
+  }
+
+  /// Runs a setup call again while the master answers `UNAVAILABLE` (a master that just started may first
+  /// pull its slave's records), for up to 30 s.
+  func settling<T>(_ call: () async throws -> T) async throws -> T {
+    let deadline = ContinuousClock.now + .seconds(30)
+    var told = false
+    while true {
+      do {
+        return try await call()
+      } catch SNSError.unavailable(let why) where ContinuousClock.now < deadline {
+        if !told { settings.progress("  the master is not ready (\(why)); trying again") }
+        told = true
+        try await Task.sleep(for: .milliseconds(100))
       }
     }
   }

@@ -35,6 +35,8 @@ final class ChildProcess {
     try log.seekToEnd()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    // The bench wires its deployments itself: a stray SNS_SECRET_FILE or SNS_LOG_LEVEL must not reach them.
+    process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SNS_") }
     process.standardOutput = log
     process.standardError = log
     process.standardInput = FileHandle.nullDevice

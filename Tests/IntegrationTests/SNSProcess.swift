@@ -84,20 +84,21 @@ final class SNSProcess {
 }
 
 /// Runs a one-shot `sns` command to completion and returns its exit status and output.
-func runSNS(_ arguments: [String], timeout: Duration = .seconds(30)) async throws -> (
-  status: Int32, output: String
-) {
+func runSNS(
+  _ arguments: [String], timeout: Duration = .seconds(30), environment: [String: String] = [:]
+) async throws -> (status: Int32, output: String) {
   try SNSBinary.check()
-  return try await run(SNSBinary.path, arguments, timeout: timeout)
+  return try await run(SNSBinary.path, arguments, timeout: timeout, environment: environment)
 }
 
 /// Runs any program to completion (killed after `timeout`) and returns its exit status and output.
-func run(_ executable: String, _ arguments: [String], timeout: Duration) async throws -> (
-  status: Int32, output: String
-) {
+func run(
+  _ executable: String, _ arguments: [String], timeout: Duration, environment: [String: String] = [:]
+) async throws -> (status: Int32, output: String) {
   let process = Process()
   process.executableURL = URL(fileURLWithPath: executable)
   process.arguments = arguments
+  process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
   let pipe = Pipe()
   process.standardOutput = pipe
   process.standardError = pipe

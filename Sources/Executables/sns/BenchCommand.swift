@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SNSBench
 import SNSCore
+import SNSTransport
 
 /// `sns bench SCENARIO`: runs benchmark scenarios on loopback; tables on stdout, progress on stderr.
 struct BenchCommand: AsyncParsableCommand {
@@ -17,19 +18,54 @@ struct BenchCommand: AsyncParsableCommand {
   @Option(help: "Also write the reports as JSON to this file.") var json: String?
   @Option(help: "Drive this master (any csce438.SNSService) instead of starting ours (post only).")
   var target: Endpoint?
+  @Option(
+    help:
+      "With --target: the deployment's coordinator, asked (GetServer) which cluster the target serves, so only its users log in."
+  )
+  var coordinator: Endpoint?
+  @Option(
+    help: "With --target and no --coordinator: the target's cluster and the number of clusters, e.g. 2/3.")
+  var cluster: String?
 
   func validate() throws {
     guard scenario == "all" || BenchScenario(rawValue: scenario) != nil else {
       throw ValidationError("unknown scenario '\(scenario)'")
+    }
+    guard target != nil || (coordinator == nil && cluster == nil) else {
+      throw ValidationError("--coordinator and --cluster describe a --target")
+    }
+    if let cluster { _ = try Self.parseCluster(cluster) }
+  }
+
+  /// `C/N`: cluster C of N.
+  static func parseCluster(_ text: String) throws -> ClusterUsers {
+    let parts = text.split(separator: "/").compactMap { Int($0) }
+    guard parts.count == 2, parts[1] >= 1, (1...parts[1]).contains(parts[0]) else {
+      throw ValidationError("--cluster '\(text)': expected CLUSTER/CLUSTERS, e.g. 2/3")
+    }
+    return ClusterUsers(cluster: parts[0], of: parts[1])
+  }
+
+  /// Which users may log in at the target: from --cluster, from the coordinator, or cluster 1 of 1.
+  func targetUsers() async throws -> ClusterUsers {
+    if let cluster { return try Self.parseCluster(cluster) }
+    guard let coordinator, let target else { return ClusterUsers() }
+    let dialer = GRPCDialer(options: CallOptions(timeout: .seconds(5)))
+    defer { dialer.close() }
+    do {
+      return try await ClusterUsers.served(by: target, asking: dialer.coordinator(at: coordinator))
+    } catch {
+      fail("cannot tell which cluster \(target) serves from the coordinator at \(coordinator): \(error)")
     }
   }
 
   func run() async throws {
     let scenarios =
       scenario == "all" ? BenchScenario.allCases : [BenchScenario(rawValue: scenario)].compactMap { $0 }
-    let settings = BenchSettings(
+    var settings = BenchSettings(
       quick: quick, target: target, executable: Self.executablePath,
       progress: { line in FileHandle.standardError.write(Data((line + "\n").utf8)) })
+    settings.users = try await targetUsers()
     let started = ISO8601DateFormatter().string(from: Date())
     print("sns bench \(scenario)\(quick ? " --quick" : "") — \(started) — \(Bench.machineDescription)")
     var reports: [ScenarioReport] = []

@@ -26,6 +26,11 @@ extension ServerState {
         .notMaster("server \(configuration.id) of cluster \(configuration.cluster) is not master"))
     }
     guard mayWrite(now: now) else {
+      if reconciling && slave != nil {
+        return .refuse(
+          .unavailable(
+            "server \(configuration.id) is pulling its slave's records before it serves; try again"))
+      }
       return .refuse(.unavailable("server \(configuration.id) lost contact with the coordinator"))
     }
     guard ClusterID.of(user, clusterCount: configuration.clusterCount) == configuration.cluster else {
