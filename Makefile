@@ -1,5 +1,5 @@
 # Two commands a new user needs: `make up` (a local 3-cluster deployment) and `make test`.
-.PHONY: test build up
+.PHONY: test build up course
 
 build:
 	scripts/install-deps
@@ -10,3 +10,7 @@ test:
 
 up: build
 	.build/debug/sns cluster up
+
+# Links named coordinator, tsd, tsc and synchronizer in .build/course, for the course's own command lines.
+course: build
+	.build/debug/sns course install .build/course

@@ -34,6 +34,11 @@ let package = Package(
       name: "CGRPCCore",
       providers: [.apt(["libgrpc-dev"])]
     ),
+    // libedit (BSD-licensed readline): line editing and history in the client's REPL.
+    .systemLibrary(
+      name: "CEditLine",
+      providers: [.apt(["libedit-dev"])]
+    ),
     .target(
       name: "SNSTransport",
       dependencies: [
@@ -65,6 +70,7 @@ let package = Package(
         "SNSTransport",
         "SNSSimulation",
         "SNSBench",
+        "CEditLine",
         .product(name: "Prometheus", package: "swift-prometheus"),
         .product(name: "Subprocess", package: "swift-subprocess"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),

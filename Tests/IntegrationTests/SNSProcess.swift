@@ -27,7 +27,9 @@ final class SNSProcess {
   let input: Pipe?
 
   init(
-    name: String, arguments: [String], directory: String, interactive: Bool = false, executable: String? = nil
+    name: String, arguments: [String], directory: String, interactive: Bool = false,
+    executable: String? = nil,
+    environment: [String: String] = [:], workingDirectory: String? = nil
   ) throws {
     if executable == nil { try SNSBinary.check() }
     self.name = name
@@ -36,6 +38,8 @@ final class SNSProcess {
     let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
     process.executableURL = URL(fileURLWithPath: executable ?? SNSBinary.path)
     process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
     process.standardOutput = log
     process.standardError = log
     if interactive {

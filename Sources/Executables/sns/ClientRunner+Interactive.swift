@@ -15,12 +15,14 @@ extension ClientRunner {
       output.error("\(error)")
       throw ExitCodeError.unreachable
     }
-    if prompt { output.line("Commands: FOLLOW <id>, UNFOLLOW <id>, LIST, TIMELINE") }
+    if prompt { output.line("Commands: FOLLOW <id>, UNFOLLOW <id>, LIST, TIMELINE, HELP") }
     while let line = await lines.next(prompt: prompt ? "Cmd> " : nil) {
       let words = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
       guard !words.isEmpty else { continue }
       do {
         switch try Self.parse(words) {
+        case .help:
+          for help in Self.help { output.line(help) }
         case .command(let command):
           output.reply(try await session.execute(command), listing: command == .list)
         case .timeline:
@@ -60,28 +62,4 @@ extension ClientRunner {
 
 enum ExitCodeError: Error {
   case unreachable
-}
-
-/// Lines of standard input, read on a thread of their own so that no Swift concurrency thread blocks on it.
-actor StandardInputLines {
-  var iterator: AsyncStream<String>.Iterator
-
-  init() {
-    let (stream, continuation) = AsyncStream<String>.makeStream()
-    iterator = stream.makeAsyncIterator()
-    let thread = Thread {
-      while let line = readLine(strippingNewline: true) { continuation.yield(line) }
-      continuation.finish()
-    }
-    thread.start()
-  }
-
-  /// The next line, `nil` at end of input; prints `prompt` first when given (on a terminal).
-  func next(prompt: String?) async -> String? {
-    if let prompt { FileHandle.standardOutput.write(Data(prompt.utf8)) }
-    // The iterator refers to the stream's shared storage, so advancing a copy advances it.
-    var current = iterator
-    defer { iterator = current }
-    return await current.next(isolation: self)
-  }
 }

@@ -11,7 +11,18 @@ struct ClientRunner: Sendable {
   enum Input: Equatable {
     case command(Command)
     case timeline
+    case help
   }
+
+  /// What `HELP` prints.
+  static let help = [
+    "FOLLOW <id>     follow user <id>; their posts reach your timeline after the next sync round",
+    "UNFOLLOW <id>   stop following user <id>",
+    "LIST            every user, and who follows you",
+    "TIMELINE        timeline mode: each line you type is a post; posts of users you follow appear as they",
+    "                arrive; ^D leaves",
+    "HELP            this list (command words are case-insensitive; arrow keys recall earlier lines)",
+  ]
 
   /// Parses `FOLLOW 2`, `unfollow 3`, `LIST`, `TIMELINE`, `post text…` (case-insensitive command word).
   static func parse(_ words: [String]) throws -> Input {
@@ -26,10 +37,12 @@ struct ClientRunner: Sendable {
     case "unfollow": return .command(.unfollow(try target()))
     case "list" where rest.isEmpty: return .command(.list)
     case "timeline" where rest.isEmpty: return .timeline
+    case "help" where rest.isEmpty: return .help
     case "post" where !rest.isEmpty: return .command(.post(try PostText(rest.joined(separator: " "))))
     default:
       throw ValidationError(
-        "unknown command '\(words.joined(separator: " "))'; use FOLLOW <id>, UNFOLLOW <id>, LIST, TIMELINE")
+        "unknown command '\(words.joined(separator: " "))'; use FOLLOW <id>, UNFOLLOW <id>, LIST, TIMELINE, HELP"
+      )
     }
   }
 
@@ -37,6 +50,10 @@ struct ClientRunner: Sendable {
   func oneShot(_ words: [String], watchFor: Duration?) async -> Int32 {
     do {
       let input = try Self.parse(words)
+      if input == .help {
+        for help in Self.help { output.line(help) }
+        return 0
+      }
       guard try await session.execute(.login).status == .success else {
         output.line(ReplyStatus.invalidUsername.courseSentence)
         return 1
@@ -49,6 +66,8 @@ struct ClientRunner: Sendable {
       case .timeline:
         try await watchTimeline(for: watchFor ?? .seconds(5))
         return 0
+      case .help:
+        preconditionFailure("answered before logging in")
       }
     } catch {
       output.error("\(error)")

@@ -10,7 +10,10 @@ struct ServerCommand: AsyncParsableCommand {
   @Option(help: "The coordinator's address.") var coordinator: Endpoint
   @Option(help: "This server's cluster.") var cluster: Int
   @Option(help: "This server's id within its cluster.") var id: Int
-  @Option(help: "Address to listen on (what the coordinator hands to clients).") var listen: Endpoint
+  @Option(help: "Address to listen on (what the coordinator hands to clients, unless --advertise).")
+  var listen: Endpoint
+  @Option(help: "Address the coordinator hands to clients, when it is not --listen (e.g. 0.0.0.0).")
+  var advertise: Endpoint?
   @Option(help: "This machine's data directory; the server uses <data-dir>/<role>_<id>.") var dataDir: String
   @Option(help: "Heartbeat interval.") var heartbeat: Duration = .seconds(10)
   @Option(help: "Missed heartbeats after which the coordinator promotes the slave (must match it).")
@@ -51,7 +54,7 @@ struct ServerCommand: AsyncParsableCommand {
       store = try FileContextStore(directory: directory, logger: logger)
     } catch { fail("cannot use the data directory \(directory): \(error)") }
     var configuration = ServerConfiguration(
-      cluster: clusterID, id: serverID, endpoint: listen, clusterCount: status.clusters.count,
+      cluster: clusterID, id: serverID, endpoint: advertise ?? listen, clusterCount: status.clusters.count,
       heartbeatInterval: heartbeat, missCount: missCount, timelinePollInterval: timelinePoll)
     configuration.postLimits = PostLimits(maximumBytes: maxPostBytes)
     let server = Server(

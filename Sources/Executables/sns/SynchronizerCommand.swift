@@ -8,9 +8,19 @@ struct SynchronizerCommand: AsyncParsableCommand {
     commandName: "synchronizer", abstract: "Run the follower synchronizer of a cluster.")
 
   @Option(help: "The coordinator's address.") var coordinator: Endpoint
-  @Option(help: "This synchronizer's cluster.") var cluster: Int
+  @Option(help: "This synchronizer's cluster.") var cluster: Int?
+  @Option(
+    help:
+      "Instead of --cluster, the course's synchronizer id: id i serves cluster ((i-1) mod N)+1 of the coordinator's N."
+  )
+  var id: Int?
   @Option(help: "Address to listen on (for other synchronizers).") var listen: Endpoint
-  @Option(help: "This machine's data directory (shared with the cluster's servers).") var dataDir: String
+  @Option(help: "Address other synchronizers are given, when it is not --listen (e.g. 0.0.0.0).")
+  var advertise: Endpoint?
+  @Option(help: "This machine's data directory (shared with the cluster's servers).") var dataDir: String?
+  @Option(
+    help: "Instead of --data-dir: a directory holding cluster_<c>/ for each cluster (the course's layout).")
+  var dataRoot: String?
   @Option(help: "Time between synchronization rounds.") var syncInterval: Duration = .seconds(30)
   @Option(help: "How long to wait for the coordinator at start-up.") var startupTimeout: Duration = .seconds(
     15)
@@ -19,19 +29,31 @@ struct SynchronizerCommand: AsyncParsableCommand {
   @OptionGroup var metrics: MetricsOptions
   @OptionGroup var tls: TLSOptions
 
+  func validate() throws {
+    guard (cluster == nil) != (id == nil) else { throw ValidationError("give --cluster or --id, not both") }
+    guard (dataDir == nil) != (dataRoot == nil) else {
+      throw ValidationError("give --data-dir or --data-root, not both")
+    }
+    if let id, id < 1 { throw ValidationError("--id must be positive") }
+  }
+
   func run() async throws {
     let logger = try logging.makeLogger(label: "sns.synchronizer")
-    let clusterID: ClusterID
-    do { clusterID = try ClusterID(cluster) } catch { fail("\(error)") }
     let secret = try secretOptions.secret()
     let dialer = GRPCDialer(options: CallOptions(secret: secret, tls: tls.client()))
     defer { dialer.close() }
     let coordinatorPort = dialer.coordinator(at: coordinator)
     let status = await waitForCoordinator(
       coordinatorPort, at: coordinator, timeout: startupTimeout, logger: logger)
+    let clusterID: ClusterID
+    do {
+      clusterID = try ClusterID(cluster ?? ((id ?? 1) - 1) % max(1, status.clusters.count) + 1)
+    } catch { fail("\(error)") }
     guard clusterID.value <= status.clusters.count else {
-      fail("cluster \(cluster) does not exist: the coordinator runs \(status.clusters.count) clusters")
+      fail("cluster \(clusterID) does not exist: the coordinator runs \(status.clusters.count) clusters")
     }
+    let dataDir =
+      dataDir ?? ((dataRoot ?? ".") as NSString).appendingPathComponent("cluster_\(clusterID)")
     let cursorDirectory = (dataDir as NSString).appendingPathComponent(
       ServerDirectoryLayout.synchronizerDirectoryName(cluster: clusterID))
     let cursorStore: FileContextStore
@@ -40,9 +62,11 @@ struct SynchronizerCommand: AsyncParsableCommand {
     } catch { fail("cannot use the data directory \(dataDir): \(error)") }
     let synchronizer = Synchronizer(
       configuration: SynchronizerConfiguration(
-        cluster: clusterID, endpoint: listen, clusterCount: status.clusters.count, syncInterval: syncInterval),
+        cluster: clusterID, endpoint: advertise ?? listen, clusterCount: status.clusters.count,
+        syncInterval: syncInterval),
       directories: FileServerDirectories(dataDirectory: dataDir, logger: logger), cursorStore: cursorStore,
-      coordinator: coordinatorPort, dialer: dialer, clock: SystemClock(), logger: logger)
+      coordinator: coordinatorPort, dialer: dialer, clock: SystemClock(), logger: logger,
+      lease: FileLease(path: (dataDir as NSString).appendingPathComponent("synchronizer.lock")))
     let listener = openListener(
       on: listen, handlers: SynchronizerService.handlers(synchronizer, secret: SecretCheck(secret: secret)),
       logger: logger, tls: tls.server())

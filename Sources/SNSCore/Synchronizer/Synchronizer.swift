@@ -11,6 +11,7 @@ public actor Synchronizer: SynchronizerPort {
   let dialer: any Dialer
   let clock: any SNSClock
   let logger: Logger
+  let lease: any SynchronizerLease
   var cursorsLoaded = false
   /// The master directory last scanned, and how far into each of its files: a new master means a fresh scan
   /// (its files are laid out differently); cursors keep that from resending what was delivered.
@@ -20,9 +21,11 @@ public actor Synchronizer: SynchronizerPort {
   public init(
     configuration: SynchronizerConfiguration, directories: any ServerDirectories,
     cursorStore: any ContextStore,
-    coordinator: any CoordinatorPort, dialer: any Dialer, clock: any SNSClock, logger: Logger
+    coordinator: any CoordinatorPort, dialer: any Dialer, clock: any SNSClock, logger: Logger,
+    lease: any SynchronizerLease = SoleSynchronizer()
   ) {
     self.state = SynchronizerState(configuration: configuration)
+    self.lease = lease
     self.directories = directories
     self.cursorStore = cursorStore
     self.coordinator = coordinator
@@ -35,13 +38,22 @@ public actor Synchronizer: SynchronizerPort {
 
   var configuration: SynchronizerConfiguration { state.configuration }
 
-  /// Registers, then runs a round every sync interval until cancelled. A failed round is retried next time.
+  /// Runs a round every sync interval until cancelled, while it holds the lease (else it stands by). A failed
+  /// round is retried next time.
   public func run() async throws {
+    var standingBy = false
     while !Task.isCancelled {
-      do {
-        try await round()
-      } catch {
-        logger.warning("sync round failed; retrying next interval", metadata: ["error": "\(error)"])
+      if lease.acquire() {
+        if standingBy { logger.notice("the other synchronizer of this cluster is gone; taking over") }
+        standingBy = false
+        do {
+          try await round()
+        } catch {
+          logger.warning("sync round failed; retrying next interval", metadata: ["error": "\(error)"])
+        }
+      } else if !standingBy {
+        standingBy = true
+        logger.notice("another synchronizer serves this cluster; standing by")
       }
       try await clock.sleep(for: configuration.syncInterval)
     }
