@@ -123,7 +123,7 @@ struct GRPCTLSTests {
 
   /// One echo call on a new channel; returns the response or throws its status.
   func echoOnce(
-    _ target: String, tls: GRPCTLSConfiguration?, timeout: Duration = .seconds(10)
+    _ target: String, tls: GRPCTLSConfiguration?, timeout: Duration = .seconds(60)
   ) async throws -> [UInt8] {
     let channel = GRPCChannel(target: target, tls: tls)
     defer { channel.close() }
@@ -142,7 +142,8 @@ struct GRPCTLSTests {
     #expect(status != nil, "the call succeeded", sourceLocation: sourceLocation)
     #expect(
       status?.code == .unavailable, "status: \(String(describing: status))", sourceLocation: sourceLocation)
-    #expect(elapsed < .seconds(5), "took \(elapsed)", sourceLocation: sourceLocation)
+    // Far from the 60 s deadline, however loaded the machine: a bound, not a speed goal.
+    #expect(elapsed < .seconds(30), "took \(elapsed)", sourceLocation: sourceLocation)
     return status
   }
 
