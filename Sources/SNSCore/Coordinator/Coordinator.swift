@@ -81,6 +81,10 @@ public actor Coordinator: CoordinatorPort {
         logger.notice(
           "slave promoted",
           metadata: ["cluster": "\(cluster)", "from": "\(from)", "to": "\(to)", "epoch": "\(epoch)"])
+      case .masterAdopted(let cluster, let server, let epoch):
+        logger.notice(
+          "master of an epoch this coordinator had not seen keeps its role",
+          metadata: ["cluster": "\(cluster)", "server": "\(server)", "epoch": "\(epoch)"])
       case .serverLost(let cluster, let server):
         SNSMetrics.coordinator(.serverLost)
         logger.warning(

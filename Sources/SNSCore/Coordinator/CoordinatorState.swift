@@ -25,6 +25,10 @@ public struct CoordinatorState: Sendable {
   }
 
   var clusters: [ClusterID: ClusterRecord] = [:]
+  /// When this coordinator heard its first heartbeat. Its state lives in memory only: after a restart it
+  /// learns the epochs and the masters from the servers' heartbeats, and elects no master among servers that
+  /// had roles before until the old master had a failure timeout to speak up (by then its lease has lapsed).
+  var firstHeartbeat: Timestamp?
   /// See ``takeEvents()``.
   var unreportedEvents: [Event] = []
 
@@ -40,6 +44,8 @@ public struct CoordinatorState: Sendable {
     case becameMaster(ClusterID, ServerID, Epoch)
     case promoted(ClusterID, from: ServerID, to: ServerID, Epoch)
     case serverLost(ClusterID, ServerID)
+    /// A server reported that it is master of an epoch this coordinator had not seen (it restarted).
+    case masterAdopted(ClusterID, ServerID, Epoch)
   }
 
   /// A master's or slave's heartbeat: refreshes its liveness and returns the role it must take.
@@ -52,6 +58,8 @@ public struct CoordinatorState: Sendable {
       return .failure(
         .invalidArgument("cluster \(beat.cluster) does not exist (there are \(configuration.clusterCount))"))
     }
+    let started = firstHeartbeat ?? now
+    firstHeartbeat = started
     var events = checkLiveness(now: now)
     var cluster = clusters[beat.cluster, default: ClusterRecord()]
     var record: ServerRecord
@@ -61,13 +69,28 @@ public struct CoordinatorState: Sendable {
         record.inSync = true
       }
     } else {
-      record = ServerRecord(endpoint: beat.endpoint, lastHeartbeat: now)
+      // A generation from before this coordinator started means nothing to it: such a slave catches up once
+      // more (a generation above the one it reports) before it can be promoted.
+      record = ServerRecord(
+        endpoint: beat.endpoint, lastHeartbeat: now, syncGeneration: beat.caughtUpGeneration + 1)
       events.append(.serverRegistered(beat.cluster, beat.server, beat.endpoint))
     }
     record.endpoint = beat.endpoint
     record.lastHeartbeat = now
     cluster.servers[beat.server] = record
-    if cluster.master == nil {
+    if beat.epoch > cluster.epoch {
+      // An epoch this coordinator never handed out: it restarted. It never hands out a lower one; the master
+      // of that epoch stays master, and a master of an older one it adopted meanwhile is master no more.
+      cluster.epoch = beat.epoch
+      cluster.master = nil
+      markSlavesOutOfSync(in: &cluster)
+    }
+    if cluster.master == nil && beat.role == .master && beat.epoch == cluster.epoch && beat.epoch > .zero {
+      cluster.master = beat.server
+      events.append(.masterAdopted(beat.cluster, beat.server, beat.epoch))
+    }
+    let formerRole = beat.epoch > .zero
+    if cluster.master == nil && (!formerRole || now - started >= configuration.failureTimeout) {
       // First server of the cluster, or the only one returning: it is master of a new epoch.
       cluster.master = beat.server
       cluster.epoch = cluster.epoch.next
@@ -130,10 +153,15 @@ public struct CoordinatorState: Sendable {
   /// generation, before it can be promoted. A slave in the middle of a catch-up is moved on too: the catch-up
   /// it is doing may have been read before the master's solo write (found by the simulation, seed 453).
   mutating func markSlavesOutOfSync(_ clusterID: ClusterID) {
-    guard let cluster = clusters[clusterID] else { return }
+    guard var cluster = clusters[clusterID] else { return }
+    markSlavesOutOfSync(in: &cluster)
+    clusters[clusterID] = cluster
+  }
+
+  func markSlavesOutOfSync(in cluster: inout ClusterRecord) {
     for id in cluster.servers.keys where id != cluster.master {
-      clusters[clusterID]?.servers[id]?.inSync = false
-      clusters[clusterID]?.servers[id]?.syncGeneration += 1
+      cluster.servers[id]?.inSync = false
+      cluster.servers[id]?.syncGeneration += 1
     }
   }
 

@@ -32,15 +32,19 @@ public struct ServerHeartbeat: Hashable, Sendable {
   /// For a slave: the sync generation (from ``RoleAssignment/syncGeneration``) of its last completed catch-up
   /// in `epoch`; 0 when it has none. The coordinator promotes only slaves caught up in the current generation.
   public let caughtUpGeneration: UInt64
+  /// The role the server holds in `epoch` (`nil` while it registers): a coordinator that restarted, and so
+  /// forgot its epochs, learns from it who is master instead of electing another one.
+  public let role: Role?
   public init(
     cluster: ClusterID, server: ServerID, endpoint: Endpoint, epoch: Epoch = .zero,
-    caughtUpGeneration: UInt64 = 0
+    caughtUpGeneration: UInt64 = 0, role: Role? = nil
   ) {
     self.cluster = cluster
     self.server = server
     self.endpoint = endpoint
     self.epoch = epoch
     self.caughtUpGeneration = caughtUpGeneration
+    self.role = role
   }
 }
 

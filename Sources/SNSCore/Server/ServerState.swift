@@ -71,10 +71,15 @@ public struct ServerState: Sendable {
     case .heartbeat:
       var reported: UInt64 = 0
       if case .slave(_, _, true) = phase { reported = caughtUpGeneration }
+      let role: Role? =
+        switch phase {
+        case .registering: nil
+        case .master: .master
+        case .slave: .slave
+        }
       let beat = ServerHeartbeat(
         cluster: configuration.cluster, server: configuration.id, endpoint: configuration.endpoint,
-        epoch: epoch,
-        caughtUpGeneration: reported)
+        epoch: epoch, caughtUpGeneration: reported, role: role)
       return [.sendHeartbeat(beat), .schedule(.heartbeat, after: configuration.heartbeatInterval)]
     }
   }

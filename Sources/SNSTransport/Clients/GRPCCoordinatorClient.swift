@@ -13,6 +13,7 @@ struct GRPCCoordinatorClient: CoordinatorPort {
     request.port = Int32(beat.endpoint.port)
     request.epoch = beat.epoch.value
     request.caughtUpGeneration = beat.caughtUpGeneration
+    request.role = beat.role?.rawValue ?? ""
     let reply = try await channel.call(
       options,
       Methods.coordinationHeartbeat, request, Tinysns_Internal_V1_RoleAssignment.self)

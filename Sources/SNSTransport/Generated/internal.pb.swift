@@ -307,6 +307,9 @@ public nonisolated struct Tinysns_Internal_V1_HeartbeatRequest: Sendable {
   /// a slave's last completed catch-up (RoleAssignment.sync_generation); 0: none
   public var caughtUpGeneration: UInt64 = 0
 
+  /// "master" or "slave" in epoch; empty while registering
+  public var role: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1011,7 +1014,7 @@ nonisolated extension Tinysns_Internal_V1_SlaveAnswer: SwiftProtobuf.Message, Sw
 
 nonisolated extension Tinysns_Internal_V1_HeartbeatRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HeartbeatRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cluster\0\u{1}server\0\u{1}host\0\u{1}port\0\u{1}epoch\0\u{3}caught_up_generation\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cluster\0\u{1}server\0\u{1}host\0\u{1}port\0\u{1}epoch\0\u{3}caught_up_generation\0\u{1}role\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1025,6 +1028,7 @@ nonisolated extension Tinysns_Internal_V1_HeartbeatRequest: SwiftProtobuf.Messag
       case 4: try { try decoder.decodeSingularInt32Field(value: &self.port) }()
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.epoch) }()
       case 6: try { try decoder.decodeSingularUInt64Field(value: &self.caughtUpGeneration) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.role) }()
       default: break
       }
     }
@@ -1049,6 +1053,9 @@ nonisolated extension Tinysns_Internal_V1_HeartbeatRequest: SwiftProtobuf.Messag
     if self.caughtUpGeneration != 0 {
       try visitor.visitSingularUInt64Field(value: self.caughtUpGeneration, fieldNumber: 6)
     }
+    if !self.role.isEmpty {
+      try visitor.visitSingularStringField(value: self.role, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1059,6 +1066,7 @@ nonisolated extension Tinysns_Internal_V1_HeartbeatRequest: SwiftProtobuf.Messag
     if lhs.port != rhs.port {return false}
     if lhs.epoch != rhs.epoch {return false}
     if lhs.caughtUpGeneration != rhs.caughtUpGeneration {return false}
+    if lhs.role != rhs.role {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

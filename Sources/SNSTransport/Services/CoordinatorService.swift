@@ -55,7 +55,7 @@ public enum CoordinatorService {
           ServerHeartbeat(
             cluster: try ClusterID(Int(request.cluster)), server: try ServerID(Int(request.server)),
             endpoint: try Endpoint(host: request.host, port: Int(request.port)), epoch: Epoch(request.epoch),
-            caughtUpGeneration: request.caughtUpGeneration)
+            caughtUpGeneration: request.caughtUpGeneration, role: Role(parsing: request.role))
         }
         let assignment = try await coordinator.heartbeat(beat)
         var reply = Tinysns_Internal_V1_RoleAssignment()

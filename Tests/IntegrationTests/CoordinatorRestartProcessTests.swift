@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+
+/// kill -9 and restart of the coordinator after a failover, with real processes.
+@Suite("Coordinator restart", .serialized)
+struct CoordinatorRestartProcessTests {
+  @Test(
+    "after a failover to epoch 2, a restarted coordinator keeps server 2 master of epoch 2 and writes go on")
+  func restartAfterFailover() async throws {
+    let root = NSTemporaryDirectory() + "tinysns-coord-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    let deployment = try LocalDeployment(root: root, clusters: 1)
+    defer { try? FileManager.default.removeItem(atPath: root) }
+    do {
+      try await deployment.start()
+      #expect(try await deployment.client(1, ["post", "before the failover"]).status == 0)
+      try await deployment.killMaster(ofCluster: 1)
+      let promoted = try await deployment.status().cluster(1)
+      #expect(promoted?.master == 2 && promoted?.epoch == 2, "\(String(describing: promoted))")
+      #expect(try await deployment.client(1, ["post", "after the failover"]).status == 0)
+
+      deployment.processes["coordinator"]?.signal(SIGKILL)
+      _ = await deployment.processes["coordinator"]?.waitForExit(within: .seconds(10))
+      try deployment.startCoordinator()
+      let settled = await eventually(within: .seconds(20)) {
+        guard let cluster = try? await deployment.status().cluster(1) else { return false }
+        return cluster.master == 2 && cluster.servers.contains { $0.id == 2 && $0.alive }
+      }
+      let after = try? await deployment.status().cluster(1)
+      #expect(settled, "\(String(describing: after))")
+      #expect((after?.epoch ?? 0) >= 2, "the coordinator handed out an epoch lower than one it had seen")
+      let written = try await deployment.client(1, ["post", "after the coordinator restart"])
+      #expect(written.status == 0, "\(written.output)")
+      #expect(written.output.components(separatedBy: "Reconnecting to").count <= 2, "\(written.output)")
+    } catch {
+      await deployment.stop()
+      print(deployment.logs)
+      throw error
+    }
+    await deployment.stop()
+    #expect(deployment.allStopped)
+  }
+}
