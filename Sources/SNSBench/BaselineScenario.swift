@@ -19,13 +19,17 @@ struct BaselineScenario {
     let disk = try await FsyncBaseline.measure(duration: duration, settings: settings)
     report.rows.append(disk.row("fsync append"))
     report.metrics.merge(disk.metrics("fsync.c1")) { _, new in new }
-    if let one = echo.first, let many = echo.last, one.throughput > 0 {
-      report.ratios.append(
-        BenchRatio(name: "echo c64 / echo c1 throughput", value: many.throughput / one.throughput))
-    }
-    if let many = echo.last, many.throughput > 0 {
-      report.ratios.append(
-        BenchRatio(name: "fsync appends / echo c64 throughput", value: disk.throughput / many.throughput))
+    // A ratio over a run that completed nothing (a machine loaded enough that no call finished in the window)
+    // is undefined: it is left out, and the report says so.
+    for (name, numerator, denominator) in [
+      ("echo c64 / echo c1 throughput", echo.last, echo.first),
+      ("fsync appends / echo c64 throughput", disk, echo.last),
+    ] {
+      guard let numerator, let denominator, denominator.throughput > 0 else {
+        report.notes.append("\(name): ratio skipped, the reference run completed no operation")
+        continue
+      }
+      report.ratios.append(BenchRatio(name: name, value: numerator.throughput / denominator.throughput))
     }
     report.notes.append(
       "echo: \(EchoBaseline.payloadSize)-byte messages on one channel (one HTTP/2 connection), client and server in this process"

@@ -46,7 +46,7 @@ extension Command {
     case .list: "LIST"
     case .follow(let user): "FOLLOW \(user)"
     case .unfollow(let user): "UNFOLLOW \(user)"
-    case .post(let text): "POST '\(text)'"
+    case .post(let text, _): "POST '\(text)'"
     }
   }
 }

@@ -48,7 +48,7 @@ extension SimulationWorld {
     }
     for entry in history.entries {
       switch entry.command {
-      case .post(let text): attemptedPosts[entry.user, default: []].insert(text.value)
+      case .post(let text, _): attemptedPosts[entry.user, default: []].insert(text.value)
       case .follow(let other), .unfollow(let other):
         let kind: FollowEvent.Kind = entry.command == .follow(other) ? .follow : .unfollow
         attemptedFollows[key(entry.user, kind, other), default: 0] += 1
@@ -61,7 +61,7 @@ extension SimulationWorld {
       let missing: Bool
       switch entry.command {
       case .login: missing = !disk.records(directory, .users).contains(.user(entry.user))
-      case .post(let text):
+      case .post(let text, _):
         missing = !disk.records(directory, .timeline(entry.user)).contains {
           if case .post(let post) = $0 { post.author == entry.user && post.text == text } else { false }
         }

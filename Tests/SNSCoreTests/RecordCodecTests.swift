@@ -108,6 +108,12 @@ struct RecordCodecTests {
     let documented = Post(
       id: post.id, time: post.time, text: Self.text("hello, world"))
     #expect(RecordCodec.encode(.post(documented)) == "be9a77a8 post 2-5 t=1700000000123 hello, world\n")
+    let keyed = Post(
+      id: PostID(author: Self.user(2), sequence: 6), time: .init(milliseconds: 1_700_000_000_456),
+      text: Self.text("typed at the course client"), key: RequestKey(0x9f86_d081_884c_7d65))
+    #expect(
+      RecordCodec.encode(.post(keyed))
+        == "4e6f9bad post 2-6 t=1700000000456,k=9f86d081884c7d65 typed at the course client\n")
     let first = FollowEvent(
       kind: .follow, follower: follow.follower, followee: follow.followee, sequence: 1, time: follow.time)
     #expect(RecordCodec.encode(.following(first)) == "ed90ced4 following 1 2 follow seq=1 t=1700000000123\n")

@@ -34,9 +34,12 @@ public actor SNSClient {
     self.onReconnect = onReconnect
   }
 
-  /// Runs `command` at the user's master, failing over as needed.
+  /// Runs `command` at the user's master, failing over as needed. A post gets a ``RequestKey`` first, sent
+  /// with every retry, so that a retry after a lost reply finds the first attempt instead of posting twice.
   public func execute(_ command: Command) async throws -> Reply {
-    try await withFailover { port in try await port.execute(command, for: self.user) }
+    var keyed = command
+    if case .post(let text, nil) = command { keyed = .post(text, key: .random()) }
+    return try await withFailover { [keyed] port in try await port.execute(keyed, for: self.user) }
   }
 
   /// Enters timeline mode at the user's master.

@@ -8,6 +8,7 @@ extension Server {
     case .refuse(let error):
       throw error
     case .write(let plan):
+      defer { state.onWriteEnded(plan) }
       // Mirror first, then persist locally; acknowledge only when both are durable. Found by the simulation
       // (seed 2): persisting concurrently left a refused write (slave unreachable, or a newer epoch) in this
       // server's files under a post/follow sequence that the next master reused for an acknowledged write;

@@ -66,12 +66,29 @@ extension ServerState {
         kind: .unfollow, follower: user, followee: target, sequence: nextFollowSequence(user, view), time: now
       )
       return write(.following(event), in: .follows(user))
-    case .post(let text):
+    case .post(let text, let key):
       guard registered else { return .reply(Reply(.invalidUsername)) }
+      if let key {
+        // A retry: the first attempt's post is stored (its outcome was, or would have been, success), or
+        // it is still being written and its outcome is not known yet.
+        if view.postKeys.contains(key) { return .reply(.success) }
+        guard !keysInFlight.contains(key) else {
+          return .refuse(.unavailable("the first attempt of this post is still being written; try again"))
+        }
+        keysInFlight.insert(key)
+      }
       let sequence = max(view.lastPostSequence, lastAssignedPostSequence[user] ?? 0) + 1
       lastAssignedPostSequence[user] = sequence
-      let post = Post(id: PostID(author: user, sequence: sequence), time: now, text: text)
+      let post = Post(id: PostID(author: user, sequence: sequence), time: now, text: text, key: key)
       return write(.post(post), in: .timeline(user))
+    }
+  }
+
+  /// A write planned by ``onCommand(_:for:view:now:)`` ended, however it ended (acknowledged, refused, or an
+  /// error on the way): its key may be tried again.
+  public mutating func onWriteEnded(_ plan: WritePlan) {
+    for case .post(let post) in plan.records.map(\.record) {
+      if let key = post.key { keysInFlight.remove(key) }
     }
   }
 

@@ -22,6 +22,8 @@ public struct ServerState: Sendable {
   public internal(set) var leaseExpiry: Timestamp?
   /// Sequence numbers handed out but maybe not yet visible in the files (commands run concurrently).
   var lastAssignedPostSequence: [UserID: UInt64] = [:]
+  /// Keys of posts being written now: a retry that arrives meanwhile must not write a second copy.
+  var keysInFlight: Set<RequestKey> = []
   /// The coordinator's sync generation of the last catch-up this server completed as slave (0: none), and the
   /// one a catch-up under way will complete. Reported in heartbeats: only a caught-up slave may be promoted.
   var caughtUpGeneration: UInt64 = 0

@@ -10,16 +10,19 @@ public struct UserView: Hashable, Sendable {
   public var lastFollowSequence: UInt64
   /// The highest sequence among the user's own posts (0 if none).
   public var lastPostSequence: UInt64
+  /// The keys of the user's own posts that came with one (a retry with such a key is already stored).
+  public var postKeys: Set<RequestKey>
 
   public init(
     knownUsers: Set<UserID> = [], following: Set<UserID> = [], followers: Set<UserID> = [],
-    lastFollowSequence: UInt64 = 0, lastPostSequence: UInt64 = 0
+    lastFollowSequence: UInt64 = 0, lastPostSequence: UInt64 = 0, postKeys: Set<RequestKey> = []
   ) {
     self.knownUsers = knownUsers
     self.following = following
     self.followers = followers
     self.lastFollowSequence = lastFollowSequence
     self.lastPostSequence = lastPostSequence
+    self.postKeys = postKeys
   }
 
   /// Folds a user's follow file and timeline into a view.
@@ -64,6 +67,7 @@ public struct UserView: Hashable, Sendable {
     }
     for case .post(let post) in timeline where post.author == user {
       view.lastPostSequence = max(view.lastPostSequence, post.id.sequence)
+      if let key = post.key { view.postKeys.insert(key) }
     }
     return view
   }

@@ -47,6 +47,7 @@ public enum RecordDecodingError: Error, Hashable, Sendable, CustomStringConverti
 /// following 1 2 follow seq=3 t=1700000000123
 /// follower 1 2 unfollow seq=4 t=1700000000456
 /// post 2-5 t=1700000000123 hello, world
+/// post 2-6 t=1700000000456,k=9f86d081884c7d65 posted with a client's key
 /// cursor posts 7 12
 /// ```
 /// Post text goes last because it may contain spaces; ``PostText`` guarantees it has no line break or NUL.
@@ -65,7 +66,8 @@ public enum RecordCodec {
     case .follower(let event):
       "follower \(fields(of: event))"
     case .post(let post):
-      "post \(post.id) t=\(post.time.milliseconds) \(post.text.value)"
+      // The key rides on the time field (`t=<ms>,k=<hex>`): the text that follows may look like anything.
+      "post \(post.id) t=\(post.time.milliseconds)\(post.key.map { ",k=\($0)" } ?? "") \(post.text.value)"
     case .cursor(let cursor):
       "cursor \(cursor.stream.rawValue) \(cursor.user) \(cursor.sequence)"
     }
@@ -138,12 +140,23 @@ public enum RecordCodec {
     case "post":
       try expect(4)
       let id = try postID(parts[1])
-      let time = try timestamp(parts[2])
+      var timeField = parts[2]
+      var key: RequestKey?
+      if let comma = timeField.firstIndex(of: UInt8(ascii: ",")) {
+        let keyField = timeField[(comma + 1)...]
+        guard keyField.starts(with: "k=".utf8), let parsed = RequestKey(hex: text(keyField.dropFirst(2)))
+        else {
+          throw .malformedField(name: "post key", value: excerpt(keyField))
+        }
+        key = parsed
+        timeField = timeField[..<comma]
+      }
+      let time = try timestamp(timeField)
       let body: PostText
       do throws(ValidationError) { body = try PostText(utf8: Array(parts[3]), limits: readLimits) } catch {
         throw .invalidValue(error)
       }
-      return .post(Post(id: id, time: time, text: body))
+      return .post(Post(id: id, time: time, text: body, key: key))
     case "cursor":
       try expect(4)
       guard let stream = SyncCursor.Stream(rawValue: text(parts[1])) else {

@@ -4,7 +4,8 @@ public enum Command: Hashable, Sendable {
   case list
   case follow(UserID)
   case unfollow(UserID)
-  case post(PostText)
+  /// A post; `key` (see ``RequestKey``) makes a retry of it find the first attempt's post.
+  case post(PostText, key: RequestKey? = nil)
 
   /// Whether the command changes context files (and so must be mirrored and fsynced before its reply).
   public var isWrite: Bool {

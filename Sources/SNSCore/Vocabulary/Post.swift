@@ -55,13 +55,16 @@ public struct Post: Hashable, Sendable {
   public let id: PostID
   public let time: Timestamp
   public let text: PostText
+  /// The key the author's client proposed for it, if any: a retry with the same key finds this post.
+  public let key: RequestKey?
 
   public var author: UserID { id.author }
 
-  public init(id: PostID, time: Timestamp, text: PostText) {
+  public init(id: PostID, time: Timestamp, text: PostText, key: RequestKey? = nil) {
     self.id = id
     self.time = time
     self.text = text
+    self.key = key
   }
 }
 

@@ -28,10 +28,11 @@ struct GRPCServerClient: ClientPort, ServerPeerPort {
     case .unfollow(let target):
       request.arguments = [target.description]
       return try reply(try await channel.call(options, Methods.unfollow, request, Csce438_Reply.self).msg)
-    case .post(let text):
+    case .post(let text, let key):
       var post = Tinysns_Internal_V1_PostRequest()
       post.username = user.description
       post.text = Data(text.value.utf8)
+      post.key = key?.value ?? 0
       return try reply(
         try await channel.call(options, Methods.post, post, Tinysns_Internal_V1_PostReply.self).msg)
     }

@@ -73,6 +73,9 @@ public nonisolated struct Tinysns_Internal_V1_Post: Sendable {
   /// UTF-8, validated by the receiver (no line breaks, no NUL, size limit)
   public var text: Data = Data()
 
+  /// the key the author's client proposed for it (0: none); a retry finds the post by it
+  public var key: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -519,6 +522,10 @@ public nonisolated struct Tinysns_Internal_V1_PostRequest: Sendable {
 
   public var text: Data = Data()
 
+  /// A key the client chose for this post and sends again with every retry of it (0: none): the server stores
+  /// one post per key and answers a retry with the first outcome.
+  public var key: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -593,7 +600,7 @@ nonisolated extension Tinysns_Internal_V1_FollowEvent: SwiftProtobuf.Message, Sw
 
 nonisolated extension Tinysns_Internal_V1_Post: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Post"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}author\0\u{1}sequence\0\u{3}time_ms\0\u{1}text\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}author\0\u{1}sequence\0\u{3}time_ms\0\u{1}text\0\u{1}key\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -605,6 +612,7 @@ nonisolated extension Tinysns_Internal_V1_Post: SwiftProtobuf.Message, SwiftProt
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.sequence) }()
       case 3: try { try decoder.decodeSingularInt64Field(value: &self.timeMs) }()
       case 4: try { try decoder.decodeSingularBytesField(value: &self.text) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.key) }()
       default: break
       }
     }
@@ -623,6 +631,9 @@ nonisolated extension Tinysns_Internal_V1_Post: SwiftProtobuf.Message, SwiftProt
     if !self.text.isEmpty {
       try visitor.visitSingularBytesField(value: self.text, fieldNumber: 4)
     }
+    if self.key != 0 {
+      try visitor.visitSingularUInt64Field(value: self.key, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -631,6 +642,7 @@ nonisolated extension Tinysns_Internal_V1_Post: SwiftProtobuf.Message, SwiftProt
     if lhs.sequence != rhs.sequence {return false}
     if lhs.timeMs != rhs.timeMs {return false}
     if lhs.text != rhs.text {return false}
+    if lhs.key != rhs.key {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1492,7 +1504,7 @@ nonisolated extension Tinysns_Internal_V1_SyncAck: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Tinysns_Internal_V1_PostRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PostRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{1}text\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{1}text\0\u{1}key\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1502,6 +1514,7 @@ nonisolated extension Tinysns_Internal_V1_PostRequest: SwiftProtobuf.Message, Sw
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.username) }()
       case 2: try { try decoder.decodeSingularBytesField(value: &self.text) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.key) }()
       default: break
       }
     }
@@ -1514,12 +1527,16 @@ nonisolated extension Tinysns_Internal_V1_PostRequest: SwiftProtobuf.Message, Sw
     if !self.text.isEmpty {
       try visitor.visitSingularBytesField(value: self.text, fieldNumber: 2)
     }
+    if self.key != 0 {
+      try visitor.visitSingularUInt64Field(value: self.key, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Tinysns_Internal_V1_PostRequest, rhs: Tinysns_Internal_V1_PostRequest) -> Bool {
     if lhs.username != rhs.username {return false}
     if lhs.text != rhs.text {return false}
+    if lhs.key != rhs.key {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

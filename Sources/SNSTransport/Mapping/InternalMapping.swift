@@ -52,6 +52,7 @@ extension Post {
     post.sequence = id.sequence
     post.timeMs = time.milliseconds
     post.text = Data(text.value.utf8)
+    post.key = key?.value ?? 0
     return post
   }
 
@@ -60,8 +61,9 @@ extension Post {
       guard wire.sequence > 0 else { throw SNSError.invalidArgument("sequence 0") }
       return Post(
         id: PostID(author: try UserID(Int(wire.author)), sequence: wire.sequence),
-        time: Timestamp(milliseconds: wire.timeMs), text: try PostText(utf8: Array(wire.text), limits: limits)
-      )
+        time: Timestamp(milliseconds: wire.timeMs),
+        text: try PostText(utf8: Array(wire.text), limits: limits),
+        key: RequestKey(wire.key))
     }
   }
 }

@@ -62,8 +62,8 @@ public enum ServerService {
           return reply
         }
         let text = try decoding("post") { try PostText(utf8: Array(request.text), limits: postLimits) }
-        reply.msg = try await clientFacing { try await server.execute(.post(text), for: user) }.status
-          .rawValue
+        let post = Command.post(text, key: RequestKey(request.key))
+        reply.msg = try await clientFacing { try await server.execute(post, for: user) }.status.rawValue
         return reply
       },
       Methods.timeline: TimelineHandler(server: server, postLimits: postLimits, logger: logger).handler,
