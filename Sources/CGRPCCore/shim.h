@@ -245,14 +245,32 @@ static inline grpc_call_error sns_request_post_registered(grpc_server *server, v
 
 /// A server that refuses to share its port: gRPC enables SO_REUSEPORT by default, which would
 /// let a second server "bind" a port that is already in use.
+/// The largest message either side sends or accepts, set explicitly on every channel and server
+/// (gRPC's default receive limit is 4 MiB). Transfers are paged far below it (1 MiB pages).
+#define SNS_MAX_MESSAGE_BYTES (16 * 1024 * 1024)
+static inline int sns_max_message_bytes(void) { return SNS_MAX_MESSAGE_BYTES; }
+
+static inline void sns_int_arg(grpc_arg *arg, const char *key, int value) {
+  arg->type = GRPC_ARG_INTEGER;
+  arg->key = (char *)key;
+  arg->value.integer = value;
+}
+
+/// A server that may not share its port (SO_REUSEPORT off), with the message limits above and
+/// keepalive: it pings an idle connection every 10 s and drops it after 5 s without an answer, so a
+/// stream to a client that vanished (or paused) ends; clients may ping it every 5 s.
 static inline grpc_server *sns_server_create(void) {
-  grpc_arg arg;
-  __builtin_memset(&arg, 0, sizeof(arg));
-  arg.type = GRPC_ARG_INTEGER;
-  arg.key = (char *)GRPC_ARG_ALLOW_REUSEPORT;
-  arg.value.integer = 0;
-  grpc_channel_args args = {1, &arg};
-  return grpc_server_create(&args, NULL);
+  grpc_arg args[7];
+  __builtin_memset(args, 0, sizeof(args));
+  sns_int_arg(&args[0], GRPC_ARG_ALLOW_REUSEPORT, 0);
+  sns_int_arg(&args[1], GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, SNS_MAX_MESSAGE_BYTES);
+  sns_int_arg(&args[2], GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, SNS_MAX_MESSAGE_BYTES);
+  sns_int_arg(&args[3], GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
+  sns_int_arg(&args[4], GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
+  sns_int_arg(&args[5], GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
+  sns_int_arg(&args[6], GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  grpc_channel_args channel_args = {7, args};
+  return grpc_server_create(&channel_args, NULL);
 }
 
 static inline int sns_server_add_insecure_port(grpc_server *server, const char *address) {
@@ -318,23 +336,24 @@ static inline int sns_server_add_tls_port(grpc_server *server, const char *addre
 /// against a TLS server's certificate.
 static inline grpc_channel *sns_channel_create(const char *target, grpc_channel_credentials *creds,
                                                const char *target_name_override) {
-  grpc_arg args[4];
+  grpc_arg args[10];
   __builtin_memset(args, 0, sizeof(args));
-  args[0].type = GRPC_ARG_INTEGER;
-  args[0].key = (char *)GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS;
-  args[0].value.integer = 100;
-  args[1].type = GRPC_ARG_INTEGER;
-  args[1].key = (char *)GRPC_ARG_MIN_RECONNECT_BACKOFF_MS;
-  args[1].value.integer = 5000;
-  args[2].type = GRPC_ARG_INTEGER;
-  args[2].key = (char *)GRPC_ARG_MAX_RECONNECT_BACKOFF_MS;
-  args[2].value.integer = 2000;
-  size_t count = 3;
+  sns_int_arg(&args[0], GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  sns_int_arg(&args[1], GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 5000);
+  sns_int_arg(&args[2], GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  sns_int_arg(&args[3], GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, SNS_MAX_MESSAGE_BYTES);
+  sns_int_arg(&args[4], GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, SNS_MAX_MESSAGE_BYTES);
+  // Keepalive while calls are open: a stream to a server that stopped answering (paused, partitioned)
+  // fails within about 15 s instead of waiting forever, so the client asks the coordinator again.
+  sns_int_arg(&args[5], GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
+  sns_int_arg(&args[6], GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
+  sns_int_arg(&args[7], GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  size_t count = 8;
   if (target_name_override != NULL) {
-    args[3].type = GRPC_ARG_STRING;
-    args[3].key = (char *)GRPC_SSL_TARGET_NAME_OVERRIDE_ARG;
-    args[3].value.string = (char *)target_name_override;
-    count = 4;
+    args[8].type = GRPC_ARG_STRING;
+    args[8].key = (char *)GRPC_SSL_TARGET_NAME_OVERRIDE_ARG;
+    args[8].value.string = (char *)target_name_override;
+    count = 9;
   }
   grpc_channel_args channel_args = {count, args};
   grpc_channel *channel = grpc_channel_create(target, creds, &channel_args);

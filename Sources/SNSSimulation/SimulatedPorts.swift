@@ -77,9 +77,9 @@ struct LinkedServer: ClientPort, ServerPeerPort {
     let port = links.network.serverPeer(at: endpoint)
     try await via(.mirror) { try await port.mirror(request) }
   }
-  func catchUp(epoch: Epoch) async throws -> CatchUpReply {
+  func catchUp(_ request: CatchUpRequest) async throws -> CatchUpReply {
     let port = links.network.serverPeer(at: endpoint)
-    return try await via(.catchUp) { try await port.catchUp(epoch: epoch) }
+    return try await via(.catchUp) { try await port.catchUp(request) }
   }
 }
 

@@ -42,7 +42,7 @@ struct OrphanRecordTests {
       try await FileContextStore(directory: masterDirectory, logger: quietLogger).append([
         post("acknowledged")
       ])
-      let reply = try await master.catchUp(epoch: epoch)
+      let reply = try await master.catchUp(CatchUpRequest(epoch: epoch))
       #expect(reply.records.contains(post("acknowledged")))
       // What the slave's catch-up does with the reply (the pull itself goes through the network).
       try await slave.applyFromMaster(reply.records)

@@ -106,12 +106,45 @@ public struct MirrorRequest: Hashable, Sendable {
 }
 
 /// Everything a (re)joining slave needs from its master, applied idempotently by record key.
+/// Where a paged catch-up goes on: the `index`-th record of `file`, in the order the serving server lists its
+/// files. Files only grow (a server serving a catch-up never has its files replaced), so a position stays
+/// valid between pages; whatever is written meanwhile reaches the puller by mirroring, or moves it to a new
+/// sync generation (a solo write) so that it catches up again.
+public struct CatchUpPosition: Hashable, Sendable {
+  public var file: ContextFile
+  public var index: Int
+  public init(file: ContextFile, index: Int) {
+    self.file = file
+    self.index = index
+  }
+}
+
+/// One page of a catch-up (or of a master's reconcile pull from its slave): records after `after` (from the
+/// start when `nil`), at most about `maxBytes` of them (always at least one record).
+public struct CatchUpRequest: Hashable, Sendable {
+  public var epoch: Epoch
+  public var after: CatchUpPosition?
+  public var maxBytes: Int
+  /// The default page: far below gRPC's message limits (4 MiB by default, 16 MiB as we set it).
+  public static let defaultPageBytes = 1 << 20
+
+  public init(epoch: Epoch, after: CatchUpPosition? = nil, maxBytes: Int = CatchUpRequest.defaultPageBytes) {
+    self.epoch = epoch
+    self.after = after
+    self.maxBytes = maxBytes
+  }
+}
+
+/// A page of every record a server holds: users, follow events of both directions, own and delivered posts.
 public struct CatchUpReply: Hashable, Sendable {
   public let epoch: Epoch
   public let records: [PlacedRecord]
-  public init(epoch: Epoch, records: [PlacedRecord]) {
+  /// Where the next page starts; `nil` on the last page.
+  public let next: CatchUpPosition?
+  public init(epoch: Epoch, records: [PlacedRecord], next: CatchUpPosition? = nil) {
     self.epoch = epoch
     self.records = records
+    self.next = next
   }
 }
 
@@ -131,6 +164,28 @@ public struct SyncBatch: Hashable, Sendable {
     self.posts = posts
   }
   public var isEmpty: Bool { users.isEmpty && follows.isEmpty && posts.isEmpty }
+
+  /// The batch cut into batches of about `maxBytes` each (as lines in a file; at least one item each), users
+  /// first, then follows, then posts, so that no delivery outgrows the transport's message limit.
+  public func pages(maxBytes: Int) -> [SyncBatch] {
+    var pages: [SyncBatch] = []
+    var page = SyncBatch(from: from)
+    var bytes = 0
+    func add(_ size: Int, _ put: (inout SyncBatch) -> Void) {
+      if !page.isEmpty && bytes + size > maxBytes {
+        pages.append(page)
+        page = SyncBatch(from: from)
+        bytes = 0
+      }
+      put(&page)
+      bytes += size
+    }
+    for user in users { add(RecordCodec.encodedSize(of: .user(user))) { $0.users.append(user) } }
+    for event in follows { add(RecordCodec.encodedSize(of: .following(event))) { $0.follows.append(event) } }
+    for post in posts { add(RecordCodec.encodedSize(of: .post(post))) { $0.posts.append(post) } }
+    if !page.isEmpty || pages.isEmpty { pages.append(page) }
+    return pages
+  }
 }
 
 /// The receiver's acknowledgement. It carries the followees' posts made since each delivered follow event

@@ -34,8 +34,9 @@ public protocol ClientPort: Sendable {
 public protocol ServerPeerPort: Sendable {
   /// Persists a master's writes on the slave. Throws ``SNSError/staleEpoch(current:)`` for an older epoch.
   func mirror(_ request: MirrorRequest) async throws
-  /// Everything the master wrote itself (users, follow events, own posts), for a slave to apply idempotently.
-  func catchUp(epoch: Epoch) async throws -> CatchUpReply
+  /// One page of everything the server holds (users, follow events of both directions, own and delivered
+  /// posts), for a slave catching up (or a freshly started master) to apply idempotently.
+  func catchUp(_ request: CatchUpRequest) async throws -> CatchUpReply
 }
 
 /// What synchronizers offer each other.

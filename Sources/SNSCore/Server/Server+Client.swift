@@ -88,11 +88,17 @@ extension Server {
     guard let slave = target else { return .slaveUnreachable }
     let batch = unmirrored + records
     unmirrored = []
-    let request = MirrorRequest(cluster: state.configuration.cluster, epoch: epoch, records: batch)
-    let backlog = batch.dropLast(records.count)
+    // A backlog can be any size (writes acknowledged while there was no slave): it goes in pages, oldest
+    // first, this write in the last one.
+    let backlogCount = batch.count - records.count
+    var sent = 0
     do {
-      try await SNSMetrics.mirrorLatency.measure {
-        try await dialer.serverPeer(at: slave.endpoint).mirror(request)
+      for page in PlacedRecord.pages(of: batch, maxBytes: state.configuration.transferPageBytes) {
+        let request = MirrorRequest(cluster: state.configuration.cluster, epoch: epoch, records: Array(page))
+        try await SNSMetrics.mirrorLatency.measure {
+          try await dialer.serverPeer(at: slave.endpoint).mirror(request)
+        }
+        sent += page.count
       }
       return .mirrored
     } catch SNSError.staleEpoch(let newer) {
@@ -100,7 +106,7 @@ extension Server {
     } catch {
       // Keep what it missed (not this write: it is refused and never persisted here); it goes out with the
       // next write or heartbeat.
-      unmirrored = backlog + unmirrored
+      if sent < backlogCount { unmirrored = Array(batch[sent..<backlogCount]) + unmirrored }
       logger.warning("mirror to slave failed", metadata: ["slave": "\(slave.endpoint)", "error": "\(error)"])
       return .slaveUnreachable
     }

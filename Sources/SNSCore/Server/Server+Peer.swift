@@ -52,29 +52,27 @@ extension Server {
     return conflicting
   }
 
-  public func catchUp(epoch: Epoch) async throws -> CatchUpReply {
-    _ = try state.onCatchUpRequest(epoch: epoch).get()
+  public func catchUp(_ request: CatchUpRequest) async throws -> CatchUpReply {
+    _ = try state.onCatchUpRequest(epoch: request.epoch).get()
     await waitForSoloWrites()
     // Asked again: the role may have changed while waiting.
-    let current = try state.onCatchUpRequest(epoch: epoch).get()
+    let current = try state.onCatchUpRequest(epoch: request.epoch).get()
     var records: [PlacedRecord] = []
-    for case .user(let user) in try await store.records(in: .users) {
-      records.append(PlacedRecord(.user(user), in: .users))
-    }
-    for file in try await store.files() {
-      switch file {
-      case .follows(let user):
-        for case .following(let event) in try await store.records(in: file) where event.follower == user {
-          records.append(PlacedRecord(.following(event), in: file))
+    var bytes = 0
+    for file in try await store.files().sorted() where file != .cursors {
+      if let after = request.after, file < after.file { continue }
+      let all = try await store.records(in: file)
+      var index = request.after.map { $0.file == file ? $0.index : 0 } ?? 0
+      while index < all.count {
+        guard records.isEmpty || bytes < request.maxBytes else {
+          return CatchUpReply(
+            epoch: current, records: records, next: CatchUpPosition(file: file, index: index))
         }
-      case .timeline(let user):
-        for case .post(let post) in try await store.records(in: file) where post.author == user {
-          records.append(PlacedRecord(.post(post), in: file))
-        }
-      case .users, .cursors:
-        continue
+        bytes += RecordCodec.encodedSize(of: all[index])
+        records.append(PlacedRecord(all[index], in: file))
+        index += 1
       }
     }
-    return CatchUpReply(epoch: current, records: records)
+    return CatchUpReply(epoch: current, records: records, next: nil)
   }
 }

@@ -15,6 +15,8 @@ public actor Server: ClientPort, ServerPeerPort {
   var knownUsers = KnownUsers()
   /// Writes that may be acknowledged without the slave (see ``SoloWrites``): a catch-up waits for them.
   var soloWrites = SoloWrites()
+  /// Where an interrupted pull (catch-up or reconcile) goes on.
+  var resumablePull: (pull: Pull, position: CatchUpPosition)?
 
   public init(
     configuration: ServerConfiguration, store: any ContextStore, coordinator: any CoordinatorPort,
@@ -98,17 +100,45 @@ public actor Server: ClientPort, ServerPeerPort {
   /// the next heartbeat answer. From the master (`authoritative`) they also replace different records under
   /// the same keys; from a slave, this server's own records win.
   func pull(from peer: ServerDescriptor, epoch: Epoch, authoritative: Bool, what: String) async -> Bool {
+    // Page by page; a pull that failed goes on where it stopped, if it is the same pull. A catch-up of a newer
+    // sync generation starts over: pages read before the generation changed may miss a solo write.
+    let pull = Pull(
+      peer: peer.id, epoch: epoch, authoritative: authoritative,
+      generation: authoritative ? state.catchingUpGeneration : 0)
+    var position = resumablePull?.pull == pull ? resumablePull?.position : nil
+    var applied = 0
+    var pages = 0
     do {
-      let reply = try await dialer.serverPeer(at: peer.endpoint).catchUp(epoch: epoch)
-      let appended =
-        authoritative ? try await applyFromMaster(reply.records) : try await store.append(reply.records)
+      repeat {
+        let request = CatchUpRequest(
+          epoch: epoch, after: position, maxBytes: state.configuration.transferPageBytes)
+        let reply = try await dialer.serverPeer(at: peer.endpoint).catchUp(request)
+        let appended =
+          authoritative ? try await applyFromMaster(reply.records) : try await store.append(reply.records)
+        applied += appended.count
+        pages += 1
+        position = reply.next
+        resumablePull = position.map { (pull, $0) }
+      } while position != nil
       logger.notice(
         "\(what) done",
-        metadata: ["peer": "\(peer.endpoint)", "epoch": "\(epoch)", "records": "\(appended.count)"])
+        metadata: [
+          "peer": "\(peer.endpoint)", "epoch": "\(epoch)", "records": "\(applied)", "pages": "\(pages)",
+        ])
       return true
     } catch {
-      logger.warning("\(what) failed; retrying at the next heartbeat", metadata: ["error": "\(error)"])
+      logger.warning(
+        "\(what) failed; going on at the next heartbeat",
+        metadata: ["error": "\(error)", "pages": "\(pages)"])
       return false
     }
+  }
+
+  /// Which pull a saved position belongs to.
+  struct Pull: Hashable {
+    let peer: ServerID
+    let epoch: Epoch
+    let authoritative: Bool
+    let generation: UInt64
   }
 }

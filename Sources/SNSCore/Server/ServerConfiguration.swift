@@ -14,6 +14,9 @@ public struct ServerConfiguration: Hashable, Sendable {
   /// Posts entering timeline mode shows first.
   public var timelineInitialCount: Int
   public var postLimits: PostLimits
+  /// The largest page of a catch-up, reconcile or mirror backlog, in bytes of records (at least one record
+  /// goes in each): far below the transport's message limit, whatever the data size.
+  public var transferPageBytes: Int = CatchUpRequest.defaultPageBytes
   /// Off in deployment; the simulation's self-test switches them on (see ``PlantedBugs``).
   public var plantedBugs: PlantedBugs = []
 

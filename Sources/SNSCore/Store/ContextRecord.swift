@@ -126,3 +126,24 @@ public struct PlacedRecord: Hashable, Sendable {
     self.record = record
   }
 }
+
+extension PlacedRecord {
+  /// `records` cut into consecutive pages of at most about `maxBytes` (as lines in a file), each with at least
+  /// one record, so that no transfer outgrows the transport's message limit whatever the data size.
+  public static func pages(of records: [PlacedRecord], maxBytes: Int) -> [ArraySlice<PlacedRecord>] {
+    var pages: [ArraySlice<PlacedRecord>] = []
+    var start = records.startIndex
+    var bytes = 0
+    for index in records.indices {
+      let size = RecordCodec.encodedSize(of: records[index].record)
+      if index > start && bytes + size > maxBytes {
+        pages.append(records[start..<index])
+        start = index
+        bytes = 0
+      }
+      bytes += size
+    }
+    if start < records.endIndex { pages.append(records[start...]) }
+    return pages
+  }
+}

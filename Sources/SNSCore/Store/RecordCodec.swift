@@ -73,6 +73,9 @@ public enum RecordCodec {
     }
   }
 
+  /// How many bytes `record`'s line takes (for paging transfers by size).
+  public static func encodedSize(of record: ContextRecord) -> Int { payload(of: record).utf8.count + 10 }
+
   /// The whole line for `record`, checksum first and ending in `\n`.
   public static func encode(_ record: ContextRecord) -> String {
     let payload = payload(of: record)

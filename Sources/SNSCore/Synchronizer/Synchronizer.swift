@@ -105,11 +105,15 @@ public actor Synchronizer: SynchronizerPort {
     for (destination, batch) in plan.batches.sorted(by: { $0.key < $1.key }) {
       report.destinations.append(destination)
       do {
-        let ack: SyncAck
+        var ack = SyncAck()
         if destination == configuration.cluster {
           ack = try await deliver(batch)
         } else if let endpoint = peers[destination] {
-          ack = try await dialer.synchronizer(at: endpoint).deliver(batch)
+          // In pages: after a long pause a round's batch can be any size. Pages are idempotent to resend,
+          // so a failure resends the whole batch next round.
+          for page in batch.pages(maxBytes: configuration.transferPageBytes) {
+            ack.backfill += try await dialer.synchronizer(at: endpoint).deliver(page).backfill
+          }
         } else {
           throw SNSError.unavailable("cluster \(destination) has no synchronizer registered")
         }

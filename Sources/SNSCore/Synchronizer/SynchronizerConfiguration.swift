@@ -5,6 +5,8 @@ public struct SynchronizerConfiguration: Hashable, Sendable {
   public var endpoint: Endpoint
   public var clusterCount: Int
   public var syncInterval: Duration
+  /// The largest delivery to another synchronizer, in bytes of records (see ``SyncBatch/pages(maxBytes:)``).
+  public var transferPageBytes: Int = CatchUpRequest.defaultPageBytes
 
   public init(
     cluster: ClusterID, endpoint: Endpoint, clusterCount: Int = 3, syncInterval: Duration = .seconds(30)

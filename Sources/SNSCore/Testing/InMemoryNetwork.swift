@@ -76,7 +76,9 @@ struct RemoteServer: ClientPort, ServerPeerPort {
     try await service().timeline(for: user)
   }
   func mirror(_ request: MirrorRequest) async throws { try await service().mirror(request) }
-  func catchUp(epoch: Epoch) async throws -> CatchUpReply { try await service().catchUp(epoch: epoch) }
+  func catchUp(_ request: CatchUpRequest) async throws -> CatchUpReply {
+    try await service().catchUp(request)
+  }
 }
 
 struct RemoteSynchronizer: SynchronizerPort {

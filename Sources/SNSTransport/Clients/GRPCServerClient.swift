@@ -65,13 +65,10 @@ struct GRPCServerClient: ClientPort, ServerPeerPort {
     _ = try await channel.call(options, Methods.mirror, wire, Tinysns_Internal_V1_Empty.self)
   }
 
-  func catchUp(epoch: Epoch) async throws -> CatchUpReply {
-    var request = Tinysns_Internal_V1_CatchUpRequest()
-    request.epoch = epoch.value
+  func catchUp(_ request: CatchUpRequest) async throws -> CatchUpReply {
     let reply = try await channel.call(
-      options, Methods.catchUp, request, Tinysns_Internal_V1_CatchUpReply.self)
-    return CatchUpReply(
-      epoch: Epoch(reply.epoch), records: try reply.records.map { try PlacedRecord(wire: $0) })
+      options, Methods.catchUp, request.wire, Tinysns_Internal_V1_CatchUpReply.self)
+    return try CatchUpReply(wire: reply)
   }
 }
 

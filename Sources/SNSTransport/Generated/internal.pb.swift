@@ -457,12 +457,22 @@ public nonisolated struct Tinysns_Internal_V1_MirrorRequest: Sendable {
   public init() {}
 }
 
+/// One page of a catch-up: the records after (after_file, after_index) in the server's file order, from the
+/// start when after_file is empty; about max_bytes of them (at least one record).
 public nonisolated struct Tinysns_Internal_V1_CatchUpRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   public var epoch: UInt64 = 0
+
+  /// a context file's name (users, <user>.follow, <user>.timeline)
+  public var afterFile: String = String()
+
+  public var afterIndex: UInt64 = 0
+
+  /// 0: the server's default page (1 MiB)
+  public var maxBytes: UInt32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -477,6 +487,11 @@ public nonisolated struct Tinysns_Internal_V1_CatchUpReply: Sendable {
   public var epoch: UInt64 = 0
 
   public var records: [Tinysns_Internal_V1_Record] = []
+
+  /// where the next page starts; empty on the last page
+  public var nextFile: String = String()
+
+  public var nextIndex: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1364,7 +1379,7 @@ nonisolated extension Tinysns_Internal_V1_MirrorRequest: SwiftProtobuf.Message, 
 
 nonisolated extension Tinysns_Internal_V1_CatchUpRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CatchUpRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}epoch\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}epoch\0\u{3}after_file\0\u{3}after_index\0\u{3}max_bytes\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1373,6 +1388,9 @@ nonisolated extension Tinysns_Internal_V1_CatchUpRequest: SwiftProtobuf.Message,
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt64Field(value: &self.epoch) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.afterFile) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.afterIndex) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.maxBytes) }()
       default: break
       }
     }
@@ -1382,11 +1400,23 @@ nonisolated extension Tinysns_Internal_V1_CatchUpRequest: SwiftProtobuf.Message,
     if self.epoch != 0 {
       try visitor.visitSingularUInt64Field(value: self.epoch, fieldNumber: 1)
     }
+    if !self.afterFile.isEmpty {
+      try visitor.visitSingularStringField(value: self.afterFile, fieldNumber: 2)
+    }
+    if self.afterIndex != 0 {
+      try visitor.visitSingularUInt64Field(value: self.afterIndex, fieldNumber: 3)
+    }
+    if self.maxBytes != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxBytes, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Tinysns_Internal_V1_CatchUpRequest, rhs: Tinysns_Internal_V1_CatchUpRequest) -> Bool {
     if lhs.epoch != rhs.epoch {return false}
+    if lhs.afterFile != rhs.afterFile {return false}
+    if lhs.afterIndex != rhs.afterIndex {return false}
+    if lhs.maxBytes != rhs.maxBytes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1394,7 +1424,7 @@ nonisolated extension Tinysns_Internal_V1_CatchUpRequest: SwiftProtobuf.Message,
 
 nonisolated extension Tinysns_Internal_V1_CatchUpReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CatchUpReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}epoch\0\u{1}records\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}epoch\0\u{1}records\0\u{3}next_file\0\u{3}next_index\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1404,6 +1434,8 @@ nonisolated extension Tinysns_Internal_V1_CatchUpReply: SwiftProtobuf.Message, S
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt64Field(value: &self.epoch) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.records) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.nextFile) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.nextIndex) }()
       default: break
       }
     }
@@ -1416,12 +1448,20 @@ nonisolated extension Tinysns_Internal_V1_CatchUpReply: SwiftProtobuf.Message, S
     if !self.records.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.records, fieldNumber: 2)
     }
+    if !self.nextFile.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextFile, fieldNumber: 3)
+    }
+    if self.nextIndex != 0 {
+      try visitor.visitSingularUInt64Field(value: self.nextIndex, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Tinysns_Internal_V1_CatchUpReply, rhs: Tinysns_Internal_V1_CatchUpReply) -> Bool {
     if lhs.epoch != rhs.epoch {return false}
     if lhs.records != rhs.records {return false}
+    if lhs.nextFile != rhs.nextFile {return false}
+    if lhs.nextIndex != rhs.nextIndex {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

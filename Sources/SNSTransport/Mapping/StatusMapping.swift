@@ -34,7 +34,9 @@ extension GRPCStatus {
       return .unavailable(message)
     case .unauthenticated, .permissionDenied: return .unauthenticated
     case .deadlineExceeded: return .deadlineExceeded
-    case .internalError, .dataLoss, .resourceExhausted: return .storage(message)
+    // A message over the transport's limit is a transport error, never a storage one.
+    case .resourceExhausted: return .invalidArgument("over the transport's limits: \(message)")
+    case .internalError, .dataLoss: return .storage(message)
     case .ok, .cancelled, .unknown, .notFound, .alreadyExists, .unimplemented, .unavailable:
       return .unavailable(message.isEmpty ? "\(code)" : message)
     }

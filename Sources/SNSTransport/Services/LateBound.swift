@@ -24,7 +24,9 @@ public final class LateBoundServer: ClientPort, ServerPeerPort {
     try await get().timeline(for: user)
   }
   public func mirror(_ request: MirrorRequest) async throws { try await get().mirror(request) }
-  public func catchUp(epoch: Epoch) async throws -> CatchUpReply { try await get().catchUp(epoch: epoch) }
+  public func catchUp(_ request: CatchUpRequest) async throws -> CatchUpReply {
+    try await get().catchUp(request)
+  }
 }
 
 /// The synchronizer's counterpart of ``LateBoundServer``.

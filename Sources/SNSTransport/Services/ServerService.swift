@@ -75,11 +75,7 @@ public enum ServerService {
         return Tinysns_Internal_V1_Empty()
       },
       Methods.catchUp: .authenticated(by: secret) { (request: Tinysns_Internal_V1_CatchUpRequest, context) in
-        let reply = try await server.catchUp(epoch: Epoch(request.epoch))
-        var wire = Tinysns_Internal_V1_CatchUpReply()
-        wire.epoch = reply.epoch.value
-        wire.records = reply.records.map(\.wire)
-        return wire
+        try await server.catchUp(try CatchUpRequest(wire: request)).wire
       },
     ]
   }
