@@ -124,6 +124,8 @@ final class ProcessGroup {
       [
         "coordinator", "--listen", "127.0.0.1:\(port)", "--clusters", "1", "--heartbeat",
         "\(heartbeat.wholeMilliseconds)ms", "--miss-count", "\(missCount)", "--log-level", "warning",
+        // A private deployment on loopback for the length of a scenario.
+        "--insecure",
       ])
   }
 
@@ -138,7 +140,7 @@ final class ProcessGroup {
       [
         "server", "--coordinator", "127.0.0.1:\(coordinator)", "--cluster", "1", "--id", "\(id)", "--listen",
         "127.0.0.1:\(port)", "--data-dir", dataDirectory, "--heartbeat", "\(heartbeat.wholeMilliseconds)ms",
-        "--miss-count", "\(missCount)", "--log-level", "warning",
+        "--miss-count", "\(missCount)", "--log-level", "warning", "--insecure",
       ])
   }
 }

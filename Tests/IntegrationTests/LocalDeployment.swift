@@ -65,7 +65,7 @@ final class LocalDeployment {
       name: "coordinator",
       arguments: [
         "coordinator", "--listen", coordinatorAddress, "--clusters", "\(clusters)", "--heartbeat", heartbeat,
-        "--miss-count", "\(missCount)", "--log-level", "info",
+        "--miss-count", "\(missCount)", "--log-level", "info", "--secret-file", try secretFile(),
       ], directory: root)
   }
 
@@ -77,7 +77,8 @@ final class LocalDeployment {
         "server", "--coordinator", coordinatorAddress, "--cluster", "\(cluster)", "--id", "\(id)", "--listen",
         address(name, cluster: cluster), "--data-dir", dataDirectory(ofCluster: cluster), "--heartbeat",
         heartbeat,
-        "--miss-count", "\(missCount)", "--timeline-poll", "50ms", "--log-level", "info",
+        "--miss-count", "\(missCount)", "--timeline-poll", "50ms", "--log-level", "info", "--secret-file",
+        try secretFile(),
       ], directory: root)
   }
 
@@ -88,14 +89,26 @@ final class LocalDeployment {
       arguments: [
         "synchronizer", "--coordinator", coordinatorAddress, "--cluster", "\(cluster)", "--listen",
         address(name, cluster: cluster), "--data-dir", dataDirectory(ofCluster: cluster), "--sync-interval",
-        syncInterval, "--log-level", "info",
+        syncInterval, "--log-level", "info", "--secret-file", try secretFile(),
       ], directory: root)
+  }
+
+  /// The deployment's cluster secret (made on first use), as `sns cluster up` makes one.
+  func secretFile() throws -> String {
+    let path = "\(root)/secret"
+    if !FileManager.default.fileExists(atPath: path) {
+      try "\(UUID().uuidString)\n".write(toFile: path, atomically: true, encoding: .utf8)
+    }
+    return path
   }
 
   /// `sns cluster status --json`, decoded.
   func status() async throws -> Status {
     let (code, output) = try await runSNS(
-      ["cluster", "status", "--json", "--coordinator", coordinatorAddress], timeout: .seconds(5))
+      [
+        "cluster", "status", "--json", "--coordinator", coordinatorAddress, "--secret-file", try secretFile(),
+      ],
+      timeout: .seconds(5))
     guard code == 0 else { throw DeploymentError.notReady(output) }
     return try JSONDecoder().decode(Status.self, from: Data(output.utf8))
   }

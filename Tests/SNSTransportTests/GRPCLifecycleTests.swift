@@ -25,7 +25,7 @@ struct GRPCLifecycleTests {
     let stream = try await channel.bidirectionalStream(method: echoStream)
     try await stream.send([1])
     let streamCall = Task { await statusOf { for try await _ in stream.messages {} } }
-    for _ in 0..<100 where !started.isSet { try await Task.sleep(for: .milliseconds(10)) }
+    for _ in 0..<3000 where !started.isSet { try await Task.sleep(for: .milliseconds(10)) }
 
     let clock = ContinuousClock()
     let begin = clock.now

@@ -90,7 +90,7 @@ struct GRPCStreamTests {
       stream.cancel()
       let status = await statusOf { for try await _ in stream.messages {} }
       #expect(status?.code == .cancelled)
-      for _ in 0..<100 where !handlerEnded.isSet { try await Task.sleep(for: .milliseconds(20)) }
+      for _ in 0..<1500 where !handlerEnded.isSet { try await Task.sleep(for: .milliseconds(20)) }
       #expect(handlerEnded.isSet)
     }
   }

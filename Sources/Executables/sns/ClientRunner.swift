@@ -96,7 +96,7 @@ struct ClientRunner: Sendable {
       } catch is CancellationError {
         return
       } catch SNSError.unavailable, SNSError.notMaster, SNSError.deadlineExceeded {
-        continue  // the next `timeline()` asks the coordinator again
+        await session.masterLost()  // the next `timeline()` asks the coordinator again
       }
     }
   }

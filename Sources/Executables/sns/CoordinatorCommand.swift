@@ -11,6 +11,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
   @Option(help: "Heartbeat interval of the servers.") var heartbeat: Duration = .seconds(10)
   @Option(help: "Missed heartbeats before a master is declared dead.") var missCount: Int = 2
   @OptionGroup var secretOptions: SecretOptions
+  @OptionGroup var insecureOption: InsecureOption
   @OptionGroup var logging: LoggingOptions
   @OptionGroup var metrics: MetricsOptions
   @OptionGroup var tls: TLSOptions
@@ -32,7 +33,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
     let listener = openListener(
       on: listen,
       handlers: CoordinatorService.handlers(
-        coordinator, secret: SecretCheck(secret: try secretOptions.secret())),
+        coordinator, secret: SecretCheck(secret: try insecureOption.secret(from: secretOptions))),
       logger: logger, tls: tls.server())
     let metricsListener = metrics.start(role: "coordinator", logger: logger)
     defer { metricsListener?.stop() }

@@ -12,7 +12,8 @@ import Foundation
 ///
 /// Servers and synchronizers listen on every address and give the coordinator `localhost:<port>` for clients
 /// (`SNS_ADVERTISE_HOST` names another host). Intervals are the course's (heartbeat 10 s, 2 misses, sync 30 s)
-/// unless `SNS_HEARTBEAT`, `SNS_MISS_COUNT`, `SNS_SYNC_INTERVAL` or `SNS_TIMELINE_POLL` say otherwise.
+/// unless `SNS_HEARTBEAT`, `SNS_MISS_COUNT`, `SNS_SYNC_INTERVAL` or `SNS_TIMELINE_POLL` say otherwise. The
+/// course has no cluster secret, so these run `--insecure` unless `SNS_SECRET_FILE` names one.
 enum CourseCommandLine {
   /// The names this binary answers to, and the `sns` command each one becomes.
   static let names = ["coordinator", "tsd", "tsc", "synchronizer"]
@@ -46,7 +47,7 @@ enum CourseCommandLine {
     }
     switch name {
     case "coordinator":
-      return ["coordinator", "--listen", "0.0.0.0:\(try value("p", default: "9090"))"]
+      return ["coordinator", "--listen", "0.0.0.0:\(try value("p", default: "9090"))", "--insecure"]
         + intervals([("heartbeat", "SNS_HEARTBEAT"), ("miss-count", "SNS_MISS_COUNT")])
     case "tsd":
       let port = try value("p", default: "3010")
@@ -55,7 +56,7 @@ enum CourseCommandLine {
         "server", "--coordinator", try coordinator(), "--cluster", cluster, "--id",
         try value("s", default: "1"),
         "--listen", "0.0.0.0:\(port)", "--advertise", "\(advertised):\(port)", "--data-dir",
-        "cluster_\(cluster)",
+        "cluster_\(cluster)", "--insecure",
       ]
         + intervals([
           ("heartbeat", "SNS_HEARTBEAT"), ("miss-count", "SNS_MISS_COUNT"),
@@ -65,7 +66,7 @@ enum CourseCommandLine {
       let port = try value("p", default: "9001")
       return [
         "synchronizer", "--coordinator", try coordinator(), "--id", try value("i", default: "1"), "--listen",
-        "0.0.0.0:\(port)", "--advertise", "\(advertised):\(port)", "--data-root", ".",
+        "0.0.0.0:\(port)", "--advertise", "\(advertised):\(port)", "--data-root", ".", "--insecure",
       ] + intervals([("sync-interval", "SNS_SYNC_INTERVAL")])
     default:  // tsc
       return ["client", "--coordinator", try coordinator(), "--user", try value("u", default: "1")]

@@ -47,13 +47,36 @@ struct SecretOptions: ParsableArguments {
   var secretFile: String?
 
   func secret() throws -> String? {
-    guard let path = secretFile ?? ProcessInfo.processInfo.environment["SNS_SECRET_FILE"] else { return nil }
+    let fromEnvironment = ProcessInfo.processInfo.environment["SNS_SECRET_FILE"].flatMap {
+      $0.isEmpty ? nil : $0
+    }
+    guard let path = secretFile ?? fromEnvironment else { return nil }
     guard let data = FileManager.default.contents(atPath: path),
       let text = String(data: data, encoding: .utf8)
     else { throw ValidationError("cannot read the secret file '\(path)'") }
     let secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
     guard !secret.isEmpty else { throw ValidationError("the secret file '\(path)' is empty") }
     return secret
+  }
+}
+
+/// The flag a coordinator, server or synchronizer needs to run without a cluster secret.
+struct InsecureOption: ParsableArguments {
+  @Flag(
+    help:
+      "Run without a cluster secret: anyone who reaches the port can make internal calls (mirror, catch-up, roles)."
+  )
+  var insecure = false
+
+  /// The secret from `options`; without one, an error unless `--insecure` was given.
+  func secret(from options: SecretOptions) throws -> String? {
+    if let secret = try options.secret() { return secret }
+    guard insecure else {
+      throw ValidationError(
+        "internal calls need a cluster secret: give --secret-file PATH (or SNS_SECRET_FILE), or --insecure to run without one"
+      )
+    }
+    return nil
   }
 }
 

@@ -24,6 +24,7 @@ struct ServerCommand: AsyncParsableCommand {
   @Option(help: "How long to wait for the coordinator at start-up.") var startupTimeout: Duration = .seconds(
     15)
   @OptionGroup var secretOptions: SecretOptions
+  @OptionGroup var insecureOption: InsecureOption
   @OptionGroup var logging: LoggingOptions
   @OptionGroup var metrics: MetricsOptions
   @OptionGroup var tls: TLSOptions
@@ -34,7 +35,7 @@ struct ServerCommand: AsyncParsableCommand {
     do {
       (clusterID, serverID) = (try ClusterID(cluster), try ServerID(id))
     } catch { fail("\(error)") }
-    let secret = try secretOptions.secret()
+    let secret = try insecureOption.secret(from: secretOptions)
     let dialer = GRPCDialer(options: CallOptions(secret: secret, tls: tls.client()))
     defer { dialer.close() }
     let coordinatorPort = dialer.coordinator(at: coordinator)

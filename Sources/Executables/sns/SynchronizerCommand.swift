@@ -25,6 +25,7 @@ struct SynchronizerCommand: AsyncParsableCommand {
   @Option(help: "How long to wait for the coordinator at start-up.") var startupTimeout: Duration = .seconds(
     15)
   @OptionGroup var secretOptions: SecretOptions
+  @OptionGroup var insecureOption: InsecureOption
   @OptionGroup var logging: LoggingOptions
   @OptionGroup var metrics: MetricsOptions
   @OptionGroup var tls: TLSOptions
@@ -39,7 +40,7 @@ struct SynchronizerCommand: AsyncParsableCommand {
 
   func run() async throws {
     let logger = try logging.makeLogger(label: "sns.synchronizer")
-    let secret = try secretOptions.secret()
+    let secret = try insecureOption.secret(from: secretOptions)
     let dialer = GRPCDialer(options: CallOptions(secret: secret, tls: tls.client()))
     defer { dialer.close() }
     let coordinatorPort = dialer.coordinator(at: coordinator)

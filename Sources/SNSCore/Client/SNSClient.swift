@@ -88,6 +88,14 @@ public actor SNSClient {
   /// A master this session talked to stopped answering, and no master has answered since.
   var lostMaster = false
 
+  /// Something this session got from its master (a timeline stream) failed the way a lost master does: the
+  /// next call asks the coordinator again, and says so once a master answered.
+  public func masterLost() {
+    guard master != nil else { return }
+    master = nil
+    lostMaster = true
+  }
+
   func currentMaster() async throws -> Endpoint {
     if let master { return master }
     let found = try await coordinator.master(forUser: user).endpoint

@@ -162,7 +162,14 @@ extension Server {
       posts.filter { $0.author != user }.sorted(by: >).prefix(state.configuration.timelineInitialCount))
     let feed = TimelineFeed(
       user: user, store: store, clock: clock, pollInterval: state.configuration.timelinePollInterval,
-      position: position, stamp: stamp, seen: Set(posts.map(\.id)))
+      position: position, stamp: stamp, seen: Set(posts.map(\.id)),
+      serving: { [weak self] in await self?.servesAsMaster() ?? false })
     return TimelineSubscription(initial: initial, updates: feed.stream())
+  }
+
+  /// Whether this server may serve clients now: master, and its lease holds.
+  func servesAsMaster() -> Bool {
+    guard case .master = state.phase, let expiry = state.leaseExpiry else { return false }
+    return clock.now() < expiry
   }
 }

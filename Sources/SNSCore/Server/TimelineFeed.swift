@@ -1,11 +1,16 @@
 /// Watches one timeline file for timeline mode: polls its modification time at an interval (as the seed
 /// asks) and yields posts appended since the last look, oldest first, each once, skipping the user's own posts
 /// (the client typed those itself).
+///
+/// A feed lasts only while its server is master: once it is not (replaced, or its lease lapsed), the next poll
+/// ends the stream with ``SNSError/notMaster(_:)``, so the client finds the real master and subscribes there.
 actor TimelineFeed {
   let user: UserID
   let store: any ContextStore
   let clock: any SNSClock
   let pollInterval: Duration
+  /// Whether the server still serves as master (asked at every poll).
+  let serving: @Sendable () async -> Bool
   var position: FilePosition
   var stamp: FileStamp?
   var seen: Set<PostID>
@@ -14,12 +19,13 @@ actor TimelineFeed {
   init(
     user: UserID, store: any ContextStore, clock: any SNSClock, pollInterval: Duration,
     position: FilePosition,
-    stamp: FileStamp?, seen: Set<PostID>
+    stamp: FileStamp?, seen: Set<PostID>, serving: @escaping @Sendable () async -> Bool
   ) {
     self.user = user
     self.store = store
     self.clock = clock
     self.pollInterval = pollInterval
+    self.serving = serving
     self.position = position
     self.stamp = stamp
     self.seen = seen
@@ -33,6 +39,9 @@ actor TimelineFeed {
   func next() async throws -> Post? {
     while buffered.isEmpty {
       try await clock.sleep(for: pollInterval)
+      guard await serving() else {
+        throw SNSError.notMaster("this server is no longer master; subscribe at the current one")
+      }
       try await poll()
     }
     return buffered.removeFirst()

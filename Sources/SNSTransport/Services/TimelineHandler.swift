@@ -34,7 +34,10 @@ struct TimelineHandler: Sendable {
     for post in subscription.initial { try await writer.send(post.message) }
     try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask {
-        for try await post in subscription.updates { try await writer.send(post.message) }
+        // A server that is no longer master ends the stream with UNAVAILABLE: clients find the real one.
+        try await clientFacing {
+          for try await post in subscription.updates { try await writer.send(post.message) }
+        }
       }
       // The client's posts, until it closes its side.
       while let message = try await inbound.next() {
