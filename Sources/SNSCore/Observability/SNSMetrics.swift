@@ -27,7 +27,13 @@ public enum SNSMetrics {
     public static let heartbeatsMissed = "sns_heartbeats_missed_total"
     /// Counter: slaves the coordinator promoted to master.
     public static let promotions = "sns_promotions_total"
+    /// Counter: `flock` waits given up because another process held a context file's lock too long (a
+    /// paused or stuck writer).
+    public static let lockTimeouts = "sns_lock_timeouts_total"
   }
+
+  /// Counts one lock wait given up.
+  public static func lockTimedOut() { Counter(label: Name.lockTimeouts).increment() }
 
   /// Counts one client command (`login`, `follow`, …) a server was asked to execute.
   public static func request(_ command: Command) {

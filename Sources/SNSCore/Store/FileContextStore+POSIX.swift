@@ -134,13 +134,28 @@ struct OpenContextFile: ~Copyable {
     _ = closeDescriptor(descriptor)
   }
 
-  /// `flock(LOCK_SH)` / `flock(LOCK_EX)`; waits for other holders. A shared lock held on this descriptor is
-  /// converted (not atomically: the kernel may let another writer in between, so callers re-read afterwards).
+  /// How long a lock is waited for before the call fails: other writers hold one for a write and an fsync,
+  /// so only a paused or stuck process holds it this long, and waiting on would freeze this one too.
+  static let lockWait: Duration = .seconds(5)
+
+  /// `flock(LOCK_SH)` / `flock(LOCK_EX)`; waits for other holders, at most ``lockWait``, then fails with a
+  /// storage error (and `sns_lock_timeouts_total`). A shared lock held on this descriptor is converted (not
+  /// atomically: the kernel may let another writer in between, so callers re-read afterwards).
   func lock(exclusive: Bool) throws(SNSError) {
-    while flock(descriptor, exclusive ? LOCK_EX : LOCK_SH) != 0 {
+    let operation = (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB
+    let deadline = ContinuousClock.now + Self.lockWait
+    var pause: UInt32 = 1_000  // µs; doubles to 50 ms
+    while flock(descriptor, operation) != 0 {
       let code = errno
       if code == EINTR { continue }
-      throw storageError("lock", path, code)
+      guard code == EWOULDBLOCK else { throw storageError("lock", path, code) }
+      guard ContinuousClock.now < deadline else {
+        SNSMetrics.lockTimedOut()
+        throw SNSError.storage(
+          "\(path) stayed locked by another process for over \(Self.lockWait) (a paused or stuck writer?)")
+      }
+      usleep(pause)
+      pause = min(pause * 2, 50_000)
     }
   }
 

@@ -3,12 +3,20 @@ extension Synchronizer {
   /// cluster, then answers with the backfill for its follow events. Idempotent: records carry their keys.
   public func deliver(_ batch: SyncBatch) async throws -> SyncAck {
     let stores = try await directories.stores()
-    let reference = try await referenceStore(stores)
+    let (reference, live) = try await referenceStore(stores)
     let (history, localUsers) = try await localFollows(in: reference)
     let records = state.records(applying: batch, localFollows: history, localUsers: localUsers)
     for id in stores.keys.sorted() {
       guard let store = stores[id] else { continue }
-      try await store.append(records)
+      do {
+        try await store.append(records)
+      } catch  where !live.contains(id) {
+        // A server the coordinator holds dead (killed, or paused with its files locked) must not stop the
+        // cluster's delivery: when it returns, its catch-up from the master brings delivered posts too.
+        logger.warning(
+          "skipped the directory of a server that is not alive",
+          metadata: ["server": "\(id)", "error": "\(error)"])
+      }
     }
     var backfill: [Post] = []
     for (followee, since) in state.backfillRequests(for: batch) {
@@ -30,7 +38,11 @@ extension Synchronizer {
   /// Found by the simulation (seeds 120 and 1081): falling back to the directory scanned last (when the status
   /// call was dropped) filtered a post with a replaced master's follow events, before an acknowledged
   /// unfollow, and delivered it to a user who no longer followed its author.
-  func referenceStore(_ stores: [ServerID: any ContextStore]) async throws -> any ContextStore {
+  ///
+  /// Also returns the servers whose directories must take every delivery: the master and the live slaves.
+  func referenceStore(_ stores: [ServerID: any ContextStore]) async throws -> (
+    any ContextStore, live: Set<ServerID>
+  ) {
     let status: CoordinatorStatus
     do {
       status = try await coordinator.status()
@@ -38,12 +50,12 @@ extension Synchronizer {
       throw SNSError.unavailable(
         "cannot ask the coordinator for cluster \(configuration.cluster)'s master: \(error)")
     }
-    guard let master = status.clusters.first(where: { $0.id == configuration.cluster })?.master,
-      let store = stores[master]
-    else {
+    let cluster = status.clusters.first(where: { $0.id == configuration.cluster })
+    guard let master = cluster?.master, let store = stores[master] else {
       throw SNSError.unavailable("cluster \(configuration.cluster) has no master directory yet")
     }
-    return store
+    let live = Set(cluster?.servers.filter(\.alive).map(\.id) ?? []).union([master])
+    return (store, live)
   }
 
   /// Every local user, and their own follow events: who follows whom, from the follower's side.
