@@ -157,6 +157,31 @@ struct ServerStateTests {
     #expect(plan.records == [PlacedRecord(.user(user(7)), in: .users)])
   }
 
+  @Test("the coordinator's heartbeat interval and miss count set the lease and the heartbeat schedule")
+  func leaseFromTheCoordinator() {
+    var state = ServerState(configuration: configuration())  // started with 10 s × 2
+    _ = state.onHeartbeatReply(
+      RoleAssignment(
+        role: .master, epoch: Epoch(1), master: me, slave: nil, heartbeatInterval: .seconds(1), missCount: 3),
+      sentAt: t0, now: t0)
+    #expect(state.lease == .seconds(3))
+    #expect(state.leaseExpiry == t0 + .seconds(3))
+    #expect(state.onTimer(.heartbeat, now: t0).contains(.schedule(.heartbeat, after: .seconds(1))))
+  }
+
+  @Test("a server still registering refuses mirrors of any epoch: it cannot tell a deposed master's")
+  func registeringRefusesMirrors() {
+    var registering = ServerState(configuration: configuration())
+    for epoch in [UInt64(1), 7] {
+      let request = MirrorRequest(
+        cluster: cluster(1), epoch: Epoch(epoch), records: [PlacedRecord(.user(user(7)), in: .users)])
+      guard case .refuse(.unavailable) = registering.onMirror(request, now: t0) else {
+        Issue.record("a registering server applied a mirror of epoch \(epoch)")
+        return
+      }
+    }
+  }
+
   @Test("no writes before registration, as slave, or after the lease lapsed")
   func refusedWhenNotMaster() {
     var registering = ServerState(configuration: configuration())

@@ -16,7 +16,7 @@ struct ServerCommand: AsyncParsableCommand {
   var advertise: Endpoint?
   @Option(help: "This machine's data directory; the server uses <data-dir>/<role>_<id>.") var dataDir: String
   @Option(help: "Heartbeat interval.") var heartbeat: Duration = .seconds(10)
-  @Option(help: "Missed heartbeats after which the coordinator promotes the slave (must match it).")
+  @Option(help: "Missed heartbeats after which the coordinator promotes the slave (until its answer says).")
   var missCount: Int = 2
   @Option(help: "How often timeline mode checks the timeline file.") var timelinePoll: Duration =
     .milliseconds(500)

@@ -104,7 +104,8 @@ public struct CoordinatorState: Sendable {
     let assignment = RoleAssignment(
       role: role, epoch: cluster.epoch,
       master: masterDescriptor(of: beat.cluster, now: now, requireAlive: false), slave: slave,
-      syncGeneration: clusters[beat.cluster]?.servers[beat.server]?.syncGeneration ?? record.syncGeneration)
+      syncGeneration: clusters[beat.cluster]?.servers[beat.server]?.syncGeneration ?? record.syncGeneration,
+      heartbeatInterval: configuration.heartbeatInterval, missCount: configuration.missCount)
     return .success((assignment, events))
   }
 

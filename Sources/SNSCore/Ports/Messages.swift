@@ -82,14 +82,22 @@ public struct RoleAssignment: Hashable, Sendable {
   /// For a slave: the generation it must be caught up in. It rises whenever the slave may have missed writes
   /// (it was considered dead, or the master changed); the slave then catches up again and reports it.
   public let syncGeneration: UInt64
+  /// The coordinator's heartbeat interval and miss count: the server heartbeats at this interval and holds
+  /// its lease for `heartbeatInterval × missCount`, so its lease never outlasts the coordinator's patience,
+  /// whatever flags it was started with. `nil` from a coordinator that does not say.
+  public let heartbeatInterval: Duration?
+  public let missCount: Int?
   public init(
-    role: Role, epoch: Epoch, master: ServerDescriptor?, slave: ServerDescriptor?, syncGeneration: UInt64 = 0
+    role: Role, epoch: Epoch, master: ServerDescriptor?, slave: ServerDescriptor?, syncGeneration: UInt64 = 0,
+    heartbeatInterval: Duration? = nil, missCount: Int? = nil
   ) {
     self.role = role
     self.epoch = epoch
     self.master = master
     self.slave = slave
     self.syncGeneration = syncGeneration
+    self.heartbeatInterval = heartbeatInterval
+    self.missCount = missCount
   }
 }
 
@@ -105,7 +113,6 @@ public struct MirrorRequest: Hashable, Sendable {
   }
 }
 
-/// Everything a (re)joining slave needs from its master, applied idempotently by record key.
 /// Where a paged catch-up goes on: the `index`-th record of `file`, in the order the serving server lists its
 /// files. Files only grow (a server serving a catch-up never has its files replaced), so a position stays
 /// valid between pages; whatever is written meanwhile reaches the puller by mirroring, or moves it to a new

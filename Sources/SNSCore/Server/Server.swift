@@ -17,6 +17,10 @@ public actor Server: ClientPort, ServerPeerPort {
   var soloWrites = SoloWrites()
   /// Where an interrupted pull (catch-up or reconcile) goes on.
   var resumablePull: (pull: Pull, position: CatchUpPosition)?
+  /// The pull ``runPulls()`` should do next, the one it is doing, and its wake-up call.
+  var wantedPull: PullJob?
+  var runningPull: PullJob?
+  let (pullRequests, pullRequested) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
 
   public init(
     configuration: ServerConfiguration, store: any ContextStore, coordinator: any CoordinatorPort,
@@ -36,34 +40,43 @@ public actor Server: ClientPort, ServerPeerPort {
   /// The current phase (role and epoch), for status and tests.
   public var phase: ServerState.Phase { state.phase }
 
-  /// Heartbeats on schedule until cancelled.
+  /// Heartbeats on schedule until cancelled. Catch-ups and reconcile pulls run beside the heartbeats, one at
+  /// a time, so a long one (a slave joining a master with a million posts) never looks like a dead server.
   public func run() async throws {
-    var actions = state.onStart(now: clock.now())
-    while !Task.isCancelled {
-      var next: Duration?
-      for action in actions {
-        if case .schedule(_, let delay) = action { next = delay }
+    try await withThrowingDiscardingTaskGroup { group in
+      group.addTask { try await self.runPulls() }
+      var actions = state.onStart(now: clock.now())
+      while !Task.isCancelled {
+        var next: Duration?
+        for action in actions {
+          if case .schedule(_, let delay) = action { next = delay }
+        }
+        await perform(actions, pullsAside: true)
+        try await clock.sleep(for: next ?? state.heartbeatInterval)
+        actions = state.onTimer(.heartbeat, now: clock.now())
       }
-      await perform(actions)
-      try await clock.sleep(for: next ?? state.configuration.heartbeatInterval)
-      actions = state.onTimer(.heartbeat, now: clock.now())
+      group.cancelAll()
     }
   }
 
-  /// Sends one heartbeat now and applies the answer (tests drive time with this).
+  /// Sends one heartbeat now and applies the answer, a catch-up included (tests drive time with this).
   public func heartbeat() async {
     await perform(
-      state.onTimer(.heartbeat, now: clock.now()).filter { if case .schedule = $0 { false } else { true } })
+      state.onTimer(.heartbeat, now: clock.now()).filter { if case .schedule = $0 { false } else { true } },
+      pullsAside: false)
   }
 
-  func perform(_ actions: [ServerState.Action]) async {
+  /// Performs `actions`; with `pullsAside`, a catch-up or reconcile is handed to ``runPulls()`` instead of
+  /// being awaited here.
+  func perform(_ actions: [ServerState.Action], pullsAside: Bool) async {
     for action in actions {
       switch action {
       case .sendHeartbeat(let beat):
         let sentAt = clock.now()
         do {
           let assignment = try await coordinator.heartbeat(beat)
-          await perform(state.onHeartbeatReply(assignment, sentAt: sentAt, now: clock.now()))
+          await perform(
+            state.onHeartbeatReply(assignment, sentAt: sentAt, now: clock.now()), pullsAside: pullsAside)
           if case .master(_, let slave?) = state.phase, !unmirrored.isEmpty {
             _ = await mirror(records: [], to: slave, epoch: state.epoch)
           }
@@ -73,9 +86,10 @@ public actor Server: ClientPort, ServerPeerPort {
       case .schedule:
         continue  // the run loop sleeps for it
       case .catchUp(let master, let epoch):
-        await catchUp(from: master, epoch: epoch)
+        let job = PullJob.catchUp(master, epoch, generation: state.catchingUpGeneration)
+        if pullsAside { want(job) } else { await run(job) }
       case .reconcile(let slave, let epoch):
-        await reconcile(from: slave, epoch: epoch)
+        if pullsAside { want(.reconcile(slave, epoch)) } else { await run(.reconcile(slave, epoch)) }
       case .roleChanged(let from, let to):
         logger.notice("role changed", metadata: ["from": "\(from)", "to": "\(to)"])
       }
@@ -89,11 +103,11 @@ public actor Server: ClientPort, ServerPeerPort {
     state.onReconcileFinished(epoch: epoch, succeeded: succeeded, now: clock.now())
   }
 
-  /// As a (re)joining slave, pulls what the master wrote.
-  func catchUp(from master: ServerDescriptor, epoch: Epoch) async {
+  /// As a (re)joining slave, pulls what the master holds, in the sync generation it was asked in.
+  func catchUp(from master: ServerDescriptor, epoch: Epoch, generation: UInt64) async {
     let succeeded = await pull(
       from: master, epoch: epoch, authoritative: true, what: "catch-up from the master")
-    state.onCatchUpFinished(epoch: epoch, succeeded: succeeded, now: clock.now())
+    state.onCatchUpFinished(epoch: epoch, generation: generation, succeeded: succeeded, now: clock.now())
   }
 
   /// Fetches `peer`'s own records through `CatchUp` and appends them (idempotently); a failure is retried at

@@ -15,7 +15,9 @@ extension ServerState {
     }
     switch phase {
     case .registering:
-      return .apply(request.records)
+      // Which epoch is current is not known yet: a deposed master's late mirror must not leave its refused
+      // writes here. The master counts this as a slave that did not answer and retries after its next beat.
+      return .refuse(.unavailable("server \(configuration.id) is still registering with the coordinator"))
     case .slave(let epoch, let master, let caughtUp):
       guard request.epoch >= epoch || configuration.plantedBugs.contains(.skipEpochCheck) else {
         return .refuse(.staleEpoch(current: epoch))

@@ -24,10 +24,20 @@ public struct ServerState: Sendable {
   var lastAssignedPostSequence: [UserID: UInt64] = [:]
   /// Keys of posts being written now: a retry that arrives meanwhile must not write a second copy.
   var keysInFlight: Set<RequestKey> = []
+  /// The coordinator's heartbeat interval and miss count, once it said them (see ``RoleAssignment``).
+  var coordinatorTiming: (interval: Duration, misses: Int)?
+
+  /// The interval to heartbeat at: the coordinator's, once known.
+  public var heartbeatInterval: Duration { coordinatorTiming?.interval ?? configuration.heartbeatInterval }
+
+  /// How long a confirmed heartbeat lets a master take writes: the coordinator's failure timeout, once known.
+  public var lease: Duration {
+    coordinatorTiming.map { $0.interval * $0.misses } ?? configuration.lease
+  }
   /// The coordinator's sync generation of the last catch-up this server completed as slave (0: none), and the
   /// one a catch-up under way will complete. Reported in heartbeats: only a caught-up slave may be promoted.
   var caughtUpGeneration: UInt64 = 0
-  var catchingUpGeneration: UInt64 = 0
+  public internal(set) var catchingUpGeneration: UInt64 = 0
   /// Started as master and has not yet pulled a slave's records (see ``Action/reconcile(from:epoch:)``). While
   /// it knows a slave it takes no writes; knowing none, it writes alone and pulls as soon as one appears.
   public internal(set) var reconciling = false
@@ -82,7 +92,7 @@ public struct ServerState: Sendable {
       let beat = ServerHeartbeat(
         cluster: configuration.cluster, server: configuration.id, endpoint: configuration.endpoint,
         epoch: epoch, caughtUpGeneration: reported, role: role)
-      return [.sendHeartbeat(beat), .schedule(.heartbeat, after: configuration.heartbeatInterval)]
+      return [.sendHeartbeat(beat), .schedule(.heartbeat, after: heartbeatInterval)]
     }
   }
 
@@ -91,12 +101,15 @@ public struct ServerState: Sendable {
     -> [Action]
   {
     guard assignment.epoch >= epoch else { return [] }  // a late answer from before a newer one
+    if let interval = assignment.heartbeatInterval, let misses = assignment.missCount {
+      coordinatorTiming = (interval, misses)
+    }
     let old = phase
     var actions: [Action] = []
     switch assignment.role {
     case .master:
       phase = .master(epoch: assignment.epoch, slave: assignment.slave)
-      leaseExpiry = sentAt + configuration.lease
+      leaseExpiry = sentAt + lease
       // A process that starts as master may have died mid-write last time: its slave can hold records it lacks
       // (mirroring comes before the local append). It pulls them before taking writes, or it would hand out
       // their sequence numbers again. A promoted slave has everything already. A master that starts alone
@@ -141,8 +154,15 @@ public struct ServerState: Sendable {
   }
 
   /// The catch-up of `epoch` finished. A failed one is retried at the next heartbeat answer.
-  public mutating func onCatchUpFinished(epoch caughtUpEpoch: Epoch, succeeded: Bool, now: Timestamp) {
+  ///
+  /// `generation`: the sync generation the catch-up started in (``catchingUpGeneration`` when it began). A
+  /// catch-up that ran while heartbeats went on may have been overtaken by a newer generation (the master
+  /// wrote alone meanwhile): it then counts for nothing, and the newer one runs next.
+  public mutating func onCatchUpFinished(
+    epoch caughtUpEpoch: Epoch, generation: UInt64? = nil, succeeded: Bool, now: Timestamp
+  ) {
     guard succeeded, case .slave(let epoch, let master, _) = phase, epoch == caughtUpEpoch else { return }
+    if let generation, generation != catchingUpGeneration { return }
     phase = .slave(epoch: epoch, master: master, caughtUp: true)
     caughtUpGeneration = catchingUpGeneration
   }

@@ -24,7 +24,9 @@ struct GRPCCoordinatorClient: CoordinatorPort {
       role: role, epoch: Epoch(reply.epoch),
       master: reply.hasMaster ? try ServerDescriptor(wire: reply.master) : nil,
       slave: reply.hasSlave ? try ServerDescriptor(wire: reply.slave) : nil,
-      syncGeneration: reply.syncGeneration)
+      syncGeneration: reply.syncGeneration,
+      heartbeatInterval: reply.heartbeatMs > 0 ? .milliseconds(Int64(clamping: reply.heartbeatMs)) : nil,
+      missCount: reply.missCount > 0 ? Int(reply.missCount) : nil)
   }
 
   func registerSynchronizer(_ synchronizer: SynchronizerDescriptor) async throws {

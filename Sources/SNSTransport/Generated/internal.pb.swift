@@ -351,6 +351,12 @@ public nonisolated struct Tinysns_Internal_V1_RoleAssignment: Sendable {
   /// missed writes (it was considered dead, or the master changed); the slave then catches up again.
   public var syncGeneration: UInt64 = 0
 
+  /// The coordinator's heartbeat interval and miss count: the server heartbeats at this interval and holds its
+  /// lease for interval × misses, whatever it was started with. 0: not said.
+  public var heartbeatMs: UInt64 = 0
+
+  public var missCount: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1101,7 +1107,7 @@ nonisolated extension Tinysns_Internal_V1_HeartbeatRequest: SwiftProtobuf.Messag
 
 nonisolated extension Tinysns_Internal_V1_RoleAssignment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RoleAssignment"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}role\0\u{1}epoch\0\u{1}master\0\u{1}slave\0\u{3}sync_generation\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}role\0\u{1}epoch\0\u{1}master\0\u{1}slave\0\u{3}sync_generation\0\u{3}heartbeat_ms\0\u{3}miss_count\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1114,6 +1120,8 @@ nonisolated extension Tinysns_Internal_V1_RoleAssignment: SwiftProtobuf.Message,
       case 3: try { try decoder.decodeSingularMessageField(value: &self._master) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._slave) }()
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.syncGeneration) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.heartbeatMs) }()
+      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.missCount) }()
       default: break
       }
     }
@@ -1139,6 +1147,12 @@ nonisolated extension Tinysns_Internal_V1_RoleAssignment: SwiftProtobuf.Message,
     if self.syncGeneration != 0 {
       try visitor.visitSingularUInt64Field(value: self.syncGeneration, fieldNumber: 5)
     }
+    if self.heartbeatMs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.heartbeatMs, fieldNumber: 6)
+    }
+    if self.missCount != 0 {
+      try visitor.visitSingularUInt32Field(value: self.missCount, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1148,6 +1162,8 @@ nonisolated extension Tinysns_Internal_V1_RoleAssignment: SwiftProtobuf.Message,
     if lhs._master != rhs._master {return false}
     if lhs._slave != rhs._slave {return false}
     if lhs.syncGeneration != rhs.syncGeneration {return false}
+    if lhs.heartbeatMs != rhs.heartbeatMs {return false}
+    if lhs.missCount != rhs.missCount {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -62,6 +62,10 @@ public enum CoordinatorService {
         reply.role = assignment.role.rawValue
         reply.epoch = assignment.epoch.value
         reply.syncGeneration = assignment.syncGeneration
+        if let interval = assignment.heartbeatInterval {
+          reply.heartbeatMs = UInt64(clamping: interval.wholeMilliseconds)
+        }
+        reply.missCount = UInt32(clamping: assignment.missCount ?? 0)
         if let master = assignment.master { reply.master = master.wire }
         if let slave = assignment.slave { reply.slave = slave.wire }
         return reply
