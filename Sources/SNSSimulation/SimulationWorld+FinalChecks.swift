@@ -77,6 +77,17 @@ extension SimulationWorld {
     }
     var present: [String: Int] = [:]
     for user in users.map(\.user) {
+      // Every text a client sends is new (`u1 post 3`): the same text twice is one command stored twice.
+      var stored: [String: Int] = [:]
+      for case .post(let post) in disk.records(master(user), .timeline(user)) where post.author == user {
+        stored[post.text.value, default: 0] += 1
+      }
+      if let (text, copies) = stored.filter({ $0.value > 1 }).min(by: { $0.key < $1.key }) {
+        fail(
+          "no-duplicate-posts", "user \(user)'s post '\(text)' is stored \(copies) times on \(master(user))",
+          final: true)
+        return
+      }
       for case .following(let event) in disk.records(master(user), .follows(user))
       where event.follower == user {
         present[key(user, event.kind, event.followee), default: 0] += 1

@@ -67,12 +67,16 @@ struct RequestKeyTests {
       Issue.record("a concurrent retry must not write a second copy")
       return
     }
-    state.onWriteEnded(first)  // say it was refused: nothing stored, so the next retry writes
-    guard case .write = state.onCommand(.post(text("x"), key: key), for: user(1), view: view(), now: t0)
+    state.onWriteEnded(first)  // say it was refused: nothing stored here, so the next retry writes
+    guard
+      case .write(let retry) = state.onCommand(
+        .post(text("x"), key: key), for: user(1), view: view(), now: t0 + .seconds(1))
     else {
       Issue.record("after a refused first attempt, a retry writes")
       return
     }
+    // The very same post: a slave that kept the first attempt appends nothing new.
+    #expect(retry.records == first.records)
     // Posts without a key are all new.
     guard case .write = state.onCommand(.post(text("x")), for: user(1), view: view(), now: t0),
       case .write = state.onCommand(.post(text("x")), for: user(1), view: view(), now: t0)

@@ -21,4 +21,16 @@ struct PlantedBugTests {
     #expect(replay.violation == violation)
     #expect(replay.trace == caught.trace)
   }
+
+  @Test("a master that ignores request keys stores a retried post twice: the duplicate check catches it")
+  func ignoreRequestKeys() async {
+    let options = SimulationOptions(plantedBugs: .ignoreRequestKeys)
+    let summary = await SimulationSweep(options: options).run(from: 1, count: 400, stopAfterFailures: 1)
+    let caught = summary.failures.first { $0.violation?.invariant == "no-duplicate-posts" }
+    guard let caught, let violation = caught.violation else {
+      Issue.record("the sweep did not notice a post stored twice after a retry")
+      return
+    }
+    print("planted bug found: seed \(caught.seed): \(violation)")
+  }
 }

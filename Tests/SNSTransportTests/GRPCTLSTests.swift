@@ -274,7 +274,8 @@ struct GRPCTLSTests {
   @Test("GRPCDialer dials with CallOptions.tls: a coordinator behind a TLS listener")
   func dialerUsesTLS() async throws {
     let coordinator = Coordinator(
-      configuration: CoordinatorConfiguration(clusterCount: 2, heartbeatInterval: .seconds(30), missCount: 2),
+      configuration: CoordinatorConfiguration(
+        clusterCount: 2, heartbeatInterval: .seconds(300), missCount: 2),
       clock: SystemClock(), logger: Self.logger)
     let listener = try GRPCServer(
       listen: "127.0.0.1:0",

@@ -32,7 +32,7 @@ struct SNSOverGRPCTests {
       let check = SecretCheck(secret: secret)
       let coordinator = Coordinator(
         configuration: CoordinatorConfiguration(
-          clusterCount: 1, heartbeatInterval: .seconds(30), missCount: 2),
+          clusterCount: 1, heartbeatInterval: .seconds(300), missCount: 2),
         clock: clock, logger: SNSOverGRPCTests.logger)
       let coordinatorListener = try GRPCServer(
         listen: "127.0.0.1:0", handlers: CoordinatorService.handlers(coordinator, secret: check),
@@ -50,7 +50,7 @@ struct SNSOverGRPCTests {
         let server = Server(
           configuration: ServerConfiguration(
             cluster: try ClusterID(1), id: try ServerID(id), endpoint: endpoint, clusterCount: 1,
-            heartbeatInterval: .seconds(30), missCount: 2, timelinePollInterval: .milliseconds(20)),
+            heartbeatInterval: .seconds(300), missCount: 2, timelinePollInterval: .milliseconds(20)),
           store: try FileContextStore(
             directory: "\(root)/\(id == 1 ? "master" : "slave")_\(id)", logger: SNSOverGRPCTests.logger),
           coordinator: dialer.coordinator(at: coordinatorEndpoint), dialer: dialer, clock: clock,

@@ -8,4 +8,6 @@ public struct PlantedBugs: OptionSet, Hashable, Sendable {
   public static let acknowledgeBeforeMirror = PlantedBugs(rawValue: 1 << 0)
   /// A slave applies mirror writes of any epoch, so a deposed master can still write through it.
   public static let skipEpochCheck = PlantedBugs(rawValue: 1 << 1)
+  /// The master ignores the request key of a post, so a client's retry after a lost reply posts again.
+  public static let ignoreRequestKeys = PlantedBugs(rawValue: 1 << 2)
 }

@@ -66,8 +66,9 @@ extension ServerState {
         kind: .unfollow, follower: user, followee: target, sequence: nextFollowSequence(user, view), time: now
       )
       return write(.following(event), in: .follows(user))
-    case .post(let text, let key):
+    case .post(let text, let proposedKey):
       guard registered else { return .reply(Reply(.invalidUsername)) }
+      let key = configuration.plantedBugs.contains(.ignoreRequestKeys) ? nil : proposedKey
       if let key {
         // A retry: the first attempt's post is stored (its outcome was, or would have been, success), or
         // it is still being written and its outcome is not known yet.
@@ -76,10 +77,17 @@ extension ServerState {
           return .refuse(.unavailable("the first attempt of this post is still being written; try again"))
         }
         keysInFlight.insert(key)
+        // A retry of an attempt this server refused: the very same post again. Its slave may hold that
+        // attempt already (it mirrored, then the reply was lost); the same record is idempotent to append
+        // there, where a new post id would be a second copy.
+        if let earlier = attemptedPosts.post(for: key), earlier.author == user, earlier.text == text {
+          return write(.post(earlier), in: .timeline(user))
+        }
       }
       let sequence = max(view.lastPostSequence, lastAssignedPostSequence[user] ?? 0) + 1
       lastAssignedPostSequence[user] = sequence
       let post = Post(id: PostID(author: user, sequence: sequence), time: now, text: text, key: key)
+      if key != nil { attemptedPosts.remember(post) }
       return write(.post(post), in: .timeline(user))
     }
   }
@@ -123,6 +131,7 @@ extension ServerState {
   {
     switch mirror {
     case .mirrored, .noSlave:
+      for case .post(let post) in plan.records.map(\.record) { attemptedPosts.forget(post) }
       return .acknowledge(plan.reply)
     case .slaveUnreachable:
       // Found by the simulation (seed 95): acknowledging here lost the write when the master crashed before

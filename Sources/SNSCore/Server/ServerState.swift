@@ -24,6 +24,8 @@ public struct ServerState: Sendable {
   var lastAssignedPostSequence: [UserID: UInt64] = [:]
   /// Keys of posts being written now: a retry that arrives meanwhile must not write a second copy.
   var keysInFlight: Set<RequestKey> = []
+  /// Keyed posts planned but not acknowledged (yet): a retry writes the same post again.
+  var attemptedPosts = AttemptedPosts()
   /// The coordinator's heartbeat interval and miss count, once it said them (see ``RoleAssignment``).
   var coordinatorTiming: (interval: Duration, misses: Int)?
 
