@@ -7,12 +7,7 @@ struct CoordinatorRestartProcessTests {
   @Test(
     "after a failover to epoch 2, a restarted coordinator keeps server 2 master of epoch 2 and writes go on")
   func restartAfterFailover() async throws {
-    let root = NSTemporaryDirectory() + "tinysns-coord-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-    let deployment = try LocalDeployment(root: root, clusters: 1)
-    defer { try? FileManager.default.removeItem(atPath: root) }
-    do {
-      try await deployment.start()
+    try await withLocalDeployment(clusters: 1) { deployment in
       #expect(try await deployment.client(1, ["post", "before the failover"]).status == 0)
       try await deployment.killMaster(ofCluster: 1)
       let promoted = try await deployment.status().cluster(1)
@@ -32,12 +27,6 @@ struct CoordinatorRestartProcessTests {
       let written = try await deployment.client(1, ["post", "after the coordinator restart"])
       #expect(written.status == 0, "\(written.output)")
       #expect(written.output.components(separatedBy: "Reconnecting to").count <= 2, "\(written.output)")
-    } catch {
-      await deployment.stop()
-      print(deployment.logs)
-      throw error
     }
-    await deployment.stop()
-    #expect(deployment.allStopped)
   }
 }

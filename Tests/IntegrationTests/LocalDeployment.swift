@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// A real Tiny SNS on loopback: a coordinator and, per cluster i, a master (id 1), a slave (id 2) and a
 /// synchronizer listening on 127.0.0.(i+1), each a child `sns` process. Every process is stopped by ``stop()``.
@@ -160,4 +161,27 @@ final class LocalDeployment {
 
   /// Every process is gone (so the test left nothing behind).
   var allStopped: Bool { processes.values.allSatisfy { !$0.isRunning } }
+}
+
+/// Runs `body` against a ``LocalDeployment`` in a fresh temporary directory (started first unless `start` is
+/// false), then stops every process, prints their logs if `body` threw, and removes the directory.
+func withLocalDeployment(
+  clusters: Int = 3, missCount: Int = 3, syncInterval: String = "500ms", start: Bool = true,
+  _ body: (LocalDeployment) async throws -> Void
+) async throws {
+  let root = NSTemporaryDirectory() + "tinysns-it-\(UUID().uuidString)"
+  try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(atPath: root) }
+  let deployment = try LocalDeployment(
+    root: root, clusters: clusters, missCount: missCount, syncInterval: syncInterval)
+  do {
+    if start { try await deployment.start() }
+    try await body(deployment)
+  } catch {
+    await deployment.stop()
+    print(deployment.logs)
+    throw error
+  }
+  await deployment.stop()
+  #expect(deployment.allStopped)
 }

@@ -7,13 +7,8 @@ import Testing
 struct PausedMasterStreamTests {
   @Test("SIGSTOP of the master: the timeline client shows posts made on the new master, each post once")
   func pausedMaster() async throws {
-    let root = NSTemporaryDirectory() + "tinysns-paused-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: root) }
-    let deployment = try LocalDeployment(root: root, clusters: 1, syncInterval: "200ms")
-    var paused: SNSProcess?
-    do {
-      try await deployment.start()
+    // A paused process left behind by a failure is still stopped: SIGKILL ends it.
+    try await withLocalDeployment(clusters: 1, syncInterval: "200ms") { deployment in
       #expect(try await deployment.client(2, ["list"]).status == 0)
       #expect(try await deployment.client(1, ["follow", "2"]).status == 0)
       try #require(
@@ -24,29 +19,20 @@ struct PausedMasterStreamTests {
         name: "timeline-1",
         arguments: [
           "client", "--coordinator", deployment.coordinatorAddress, "--user", "1", "timeline", "--for", "90s",
-        ], directory: root)
+        ], directory: deployment.root)
       deployment.processes["timeline-1"] = watcher
       #expect(try await deployment.client(2, ["post", "before the pause"]).status == 0)
       try #require(await eventually(within: .seconds(20)) { watcher.output.contains(">> before the pause") })
 
       let master = try #require(deployment.processes["server-1-1"])
       master.signal(SIGSTOP)
-      paused = master
+      defer { master.signal(SIGCONT) }
       try await waitForPromotion(cluster: 1, from: 1) { try await deployment.status() }
       let posted = try await deployment.client(2, ["post", "on the new master"])
       #expect(posted.status == 0, "\(posted.output)")
       let shown = await eventually(within: .seconds(45)) { watcher.output.contains(">> on the new master") }
       #expect(shown, "the timeline client never showed a post made on the new master:\n\(watcher.output)")
       #expect(watcher.output.components(separatedBy: ">> before the pause").count == 2, "\(watcher.output)")
-      master.signal(SIGCONT)
-      paused = nil
-    } catch {
-      paused?.signal(SIGCONT)
-      await deployment.stop()
-      print(deployment.logs)
-      throw error
     }
-    await deployment.stop()
-    #expect(deployment.allStopped)
   }
 }

@@ -7,13 +7,7 @@ import Testing
 struct SlowFsyncRetryTests {
   @Test("one post, fsyncs delayed 6 s on the master (deadline 5 s): stored once on master and slave")
   func slowFsyncPostStoredOnce() async throws {
-    let root = NSTemporaryDirectory() + "tinysns-slowfsync-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-    let deployment = try LocalDeployment(root: root, clusters: 1, missCount: 100)
-    defer { try? FileManager.default.removeItem(atPath: root) }
-    var strace: SNSProcess?
-    do {
-      try await deployment.start()
+    try await withLocalDeployment(clusters: 1, missCount: 100) { deployment in
       #expect(try await deployment.client(1, ["post", "warm-up"]).status == 0)  // the timeline file exists
       let master = try #require(deployment.processes["server-1-1"]?.pid)
       let tracer = try SNSProcess(
@@ -21,12 +15,11 @@ struct SlowFsyncRetryTests {
         arguments: [
           "-f", "-p", "\(master)", "-e", "trace=fsync,fdatasync", "-e",
           "inject=fsync,fdatasync:delay_exit=6000000",
-        ], directory: root, executable: "/usr/bin/strace")
-      strace = tracer
+        ], directory: deployment.root, executable: "/usr/bin/strace")
+      deployment.processes["strace"] = tracer  // stopped with the deployment, whatever happens
       try #require(await eventually(within: .seconds(10)) { tracer.output.contains("attached") })
       let posted = try await deployment.client(1, ["post", "typed once"])
       await tracer.stop()
-      strace = nil
       let files = ["master_1", "slave_2"].map { "\(deployment.dataDirectory(ofCluster: 1))/\($0)/1.timeline" }
       // Whatever the client was told, the files settle: every attempt has ended.
       try await Task.sleep(for: .seconds(7))
@@ -35,13 +28,6 @@ struct SlowFsyncRetryTests {
         let copies = lines.filter { $0.hasSuffix(" typed once") }.count
         #expect(copies == 1, "\(file): \(copies) copies; client said (\(posted.status)): \(posted.output)")
       }
-    } catch {
-      await strace?.stop()
-      await deployment.stop()
-      print(deployment.logs)
-      throw error
     }
-    await deployment.stop()
-    #expect(deployment.allStopped)
   }
 }

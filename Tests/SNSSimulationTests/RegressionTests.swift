@@ -28,6 +28,14 @@ struct RegressionTests {
   /// promoted without it. 1914: a post routed while its author was followed for a moment inside the clock-skew
   /// window (checker). 6051: two retried unfollows surfacing late together (checker). 9624: a follow and an
   /// unfollow in the post's own millisecond (checker).
+  /// 9, 12, 13, 30: a mirror reached the slave but its answer was lost; the client's retry (same request key)
+  /// was written under a new post id, and the slave held both copies.
+  @Test("a retried post is stored once", arguments: [UInt64(9), 12, 13, 30])
+  func retriedPostStoredOnce(seed: UInt64) async {
+    let report = await Simulation.run(seed: seed)
+    #expect(report.violation == nil, "\(report.violation.map(String.init(describing:)) ?? "")")
+  }
+
   @Test(
     "failover and sync findings stay fixed",
     arguments: [UInt64(40), 54, 106, 14, 30, 184, 120, 1081, 453, 1914, 5512, 6051, 8202, 9624])
