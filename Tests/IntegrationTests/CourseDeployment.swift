@@ -43,7 +43,7 @@ extension LocalDeployment: SheetDeployment {
   }
 
   var logs: String {
-    processes.sorted { $0.key < $1.key }.map { "---- \($0.key) ----\n\($0.value.output.suffix(200000))" }
+    processes.sorted { $0.key < $1.key }.map { "---- \($0.key) ----\n\($0.value.output.suffix(3000))" }
       .joined(separator: "\n")
   }
 }
@@ -145,7 +145,7 @@ final class CourseDeployment: SheetDeployment {
   var allStopped: Bool { processes.values.allSatisfy { !$0.isRunning } }
 
   var logs: String {
-    processes.sorted { $0.key < $1.key }.map { "---- \($0.key) ----\n\($0.value.output.suffix(200000))" }
+    processes.sorted { $0.key < $1.key }.map { "---- \($0.key) ----\n\($0.value.output.suffix(3000))" }
       .joined(separator: "\n")
   }
 }
