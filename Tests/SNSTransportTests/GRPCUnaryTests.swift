@@ -97,12 +97,14 @@ struct GRPCUnaryTests {
     #expect(status?.code == .unavailable)
   }
 
-  @Test func clientTimeoutIsDeadlineExceededAndCancelsTheHandler() async throws {
+  @Test func clientTimeoutIsDeadlineExceededAndEndsTheHandler() async throws {
+    let handlerStarted = Flag()
     let handlerCancelled = Flag()
     let handlers: [String: GRPCMethodHandler] = [
       echo: .unary { request, _ in
+        handlerStarted.set()
         do {
-          try await Task.sleep(for: .seconds(600))
+          try await Task.sleep(for: .seconds(200))
         } catch {
           handlerCancelled.set()
           throw error
@@ -120,8 +122,36 @@ struct GRPCUnaryTests {
       // The deadline ended the call, not the handler: a bound far from both, not a speed goal (a run whose
       // cooperative threads were busy with simulation sweeps took 49 s to see a 200 ms deadline).
       #expect(clock.now - start < .seconds(300))
-      // The server sees the deadline too and cancels the handler's task (long before its sleep ends).
-      for _ in 0..<6000 where !handlerCancelled.isSet { try await Task.sleep(for: .milliseconds(20)) }
+      // A loaded server may see the deadline pass before it reads the request, and then never runs the
+      // handler; one that did run it cancels it (long before its sleep ends, which would leave the flag unset).
+      guard handlerStarted.isSet else { return }
+      for _ in 0..<9000 where !handlerCancelled.isSet { try await Task.sleep(for: .milliseconds(20)) }
+      #expect(handlerCancelled.isSet)
+    }
+  }
+
+  @Test func aCallEndedByItsClientCancelsTheRunningHandler() async throws {
+    let handlerStarted = Flag()
+    let handlerCancelled = Flag()
+    let handlers: [String: GRPCMethodHandler] = [
+      echo: .unary { request, _ in
+        handlerStarted.set()
+        do {
+          try await Task.sleep(for: .seconds(200))
+        } catch {
+          handlerCancelled.set()
+          throw error
+        }
+        return request
+      }
+    ]
+    try await withServer(handlers) { _, channel in
+      let call = Task { await statusOf { _ = try await channel.unary(method: echo, request: [1]) } }
+      for _ in 0..<6000 where !handlerStarted.isSet { try await Task.sleep(for: .milliseconds(20)) }
+      try #require(handlerStarted.isSet)
+      call.cancel()
+      #expect(await call.value?.code == .cancelled)
+      for _ in 0..<9000 where !handlerCancelled.isSet { try await Task.sleep(for: .milliseconds(20)) }
       #expect(handlerCancelled.isSet)
     }
   }
