@@ -150,6 +150,22 @@ final class SimulatedDisk: Sendable {
     }
   }
 
+  /// Takes records out (a rename on a real disk: all or nothing).
+  func retract(_ placed: [PlacedRecord], handle: Int, directory: String) throws -> [PlacedRecord] {
+    try state.withLock { state throws(SNSError) -> [PlacedRecord] in
+      guard !state.dead.contains(handle) else { throw SNSError.storage("\(directory): process is down") }
+      var retracted: [PlacedRecord] = []
+      for item in placed {
+        guard let records = state.directories[directory]?[item.file]?.records,
+          let index = records.firstIndex(of: item.record)
+        else { continue }
+        state.directories[directory]?[item.file]?.records.remove(at: index)
+        retracted.append(item)
+      }
+      return retracted
+    }
+  }
+
   func read(_ directory: String, _ file: ContextFile, from offset: Int, handle: Int) throws -> (
     [ContextRecord], Int
   ) {
@@ -184,6 +200,11 @@ final class SimulatedStore: ContextStore {
   @discardableResult
   func replace(_ records: [PlacedRecord]) async throws -> [PlacedRecord] {
     try disk.replace(records, handle: handle, directory: directory)
+  }
+
+  @discardableResult
+  func retract(_ records: [PlacedRecord]) async throws -> [PlacedRecord] {
+    try disk.retract(records, handle: handle, directory: directory)
   }
 
   func records(in file: ContextFile) async throws -> [ContextRecord] {

@@ -73,9 +73,9 @@ struct LinkedServer: ClientPort, ServerPeerPort {
     let port = links.network.client(at: endpoint)
     return try await via(.timeline) { try await port.timeline(for: user) }
   }
-  func mirror(_ request: MirrorRequest) async throws {
+  func mirror(_ request: MirrorRequest) async throws -> MirrorReply {
     let port = links.network.serverPeer(at: endpoint)
-    try await via(.mirror) { try await port.mirror(request) }
+    return try await via(.mirror) { try await port.mirror(request) }
   }
   func catchUp(_ request: CatchUpRequest) async throws -> CatchUpReply {
     let port = links.network.serverPeer(at: endpoint)

@@ -20,13 +20,13 @@ extension Server {
       let mayGoAlone = plan.slave == nil
       if mayGoAlone { soloWrites.begin() }
       defer { if mayGoAlone { soloWrites.end() } }
-      let mirrored =
+      let (mirrored, newOnSlave) =
         state.configuration.plantedBugs.contains(.acknowledgeBeforeMirror)
-        ? .noSlave
+        ? (.noSlave, [])
         : await mirror(records: plan.records, to: plan.slave, epoch: plan.epoch)
       switch mirrored {
       case .mirrored, .noSlave: break
-      case .slaveUnreachable, .staleEpoch:
+      case .slaveUnreachable, .slaveStorageFailed, .staleEpoch:
         if case .refuse(let error) = state.onWriteFinished(plan, mirror: mirrored, now: clock.now()) {
           throw error
         }
@@ -36,7 +36,9 @@ extension Server {
         conflicting = try await conflicts(with: plan.records, appended: try await store.append(plan.records))
       } catch {
         logger.error("write refused by storage", metadata: ["error": "\(error)"])
-        throw error as? SNSError ?? SNSError.storage("\(error)")
+        throw await withdraw(
+          plan, mirrored: mirrored, newOnSlave: newOnSlave,
+          refusedFor: error as? SNSError ?? .storage("\(error)"))
       }
       // A different record already holds the key here: one a pull from the slave brought in after this write
       // was planned (an orphan of a write that died with this server's previous process; seed 8202). The
@@ -51,6 +53,40 @@ extension Server {
     }
   }
 
+  /// This server's own append failed (a full or failing disk) after the write went to the slave, or was
+  /// queued for it: the write is refused, so the copy the slave took (`newOnSlave`: what it did not hold
+  /// before) is taken out again. The client hears the storage error only once the slave confirmed; otherwise
+  /// that the outcome is unknown (the retraction goes out with the next mirror, and a promotion before that
+  /// would show the write).
+  func withdraw(
+    _ plan: ServerState.WritePlan, mirrored: ServerState.MirrorOutcome, newOnSlave: [PlacedRecord],
+    refusedFor error: SNSError
+  ) async -> SNSError {
+    let unknown = SNSError.unavailable(
+      "this server could not store the write (\(error)) and could not make sure its slave drops it; try again"
+    )
+    // The store cuts a failed append back; should that have failed too, the write is here after all and
+    // the slave's copy must stay.
+    for placed in plan.records {
+      guard let here = try? await store.records(in: placed.file) else { return unknown }
+      if here.contains(placed.record) { return unknown }
+    }
+    guard case .mirrored = mirrored else {
+      unmirrored.removeAll { plan.records.contains($0) }
+      return error
+    }
+    guard !newOnSlave.isEmpty else { return error }
+    // Owed only within this epoch: once another server was master, the write may be there for good.
+    let owed = owedRetractions?.epoch == plan.epoch ? owedRetractions?.records ?? [] : []
+    owedRetractions = (plan.epoch, owed + newOnSlave)
+    if case .master(_, let slave?) = state.phase,
+      case (.mirrored, _) = await mirror(records: [], to: slave, epoch: plan.epoch)
+    {
+      return error
+    }
+    return unknown
+  }
+
   func loadView(of user: UserID) async throws -> UserView {
     // Only the users appended since the last command are hashed (see ``KnownUsers``).
     knownUsers.update(from: try await store.records(in: .users))
@@ -60,9 +96,10 @@ extension Server {
       timeline: try await store.records(in: .timeline(user)))
   }
 
-  /// Mirrors `records` (after any the slave missed) and says how it went.
+  /// Mirrors `records` (after any the slave missed) and says how it went, and which of `records` the slave did
+  /// not hold before.
   func mirror(records: [PlacedRecord], to slave: ServerDescriptor?, epoch: Epoch) async
-    -> ServerState.MirrorOutcome
+    -> (ServerState.MirrorOutcome, newOnSlave: [PlacedRecord])
   {
     // A slave that registered after this master's last heartbeat is found through the coordinator, so
     // writes are not acknowledged by the master alone for up to a heartbeat interval.
@@ -76,39 +113,57 @@ extension Server {
         target = found
       case .none:
         unmirrored.append(contentsOf: records)
-        return .noSlave
+        return (.noSlave, [])
       case .replaced(let newer):
-        return .staleEpoch(newer)
+        return (.staleEpoch(newer), [])
       case .unknown:
         // Without the coordinator's word that there is no slave, acknowledging alone could lose the write
         // (a slave may have come back and caught up meanwhile, and be promoted without it).
-        return .slaveUnreachable
+        return (.slaveUnreachable, [])
       }
     }
-    guard let slave = target else { return .slaveUnreachable }
+    guard let slave = target else { return (.slaveUnreachable, []) }
     let batch = unmirrored + records
     unmirrored = []
     // A backlog can be any size (writes acknowledged while there was no slave): it goes in pages, oldest
-    // first, this write in the last one.
+    // first, this write in the last one. Retractions go first, with the first page.
     let backlogCount = batch.count - records.count
     var sent = 0
+    var newOnSlave: [PlacedRecord] = []
+    var retracting = owedRetractions?.epoch == epoch ? owedRetractions?.records ?? [] : []
+    var pages = PlacedRecord.pages(of: batch, maxBytes: state.configuration.transferPageBytes)
+    if pages.isEmpty && !retracting.isEmpty { pages = [[]] }
     do {
-      for page in PlacedRecord.pages(of: batch, maxBytes: state.configuration.transferPageBytes) {
-        let request = MirrorRequest(cluster: state.configuration.cluster, epoch: epoch, records: Array(page))
-        try await SNSMetrics.mirrorLatency.measure {
+      for page in pages {
+        let request = MirrorRequest(
+          cluster: state.configuration.cluster, epoch: epoch, records: Array(page), retracted: retracting)
+        let reply = try await SNSMetrics.mirrorLatency.measure {
           try await dialer.serverPeer(at: slave.endpoint).mirror(request)
+        }
+        for index in reply.appended where page.indices.contains(page.startIndex + index) {
+          if page.startIndex + index >= backlogCount { newOnSlave.append(page[page.startIndex + index]) }
+        }
+        if !retracting.isEmpty {
+          let left = owedRetractions?.records.filter { !retracting.contains($0) } ?? []
+          owedRetractions = left.isEmpty ? nil : owedRetractions.map { ($0.epoch, left) }
+          retracting = []
         }
         sent += page.count
       }
-      return .mirrored
+      return (.mirrored, newOnSlave)
     } catch SNSError.staleEpoch(let newer) {
-      return .staleEpoch(newer)
+      return (.staleEpoch(newer), [])
+    } catch SNSError.storage(let why) {
+      if sent < backlogCount { unmirrored = Array(batch[sent..<backlogCount]) + unmirrored }
+      logger.warning(
+        "the slave could not store a mirror", metadata: ["slave": "\(slave.endpoint)", "error": "\(why)"])
+      return (.slaveStorageFailed(why), [])
     } catch {
       // Keep what it missed (not this write: it is refused and never persisted here); it goes out with the
       // next write or heartbeat.
       if sent < backlogCount { unmirrored = Array(batch[sent..<backlogCount]) + unmirrored }
       logger.warning("mirror to slave failed", metadata: ["slave": "\(slave.endpoint)", "error": "\(error)"])
-      return .slaveUnreachable
+      return (.slaveUnreachable, [])
     }
   }
 

@@ -114,6 +114,9 @@ extension ServerState {
     /// The slave did not answer, though the master believes it alive: the write is not acknowledged (it stays
     /// queued for the slave), since a master crash now would promote a slave that lacks it.
     case slaveUnreachable
+    /// The slave answered that its storage refused the write (a full or failing disk); it kept none of it, so
+    /// the refusal is final. Writes work again once the slave's disk does.
+    case slaveStorageFailed(String)
     /// The slave knows a newer epoch: this server was replaced and must not acknowledge.
     case staleEpoch(Epoch)
   }
@@ -138,6 +141,8 @@ extension ServerState {
       // its next heartbeat re-sent it, and the slave, alive all along, was promoted without it. Only a slave
       // the coordinator declared dead (`noSlave`) lets the master acknowledge alone.
       return .refuse(.unavailable("the slave did not confirm the write"))
+    case .slaveStorageFailed(let why):
+      return .refuse(.storage("the slave could not store the write: \(why)"))
     case .staleEpoch(let newer):
       if newer > epoch {
         phase = .slave(epoch: newer, master: nil, caughtUp: false)
