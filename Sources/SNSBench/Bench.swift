@@ -15,6 +15,8 @@ public enum BenchScenario: String, CaseIterable, Codable, Sendable {
   case failover
   /// RSS and restart time of a server holding many users and posts.
   case footprint
+  /// A slave joining a master that holds many posts: catch-up time, then kill -9 of the master.
+  case catchup
 
   /// Whether `--target` applies (the scenario drives a master through WIRE.md's `SNSService`).
   public var acceptsTarget: Bool { self == .post }
@@ -66,6 +68,7 @@ public enum Bench {
     case .visibility: report = try await VisibilityScenario(settings: settings).run()
     case .failover: report = try await FailoverScenario(settings: settings).run()
     case .footprint: report = try await FootprintScenario(settings: settings).run()
+    case .catchup: report = try await CatchUpScenario(settings: settings).run()
     }
     settings.progress(
       "[\(scenario.rawValue)] done in \(BenchFormat.milliseconds((ContinuousClock.now - started).seconds))s")

@@ -51,6 +51,21 @@ struct DataSeeder {
   }
 }
 
+extension DataSeeder {
+  /// `users` users with `posts / users` posts each, a day old; returns the users and the bytes written.
+  func seedHistory(users: Int, posts: Int) throws -> (users: [UserID], bytes: Int) {
+    let ids = try (1...users).map { try UserID($0) }
+    try addUsers(ids)
+    let time = Timestamp(milliseconds: Timestamp.now.milliseconds - 86_400_000)
+    for user in ids { try addPosts(by: user, count: posts / users, firstSequence: 1, time: time) }
+    let bytes = try FileManager.default.contentsOfDirectory(atPath: directory).reduce(0) { total, name in
+      let size = try FileManager.default.attributesOfItem(atPath: "\(directory)/\(name)")[.size]
+      return total + ((size as? NSNumber)?.intValue ?? 0)
+    }
+    return (ids, bytes)
+  }
+}
+
 extension Timestamp {
   /// Wall-clock now.
   static var now: Timestamp {

@@ -69,17 +69,8 @@ struct FootprintScenario {
   func measure(_ group: ProcessGroup, root: String, users: Int, posts: Int) async throws -> ([Sample], Int) {
     settings.progress("  seeding \(users) users and \(posts) posts")
     let dataDirectory = "\(root)/cluster_1"
-    let seeder = try DataSeeder(directory: "\(dataDirectory)/master_1")
-    let ids = try (1...users).map { try UserID($0) }
-    try seeder.addUsers(ids)
-    let perUser = posts / users
-    let time = Timestamp(milliseconds: Timestamp.now.milliseconds - 86_400_000)
-    for user in ids { try seeder.addPosts(by: user, count: perUser, firstSequence: 1, time: time) }
-    let bytes = try FileManager.default.contentsOfDirectory(atPath: seeder.directory).reduce(0) {
-      total, name in
-      let size = try FileManager.default.attributesOfItem(atPath: "\(seeder.directory)/\(name)")[.size]
-      return total + ((size as? NSNumber)?.intValue ?? 0)
-    }
+    let (ids, bytes) = try DataSeeder(directory: "\(dataDirectory)/master_1").seedHistory(
+      users: users, posts: posts)
     let coordinatorPort = try await freeLoopbackPort()
     let port = try await freeLoopbackPort()
     let heartbeat = Duration.milliseconds(200)

@@ -131,7 +131,8 @@ final class ProcessGroup {
 
   /// `sns server` of cluster 1.
   func startServer(
-    id: Int, port: Int, coordinator: Int, dataDirectory: String, heartbeat: Duration, missCount: Int
+    id: Int, port: Int, coordinator: Int, dataDirectory: String, heartbeat: Duration, missCount: Int,
+    logLevel: String = "warning"
   )
     throws -> ChildProcess
   {
@@ -140,7 +141,7 @@ final class ProcessGroup {
       [
         "server", "--coordinator", "127.0.0.1:\(coordinator)", "--cluster", "1", "--id", "\(id)", "--listen",
         "127.0.0.1:\(port)", "--data-dir", dataDirectory, "--heartbeat", "\(heartbeat.wholeMilliseconds)ms",
-        "--miss-count", "\(missCount)", "--log-level", "warning", "--insecure",
+        "--miss-count", "\(missCount)", "--log-level", logLevel, "--insecure",
       ])
   }
 }

@@ -25,6 +25,8 @@ final class SimulatedDisk: Sendable {
     var directories: [String: [ContextFile: File]] = [:]
     /// Armed crashes by directory: how many records of the next append survive.
     var armed: [String: Int] = [:]
+    /// Directories whose disk is full: appends and rewrites fail and write nothing.
+    var full: Set<String> = []
     /// Handles of processes that died; their every call fails.
     var dead: Set<Int> = []
     var nextHandle = 0
@@ -55,6 +57,8 @@ final class SimulatedDisk: Sendable {
   func disarm(directory: String) { _ = state.withLock { $0.armed.removeValue(forKey: directory) } }
   func isArmed(_ directory: String) -> Bool { state.withLock { $0.armed[directory] != nil } }
   func kill(handle: Int) { _ = state.withLock { $0.dead.insert(handle) } }
+  func fill(directory: String) { _ = state.withLock { $0.full.insert(directory) } }
+  func free(directory: String) { _ = state.withLock { $0.full.remove(directory) } }
 
   /// Directories whose process died in an append since the last call (sorted).
   func takeCrashed() -> [String] {
@@ -99,7 +103,10 @@ final class SimulatedDisk: Sendable {
     -> [PlacedRecord]
   {
     try state.withLock { state throws(SNSError) -> [PlacedRecord] in
-      guard !state.dead.contains(handle) else { throw SNSError.storage("\(directory): process is down") }
+      guard !state.dead.contains(handle) else { throw SNSError.unavailable("\(directory): process is down") }
+      guard !state.full.contains(directory) else {
+        throw SNSError.storage("cannot write \(directory): No space left on device (simulated)")
+      }
       var keep = placed.count
       var crashing = false
       if let survivors = state.armed.removeValue(forKey: directory), writer == .server {
@@ -128,7 +135,7 @@ final class SimulatedDisk: Sendable {
       if crashing {
         state.dead.insert(handle)
         state.crashed.append(directory)
-        throw SNSError.storage("\(directory): crashed during the append")
+        throw SNSError.unavailable("\(directory): crashed during the append")
       }
       return appended
     }
@@ -137,7 +144,10 @@ final class SimulatedDisk: Sendable {
   /// Swaps records in place (a rename on a real disk: all or nothing, so no torn write applies).
   func replace(_ placed: [PlacedRecord], handle: Int, directory: String) throws -> [PlacedRecord] {
     try state.withLock { state throws(SNSError) -> [PlacedRecord] in
-      guard !state.dead.contains(handle) else { throw SNSError.storage("\(directory): process is down") }
+      guard !state.dead.contains(handle) else { throw SNSError.unavailable("\(directory): process is down") }
+      guard !state.full.contains(directory) else {
+        throw SNSError.storage("cannot rewrite in \(directory): No space left on device (simulated)")
+      }
       var replaced: [PlacedRecord] = []
       for item in placed {
         guard let records = state.directories[directory]?[item.file]?.records,
@@ -150,27 +160,11 @@ final class SimulatedDisk: Sendable {
     }
   }
 
-  /// Takes records out (a rename on a real disk: all or nothing).
-  func retract(_ placed: [PlacedRecord], handle: Int, directory: String) throws -> [PlacedRecord] {
-    try state.withLock { state throws(SNSError) -> [PlacedRecord] in
-      guard !state.dead.contains(handle) else { throw SNSError.storage("\(directory): process is down") }
-      var retracted: [PlacedRecord] = []
-      for item in placed {
-        guard let records = state.directories[directory]?[item.file]?.records,
-          let index = records.firstIndex(of: item.record)
-        else { continue }
-        state.directories[directory]?[item.file]?.records.remove(at: index)
-        retracted.append(item)
-      }
-      return retracted
-    }
-  }
-
   func read(_ directory: String, _ file: ContextFile, from offset: Int, handle: Int) throws -> (
     [ContextRecord], Int
   ) {
     try state.withLock { state throws(SNSError) in
-      guard !state.dead.contains(handle) else { throw SNSError.storage("\(directory): process is down") }
+      guard !state.dead.contains(handle) else { throw SNSError.unavailable("\(directory): process is down") }
       let records = state.directories[directory]?[file]?.records ?? []
       let start = offset > records.count ? 0 : offset
       return (Array(records[start...]), records.count)
@@ -200,11 +194,6 @@ final class SimulatedStore: ContextStore {
   @discardableResult
   func replace(_ records: [PlacedRecord]) async throws -> [PlacedRecord] {
     try disk.replace(records, handle: handle, directory: directory)
-  }
-
-  @discardableResult
-  func retract(_ records: [PlacedRecord]) async throws -> [PlacedRecord] {
-    try disk.retract(records, handle: handle, directory: directory)
   }
 
   func records(in file: ContextFile) async throws -> [ContextRecord] {

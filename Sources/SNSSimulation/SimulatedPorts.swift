@@ -73,9 +73,9 @@ struct LinkedServer: ClientPort, ServerPeerPort {
     let port = links.network.client(at: endpoint)
     return try await via(.timeline) { try await port.timeline(for: user) }
   }
-  func mirror(_ request: MirrorRequest) async throws -> MirrorReply {
+  func mirror(_ request: MirrorRequest) async throws {
     let port = links.network.serverPeer(at: endpoint)
-    return try await via(.mirror) { try await port.mirror(request) }
+    try await via(.mirror) { try await port.mirror(request) }
   }
   func catchUp(_ request: CatchUpRequest) async throws -> CatchUpReply {
     let port = links.network.serverPeer(at: endpoint)

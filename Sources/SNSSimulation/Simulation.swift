@@ -25,16 +25,23 @@ public struct SimulationFaults: OptionSet, Hashable, Sendable {
   public static let pause = SimulationFaults(rawValue: 1 << 8)
   /// Breaks the assumption of at most one failure per cluster at a time: failures overlap.
   public static let harsh = SimulationFaults(rawValue: 1 << 9)
+  /// A server's disk fills up for a while: every append and rewrite in its directory fails with ENOSPC and
+  /// writes nothing, and the process lives on.
+  public static let full = SimulationFaults(rawValue: 1 << 10)
 
   /// Everything except ``harsh``: what CI sweeps.
   public static let standard: SimulationFaults = [
-    .crash, .torn, .partition, .drop, .delay, .duplicate, .reorder, .skew, .pause,
+    .crash, .torn, .partition, .drop, .delay, .duplicate, .reorder, .skew, .pause, .full,
   ]
+
+  /// The standard faults before full disks joined them: regression seeds found then replay the same run.
+  public static let standardWithoutFullDisks = standard.subtracting(.full)
 
   /// Names as the command line spells them, in a fixed order.
   public static let names: [(String, SimulationFaults)] = [
     ("crash", .crash), ("torn", .torn), ("partition", .partition), ("drop", .drop), ("delay", .delay),
     ("duplicate", .duplicate), ("reorder", .reorder), ("skew", .skew), ("pause", .pause), ("harsh", .harsh),
+    ("full", .full),
   ]
 
   /// Parses `crash,partition` (also `standard`, `all`, `none`). Returns `nil` naming the unknown word.

@@ -7,6 +7,8 @@ struct FaultSchedule {
     case resume(ServerSlot)
     /// A torn-write crash that never fired is disarmed; one that fired restarts its server.
     case disarm(ServerSlot)
+    /// A full disk gets its space back.
+    case free(ServerSlot)
     case unblock([(String, String)])
   }
   struct Active {
@@ -37,7 +39,7 @@ extension SimulationWorld {
     }
     guard let cluster = random.pick(candidates) else { return }
     let kinds = SimulationFaults.names.map(\.1).filter {
-      [.crash, .torn, .partition, .pause].contains($0) && options.faults.contains($0)
+      [.crash, .torn, .partition, .pause, .full].contains($0) && options.faults.contains($0)
     }
     guard let kind = random.pick(kinds) else { return }
     let now = clock.now().milliseconds
@@ -60,6 +62,10 @@ extension SimulationWorld {
       schedule(
         cluster, at: now + Int64(random.int(in: 300...1000)),
         "torn write armed on \(slot.name) (keeps \(keeping) records of the append in flight)", .disarm(slot))
+    case .full:
+      guard let slot = victim() else { return }
+      disk.fill(directory: slot.directory)
+      schedule(cluster, at: now + Int64(random.int(in: 150...900)), "full disk of \(slot.name)", .free(slot))
     case .pause:
       guard let slot = victim() else { return }
       network.takeDown(slot.endpoint)
@@ -127,6 +133,8 @@ extension SimulationWorld {
         if slot.status == .crashed { restart(slot) }
       case .unblock(let pairs):
         for (a, b) in pairs { links.unblock(a, b) }
+      case .free(let slot):
+        disk.free(directory: slot.directory)
       }
     }
   }

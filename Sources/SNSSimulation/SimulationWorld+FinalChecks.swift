@@ -75,6 +75,26 @@ extension SimulationWorld {
         return
       }
     }
+    // A post its master refused for its own full disk (the client's final answer) went nowhere: it must be on
+    // no server of its cluster. (A refusal for the slave's disk is as final on a real network, but here a late
+    // copy of the refused mirror may still arrive: `duplicate` and `reorder` deliver calls twice.)
+    for entry in history.entries {
+      guard case .post(let text, _) = entry.command, case .failed(let why) = entry.outcome,
+        why.hasPrefix("storage error"), !why.contains("the slave could not store")
+      else { continue }
+      for slot in servers(of: cluster(of: entry.user)) {
+        let stored = disk.records(slot.directory, .timeline(entry.user)).contains {
+          if case .post(let post) = $0 { post.author == entry.user && post.text == text } else { false }
+        }
+        if stored {
+          fail(
+            "refused-writes-invisible",
+            "POST '\(text)' by user \(entry.user), refused at step \(entry.step) (\(why)), is stored on \(slot.directory)",
+            final: true)
+          return
+        }
+      }
+    }
     var present: [String: Int] = [:]
     for user in users.map(\.user) {
       // Every text a client sends is new (`u1 post 3`): the same text twice is one command stored twice.

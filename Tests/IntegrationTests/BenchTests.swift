@@ -17,7 +17,7 @@ struct BenchTests {
       ["bench", "all", "--quick", "--json", json], timeout: .seconds(180),
       environment: ["SNS_SECRET_FILE": secret])
     #expect(status == 0, "\(output.suffix(2000))")
-    for scenario in ["baseline", "post", "sync", "visibility", "failover", "footprint"] {
+    for scenario in ["baseline", "post", "sync", "visibility", "failover", "footprint", "catchup"] {
       #expect(output.contains("== \(scenario): "), "no table for \(scenario)")
     }
     #expect(!output.contains("FAILED"))

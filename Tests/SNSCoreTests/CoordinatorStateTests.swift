@@ -110,11 +110,26 @@ struct CoordinatorStateTests {
     _ = try assign(&state, beat(1, 1), at: t0)
     let joined = try assign(&state, beat(1, 2), at: t0)
     _ = try assign(&state, beat(1, 2, epoch: 1, caughtUp: joined.syncGeneration), at: t0 + .seconds(1))
-    // Silent for longer than the timeout, but nobody asked: the master cannot have acknowledged alone.
+    // A missed heartbeat, within the failure timeout: nobody held it dead, so it missed nothing.
     let back = try assign(
-      &state, beat(1, 2, epoch: 1, caughtUp: joined.syncGeneration), at: t0 + .seconds(25))
+      &state, beat(1, 2, epoch: 1, caughtUp: joined.syncGeneration), at: t0 + .seconds(15))
     #expect(back.syncGeneration == joined.syncGeneration)
     #expect(try state.master(forUser: user(1), now: t0 + .seconds(25)).get().id == server(2))
+  }
+
+  @Test("a slave held dead catches up again before it can be promoted: a synchronizer may have skipped it")
+  func heldDeadCatchesUpAgain() throws {
+    var state = CoordinatorState(configuration: configuration)
+    _ = try assign(&state, beat(1, 1), at: t0)
+    let joined = try assign(&state, beat(1, 2), at: t0)
+    _ = try assign(&state, beat(1, 2, epoch: 1, caughtUp: joined.syncGeneration), at: t0 + .seconds(1))
+    // Silent past the failure timeout: synchronizers skip the directory of a server held dead.
+    let back = try assign(
+      &state, beat(1, 2, epoch: 1, caughtUp: joined.syncGeneration), at: t0 + .seconds(25))
+    #expect(back.syncGeneration > joined.syncGeneration)
+    #expect(state.checkLiveness(now: t0 + .seconds(35)).isEmpty, "promoted before catching up again")
+    _ = try assign(&state, beat(1, 2, epoch: 1, caughtUp: back.syncGeneration), at: t0 + .seconds(36))
+    #expect(try state.master(forUser: user(1), now: t0 + .seconds(36)).get().id == server(2))
   }
 
   @Test("only the master of the current epoch may be told to go alone; GetSlave itself marks nobody")
@@ -131,12 +146,15 @@ struct CoordinatorStateTests {
     // The slave is silent: a plain GetSlave says so but marks nobody, so the slave stays promotable.
     _ = try assign(&state, beat(1, 1), at: t0 + .seconds(25))
     #expect(throws: SNSError.self) { try state.slave(ofCluster: cluster(1), now: t0 + .seconds(25)).get() }
+    // Back after being held dead, it catches up again (see `heldDeadCatchesUpAgain`); the query itself
+    // marked nobody, so one generation more is all it needs.
     let back = try assign(
       &state, beat(1, 2, epoch: 1, caughtUp: joined.syncGeneration), at: t0 + .seconds(26))
-    #expect(back.syncGeneration == joined.syncGeneration)
+    #expect(back.syncGeneration == joined.syncGeneration + 1)
+    _ = try assign(&state, beat(1, 2, epoch: 1, caughtUp: back.syncGeneration), at: t0 + .seconds(27))
     // The slave is promoted (the master fell silent); the old master, still asking as master of epoch 1, is
     // told the epoch moved on instead of "no live slave", and nobody is marked.
-    _ = try assign(&state, beat(1, 2, epoch: 1, caughtUp: joined.syncGeneration), at: t0 + .seconds(40))
+    _ = try assign(&state, beat(1, 2, epoch: 1, caughtUp: back.syncGeneration), at: t0 + .seconds(40))
     #expect(try state.master(forUser: user(1), now: t0 + .seconds(46)).get().id == server(2))
     #expect(throws: SNSError.staleEpoch(current: Epoch(2))) {
       try state.slave(for: query(1, 1, epoch: 1), now: t0 + .seconds(46)).get()

@@ -25,7 +25,7 @@ struct PlantedBugTests {
   @Test("a master that ignores request keys stores a retried post twice: the duplicate check catches it")
   func ignoreRequestKeys() async {
     let options = SimulationOptions(plantedBugs: .ignoreRequestKeys)
-    let summary = await SimulationSweep(options: options).run(from: 1, count: 400, stopAfterFailures: 1)
+    let summary = await SimulationSweep(options: options).run(from: 1, count: 400, stopAfterFailures: 3)
     let caught = summary.failures.first { $0.violation?.invariant == "no-duplicate-posts" }
     guard let caught, let violation = caught.violation else {
       Issue.record("the sweep did not notice a post stored twice after a retry")

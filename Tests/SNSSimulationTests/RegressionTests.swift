@@ -10,7 +10,8 @@ struct RegressionTests {
   /// for an acknowledged write, which the idempotent catch-up then dropped.
   @Test("acknowledged writes survive failover", arguments: [UInt64(95), 2])
   func acknowledgedWritesSurvive(seed: UInt64) async {
-    let report = await Simulation.run(seed: seed)
+    let report = await Simulation.run(
+      seed: seed, options: SimulationOptions(faults: .standardWithoutFullDisks))
     #expect(
       report.violation?.invariant != "acknowledged-writes-survive",
       "\(report.violation.map(String.init(describing:)) ?? "")")
@@ -32,7 +33,8 @@ struct RegressionTests {
   /// was written under a new post id, and the slave held both copies.
   @Test("a retried post is stored once", arguments: [UInt64(9), 12, 13, 30])
   func retriedPostStoredOnce(seed: UInt64) async {
-    let report = await Simulation.run(seed: seed)
+    let report = await Simulation.run(
+      seed: seed, options: SimulationOptions(faults: .standardWithoutFullDisks))
     #expect(report.violation == nil, "\(report.violation.map(String.init(describing:)) ?? "")")
   }
 
@@ -40,6 +42,19 @@ struct RegressionTests {
     "failover and sync findings stay fixed",
     arguments: [UInt64(40), 54, 106, 14, 30, 184, 120, 1081, 453, 1914, 5512, 6051, 8202, 9624])
   func failoverAndSyncFindings(seed: UInt64) async {
+    let report = await Simulation.run(
+      seed: seed, options: SimulationOptions(faults: .standardWithoutFullDisks))
+    #expect(report.violation == nil, "\(report.violation.map(String.init(describing:)) ?? "")")
+  }
+}
+
+/// Seeds found with full disks among the standard faults.
+@Suite("Regression seeds, full disks")
+struct FullDiskRegressionTests {
+  /// 16, 56: a synchronizer skipped the directory of a slave held dead whose disk was full; back, the slave was
+  /// promoted without the posts delivered meanwhile (now a server held dead catches up again first).
+  @Test("a slave skipped while held dead catches up before its promotion", arguments: [UInt64(16), 56])
+  func skippedSlaveCatchesUp(seed: UInt64) async {
     let report = await Simulation.run(seed: seed)
     #expect(report.violation == nil, "\(report.violation.map(String.init(describing:)) ?? "")")
   }
@@ -55,7 +70,7 @@ struct HarshRegressionTests {
   @Test("acknowledged writes survive overlapping failures", arguments: [UInt64(170), 2967])
   func acknowledgedWritesSurvive(seed: UInt64) async {
     let report = await Simulation.run(
-      seed: seed, options: SimulationOptions(faults: SimulationFaults.standard.union(.harsh)))
+      seed: seed, options: SimulationOptions(faults: SimulationFaults.standardWithoutFullDisks.union(.harsh)))
     #expect(report.violation == nil, "\(report.violation.map(String.init(describing:)) ?? "")")
   }
 }

@@ -12,7 +12,8 @@ struct BenchCommand: AsyncParsableCommand {
       "Measure the system against the raw limits: \(BenchScenario.allCases.map(\.rawValue).joined(separator: ", ")) or all.",
     discussion: "Each scenario starts what it needs on loopback and stops it. See docs/BENCHMARKS.md.")
 
-  @Argument(help: "baseline, post, sync, visibility, failover, footprint, or all.") var scenario: String
+  @Argument(help: "baseline, post, sync, visibility, failover, footprint, catchup, or all.") var scenario:
+    String
   @Flag(help: "Smaller counts and shorter runs (CI smoke: `all --quick` takes under 2 minutes).") var quick =
     false
   @Option(help: "Also write the reports as JSON to this file.") var json: String?
@@ -93,7 +94,7 @@ struct BenchCommand: AsyncParsableCommand {
     if !failed.isEmpty { fail("scenarios failed: \(failed.joined(separator: ", "))") }
   }
 
-  /// This binary, which the failover and footprint scenarios start as coordinator and servers.
+  /// This binary, which the failover, footprint and catchup scenarios start as coordinator and servers.
   static var executablePath: String? {
     (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
       ?? CommandLine.arguments.first.map { URL(fileURLWithPath: $0).standardizedFileURL.path }

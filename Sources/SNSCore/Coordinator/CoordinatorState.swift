@@ -65,7 +65,12 @@ public struct CoordinatorState: Sendable {
     var record: ServerRecord
     if let known = cluster.servers[beat.server] {
       record = known
-      if beat.epoch == cluster.epoch && beat.caughtUpGeneration == known.syncGeneration {
+      if !isAlive(known, now: now) && cluster.master != beat.server {
+        // Held dead until now: a synchronizer may have skipped its directory meanwhile (it does, rather than
+        // wait on a dead server's disk or locks), so it catches up again before it can be promoted.
+        record.inSync = false
+        record.syncGeneration += 1
+      } else if beat.epoch == cluster.epoch && beat.caughtUpGeneration == known.syncGeneration {
         record.inSync = true
       }
     } else {

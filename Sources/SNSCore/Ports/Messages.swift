@@ -106,23 +106,11 @@ public struct MirrorRequest: Hashable, Sendable {
   public let cluster: ClusterID
   public let epoch: Epoch
   public let records: [PlacedRecord]
-  /// Records of earlier mirrors that the master refused after all (its own append failed): the slave takes
-  /// them out before it appends `records`.
-  public let retracted: [PlacedRecord]
-  public init(cluster: ClusterID, epoch: Epoch, records: [PlacedRecord], retracted: [PlacedRecord] = []) {
+  public init(cluster: ClusterID, epoch: Epoch, records: [PlacedRecord]) {
     self.cluster = cluster
     self.epoch = epoch
     self.records = records
-    self.retracted = retracted
   }
-}
-
-/// The slave's answer to a mirror: which of the request's records it did not hold yet (indices into
-/// ``MirrorRequest/records``). A retraction takes out only those: a record the slave held before is there for
-/// another reason (an earlier, acknowledged write of the same content).
-public struct MirrorReply: Hashable, Sendable {
-  public let appended: [Int]
-  public init(appended: [Int]) { self.appended = appended }
 }
 
 /// Where a paged catch-up goes on: the `index`-th record of `file`, in the order the serving server lists its

@@ -33,7 +33,7 @@ public protocol ClientPort: Sendable {
 /// What servers offer each other: a master mirrors to its slave; a (re)joining slave catches up from its master.
 public protocol ServerPeerPort: Sendable {
   /// Persists a master's writes on the slave. Throws ``SNSError/staleEpoch(current:)`` for an older epoch.
-  func mirror(_ request: MirrorRequest) async throws -> MirrorReply
+  func mirror(_ request: MirrorRequest) async throws
   /// One page of everything the server holds (users, follow events of both directions, own and delivered
   /// posts), for a slave catching up (or a freshly started master) to apply idempotently.
   func catchUp(_ request: CatchUpRequest) async throws -> CatchUpReply

@@ -9,82 +9,88 @@ extension Server {
       throw error
     case .write(let plan):
       defer { state.onWriteEnded(plan) }
-      // Mirror first, then persist locally; acknowledge only when both are durable. Found by the simulation
-      // (seed 2): persisting concurrently left a refused write (slave unreachable, or a newer epoch) in this
-      // server's files under a post/follow sequence that the next master reused for an acknowledged write;
-      // when this server later caught up, the idempotent append kept the orphan and dropped the acknowledged
-      // record, which was lost once this server became master again. A write the slave did not take is now
-      // never written here.
-      // The planted bug (simulation self-test only) skips the slave as if there were none.
-      // Without a known slave the write may be acknowledged alone: catch-ups wait until it is in the files.
-      let mayGoAlone = plan.slave == nil
-      if mayGoAlone { soloWrites.begin() }
-      defer { if mayGoAlone { soloWrites.end() } }
-      let (mirrored, newOnSlave) =
-        state.configuration.plantedBugs.contains(.acknowledgeBeforeMirror)
-        ? (.noSlave, [])
-        : await mirror(records: plan.records, to: plan.slave, epoch: plan.epoch)
-      switch mirrored {
-      case .mirrored, .noSlave: break
-      case .slaveUnreachable, .slaveStorageFailed, .staleEpoch:
-        if case .refuse(let error) = state.onWriteFinished(plan, mirror: mirrored, now: clock.now()) {
-          throw error
-        }
-      }
-      let conflicting: [PlacedRecord]
       do {
-        conflicting = try await conflicts(with: plan.records, appended: try await store.append(plan.records))
-      } catch {
-        logger.error("write refused by storage", metadata: ["error": "\(error)"])
-        throw await withdraw(
-          plan, mirrored: mirrored, newOnSlave: newOnSlave,
-          refusedFor: error as? SNSError ?? .storage("\(error)"))
-      }
-      // A different record already holds the key here: one a pull from the slave brought in after this write
-      // was planned (an orphan of a write that died with this server's previous process; seed 8202). The
-      // slave refuses such a mirror for the same reason; a solo write is refused here.
-      guard conflicting.isEmpty else {
-        throw SNSError.unavailable("a different record holds \(conflicting[0].record.key); try again")
-      }
-      switch state.onWriteFinished(plan, mirror: mirrored, now: clock.now()) {
-      case .acknowledge(let reply): return reply
-      case .refuse(let error): throw error
+        return try await perform(plan)
+      } catch SNSError.storage(let why) where plan.retriesEarlierAttempt {
+        // A refusal is final only for a first attempt: an earlier one of this write may be stored already.
+        throw SNSError.unavailable("storage error (\(why)); an earlier attempt may be stored: try again")
       }
     }
   }
 
-  /// This server's own append failed (a full or failing disk) after the write went to the slave, or was
-  /// queued for it: the write is refused, so the copy the slave took (`newOnSlave`: what it did not hold
-  /// before) is taken out again. The client hears the storage error only once the slave confirmed; otherwise
-  /// that the outcome is unknown (the retraction goes out with the next mirror, and a promotion before that
-  /// would show the write).
-  func withdraw(
-    _ plan: ServerState.WritePlan, mirrored: ServerState.MirrorOutcome, newOnSlave: [PlacedRecord],
-    refusedFor error: SNSError
-  ) async -> SNSError {
-    let unknown = SNSError.unavailable(
-      "this server could not store the write (\(error)) and could not make sure its slave drops it; try again"
-    )
-    // The store cuts a failed append back; should that have failed too, the write is here after all and
-    // the slave's copy must stay.
-    for placed in plan.records {
-      guard let here = try? await store.records(in: placed.file) else { return unknown }
-      if here.contains(placed.record) { return unknown }
+  /// Mirrors and persists a planned write, and answers as ``ServerState/onWriteFinished(_:mirror:now:)`` says.
+  func perform(_ plan: ServerState.WritePlan) async throws -> Reply {
+    // Writes the slave has but this server's disk refused come first; while they cannot be stored, new writes
+    // are refused before they reach the slave, so the refusal is final and nothing of them is anywhere.
+    if let stillFailing = await storeOwedLocally() {
+      if plan.records.contains(where: owedLocally.contains) {
+        throw SNSError.unavailable("this write is on the slave and not yet here (\(stillFailing)); try again")
+      }
+      throw SNSError.storage("this server cannot store writes: \(stillFailing)")
     }
-    guard case .mirrored = mirrored else {
-      unmirrored.removeAll { plan.records.contains($0) }
-      return error
+    // Mirror first, then persist locally; acknowledge only when both are durable. Found by the simulation
+    // (seed 2): persisting concurrently left a refused write (slave unreachable, or a newer epoch) in this
+    // server's files under a post/follow sequence that the next master reused for an acknowledged write;
+    // when this server later caught up, the idempotent append kept the orphan and dropped the acknowledged
+    // record, which was lost once this server became master again. A write the slave did not take is now
+    // never written here.
+    // The planted bug (simulation self-test only) skips the slave as if there were none.
+    // Without a known slave the write may be acknowledged alone: catch-ups wait until it is in the files.
+    let mayGoAlone = plan.slave == nil
+    if mayGoAlone { soloWrites.begin() }
+    defer { if mayGoAlone { soloWrites.end() } }
+    let mirrored =
+      state.configuration.plantedBugs.contains(.acknowledgeBeforeMirror)
+      ? .noSlave
+      : await mirror(records: plan.records, to: plan.slave, epoch: plan.epoch)
+    switch mirrored {
+    case .mirrored, .noSlave: break
+    case .slaveUnreachable, .slaveStorageFailed, .staleEpoch:
+      if case .refuse(let error) = state.onWriteFinished(plan, mirror: mirrored, now: clock.now()) {
+        throw error
+      }
     }
-    guard !newOnSlave.isEmpty else { return error }
-    // Owed only within this epoch: once another server was master, the write may be there for good.
-    let owed = owedRetractions?.epoch == plan.epoch ? owedRetractions?.records ?? [] : []
-    owedRetractions = (plan.epoch, owed + newOnSlave)
-    if case .master(_, let slave?) = state.phase,
-      case (.mirrored, _) = await mirror(records: [], to: slave, epoch: plan.epoch)
-    {
-      return error
+    let conflicting: [PlacedRecord]
+    do {
+      conflicting = try await conflicts(with: plan.records, appended: try await store.append(plan.records))
+    } catch {
+      logger.error("write refused by storage", metadata: ["error": "\(error)"])
+      guard case .mirrored = mirrored else {
+        // Nothing went out: the refusal is final (a solo write's copy queued for the slave goes too).
+        unmirrored.removeAll { plan.records.contains($0) }
+        throw error as? SNSError ?? SNSError.storage("\(error)")
+      }
+      // The slave has it: the write is in doubt, and this server stores it as soon as its disk lets it
+      // (before any new write, and at every heartbeat), so that master and slave agree again.
+      owedLocally.append(contentsOf: plan.records.filter { !owedLocally.contains($0) })
+      throw SNSError.unavailable(
+        "the slave stored the write, this server could not yet (\(error)); it will, once it can: try again")
     }
-    return unknown
+    // A different record already holds the key here: one a pull from the slave brought in after this write
+    // was planned (an orphan of a write that died with this server's previous process; seed 8202). The
+    // slave refuses such a mirror for the same reason; a solo write is refused here.
+    guard conflicting.isEmpty else {
+      throw SNSError.unavailable("a different record holds \(conflicting[0].record.key); try again")
+    }
+    switch state.onWriteFinished(plan, mirror: mirrored, now: clock.now()) {
+    case .acknowledge(let reply): return reply
+    case .refuse(let error): throw error
+    }
+  }
+
+  /// Appends the writes this server owes its own files (see ``perform(_:)``); the storage error if it still
+  /// cannot, `nil` once nothing is owed.
+  func storeOwedLocally() async -> SNSError? {
+    guard !owedLocally.isEmpty else { return nil }
+    let owed = owedLocally
+    do {
+      try await store.append(owed)
+      owedLocally.removeAll { owed.contains($0) }
+      logger.notice("stored writes the disk had refused", metadata: ["records": "\(owed.count)"])
+      return nil
+    } catch {
+      return error as? SNSError ?? .storage("\(error)")
+    }
   }
 
   func loadView(of user: UserID) async throws -> UserView {
@@ -96,10 +102,9 @@ extension Server {
       timeline: try await store.records(in: .timeline(user)))
   }
 
-  /// Mirrors `records` (after any the slave missed) and says how it went, and which of `records` the slave did
-  /// not hold before.
+  /// Mirrors `records` (after any the slave missed) and says how it went.
   func mirror(records: [PlacedRecord], to slave: ServerDescriptor?, epoch: Epoch) async
-    -> (ServerState.MirrorOutcome, newOnSlave: [PlacedRecord])
+    -> ServerState.MirrorOutcome
   {
     // A slave that registered after this master's last heartbeat is found through the coordinator, so
     // writes are not acknowledged by the master alone for up to a heartbeat interval.
@@ -113,57 +118,45 @@ extension Server {
         target = found
       case .none:
         unmirrored.append(contentsOf: records)
-        return (.noSlave, [])
+        return .noSlave
       case .replaced(let newer):
-        return (.staleEpoch(newer), [])
+        return .staleEpoch(newer)
       case .unknown:
         // Without the coordinator's word that there is no slave, acknowledging alone could lose the write
         // (a slave may have come back and caught up meanwhile, and be promoted without it).
-        return (.slaveUnreachable, [])
+        return .slaveUnreachable
       }
     }
-    guard let slave = target else { return (.slaveUnreachable, []) }
+    guard let slave = target else { return .slaveUnreachable }
     let batch = unmirrored + records
     unmirrored = []
     // A backlog can be any size (writes acknowledged while there was no slave): it goes in pages, oldest
-    // first, this write in the last one. Retractions go first, with the first page.
+    // first, this write in the last one.
     let backlogCount = batch.count - records.count
     var sent = 0
-    var newOnSlave: [PlacedRecord] = []
-    var retracting = owedRetractions?.epoch == epoch ? owedRetractions?.records ?? [] : []
-    var pages = PlacedRecord.pages(of: batch, maxBytes: state.configuration.transferPageBytes)
-    if pages.isEmpty && !retracting.isEmpty { pages = [[]] }
     do {
-      for page in pages {
-        let request = MirrorRequest(
-          cluster: state.configuration.cluster, epoch: epoch, records: Array(page), retracted: retracting)
-        let reply = try await SNSMetrics.mirrorLatency.measure {
+      for page in PlacedRecord.pages(of: batch, maxBytes: state.configuration.transferPageBytes) {
+        let request = MirrorRequest(cluster: state.configuration.cluster, epoch: epoch, records: Array(page))
+        try await SNSMetrics.mirrorLatency.measure {
           try await dialer.serverPeer(at: slave.endpoint).mirror(request)
-        }
-        for index in reply.appended where page.indices.contains(page.startIndex + index) {
-          if page.startIndex + index >= backlogCount { newOnSlave.append(page[page.startIndex + index]) }
-        }
-        if !retracting.isEmpty {
-          let left = owedRetractions?.records.filter { !retracting.contains($0) } ?? []
-          owedRetractions = left.isEmpty ? nil : owedRetractions.map { ($0.epoch, left) }
-          retracting = []
         }
         sent += page.count
       }
-      return (.mirrored, newOnSlave)
+      return .mirrored
     } catch SNSError.staleEpoch(let newer) {
-      return (.staleEpoch(newer), [])
+      return .staleEpoch(newer)
     } catch SNSError.storage(let why) {
+      // The slave's disk refused it (and kept none of it): a final refusal, not an unreachable slave.
       if sent < backlogCount { unmirrored = Array(batch[sent..<backlogCount]) + unmirrored }
       logger.warning(
         "the slave could not store a mirror", metadata: ["slave": "\(slave.endpoint)", "error": "\(why)"])
-      return (.slaveStorageFailed(why), [])
+      return .slaveStorageFailed(why)
     } catch {
       // Keep what it missed (not this write: it is refused and never persisted here); it goes out with the
       // next write or heartbeat.
       if sent < backlogCount { unmirrored = Array(batch[sent..<backlogCount]) + unmirrored }
       logger.warning("mirror to slave failed", metadata: ["slave": "\(slave.endpoint)", "error": "\(error)"])
-      return (.slaveUnreachable, [])
+      return .slaveUnreachable
     }
   }
 

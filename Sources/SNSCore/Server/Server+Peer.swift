@@ -1,44 +1,22 @@
 extension Server {
-  @discardableResult
-  public func mirror(_ request: MirrorRequest) async throws -> MirrorReply {
+  public func mirror(_ request: MirrorRequest) async throws {
     switch state.onMirror(request, now: clock.now()) {
     case .refuse(let error):
       logger.warning("mirror refused", metadata: ["epoch": "\(request.epoch)", "error": "\(error)"])
       throw error
-    case .apply(let records, let retracted):
-      // Before the append: a retry may bring the very record that is retracted, and must find it gone.
-      if !retracted.isEmpty {
-        let taken = try await store.retract(retracted)
-        logger.notice(
-          "took out mirrored records the master refused",
-          metadata: ["records": "\(taken.map(\.record.key.value))"])
-      }
+    case .apply(let records):
       // A mirror may be a late copy from before the master restarted (same epoch, a key since given to
       // another write), so it never overrides: a conflict refuses it, and the master does not acknowledge
       // (found by the simulation in harsh mode, seed 2967, when mirrors replaced records). Catch-ups, which
       // read the master's files as they are now, do override.
-      let appended = try await store.append(records)
-      let conflicting = try await conflicts(with: records, appended: appended)
+      let conflicting = try await conflicts(with: records, appended: try await store.append(records))
       guard conflicting.isEmpty else {
         logger.warning(
           "mirror refused: a different record holds the key here",
           metadata: ["keys": "\(conflicting.map(\.record.key.value))"])
         throw SNSError.unavailable("the slave holds a different record under \(conflicting[0].record.key)")
       }
-      return MirrorReply(appended: Self.indices(of: appended, in: records))
     }
-  }
-
-  /// Where each of `appended` (an ordered subsequence of `records`, as ``ContextStore/append(_:)`` returns it)
-  /// sits in `records`.
-  static func indices(of appended: [PlacedRecord], in records: [PlacedRecord]) -> [Int] {
-    var result: [Int] = []
-    var next = appended.startIndex
-    for (index, placed) in records.enumerated() where next < appended.endIndex && appended[next] == placed {
-      result.append(index)
-      next += 1
-    }
-    return result
   }
 
   /// Appends the records of a catch-up from this server's master, letting them win over different records

@@ -11,9 +11,8 @@ public actor Server: ClientPort, ServerPeerPort {
   let logger: Logger
   /// Writes the slave did not get (it was unreachable); sent ahead of the next mirror so it catches up.
   var unmirrored: [PlacedRecord] = []
-  /// Mirrored writes this server refused after all (see ``withdraw(_:mirrored:refusedFor:)``) that the slave
-  /// has not yet confirmed taking out, in the epoch they were refused in; sent with the next mirror of it.
-  var owedRetractions: (epoch: Epoch, records: [PlacedRecord])?
+  /// Writes the slave stored but this server's disk refused (see ``perform(_:)``), to append here first.
+  var owedLocally: [PlacedRecord] = []
   /// The users file folded into a set, updated incrementally by each command (see ``KnownUsers``).
   var knownUsers = KnownUsers()
   /// Writes that may be acknowledged without the slave (see ``SoloWrites``): a catch-up waits for them.
@@ -80,9 +79,10 @@ public actor Server: ClientPort, ServerPeerPort {
           let assignment = try await coordinator.heartbeat(beat)
           await perform(
             state.onHeartbeatReply(assignment, sentAt: sentAt, now: clock.now()), pullsAside: pullsAside)
-          if case .master(_, let slave?) = state.phase, !unmirrored.isEmpty || owedRetractions != nil {
+          if case .master(_, let slave?) = state.phase, !unmirrored.isEmpty {
             _ = await mirror(records: [], to: slave, epoch: state.epoch)
           }
+          _ = await storeOwedLocally()
         } catch {
           logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
         }

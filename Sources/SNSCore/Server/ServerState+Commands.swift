@@ -5,6 +5,9 @@ extension ServerState {
     public let epoch: Epoch
     public let slave: ServerDescriptor?
     public let reply: Reply
+    /// The write repeats an earlier attempt this server did not acknowledge (same request key), which may be
+    /// stored somewhere already: a refusal of this one is not final.
+    public var retriesEarlierAttempt = false
   }
 
   /// What to do with a client command.
@@ -81,7 +84,10 @@ extension ServerState {
         // attempt already (it mirrored, then the reply was lost); the same record is idempotent to append
         // there, where a new post id would be a second copy.
         if let earlier = attemptedPosts.post(for: key), earlier.author == user, earlier.text == text {
-          return write(.post(earlier), in: .timeline(user))
+          return .write(
+            WritePlan(
+              records: [PlacedRecord(.post(earlier), in: .timeline(user))], epoch: epoch, slave: slave,
+              reply: .success, retriesEarlierAttempt: true))
         }
       }
       let sequence = max(view.lastPostSequence, lastAssignedPostSequence[user] ?? 0) + 1

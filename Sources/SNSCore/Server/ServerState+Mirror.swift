@@ -1,8 +1,8 @@
 extension ServerState {
   /// What to do with a mirror request from a master.
   public enum MirrorDecision: Hashable, Sendable {
-    /// Take `retracted` out, append `records` (idempotently), and acknowledge.
-    case apply([PlacedRecord], retracted: [PlacedRecord] = [])
+    /// Append the records (idempotently) and acknowledge.
+    case apply([PlacedRecord])
     case refuse(SNSError)
   }
 
@@ -25,7 +25,7 @@ extension ServerState {
       if request.epoch > epoch {
         phase = .slave(epoch: request.epoch, master: master, caughtUp: caughtUp)
       }
-      return .apply(request.records, retracted: request.retracted)
+      return .apply(request.records)
     case .master(let epoch, _):
       guard request.epoch > epoch || configuration.plantedBugs.contains(.skipEpochCheck) else {
         return request.epoch == epoch
@@ -34,7 +34,7 @@ extension ServerState {
       }
       phase = .slave(epoch: request.epoch, master: nil, caughtUp: false)
       leaseExpiry = nil
-      return .apply(request.records, retracted: request.retracted)
+      return .apply(request.records)
     }
   }
 

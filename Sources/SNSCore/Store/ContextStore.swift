@@ -45,12 +45,6 @@ public protocol ContextStore: Sendable {
   @discardableResult
   func replace(_ records: [PlacedRecord]) async throws -> [PlacedRecord]
 
-  /// Takes each record out of its file where the file holds exactly that record (durably), and returns the
-  /// records taken out. Only a slave withdrawing a mirrored write its master refused uses it: see
-  /// ``FileContextStore/retract(_:)``.
-  @discardableResult
-  func retract(_ records: [PlacedRecord]) async throws -> [PlacedRecord]
-
   /// Every whole record of `file` in file order; empty if the file does not exist.
   func records(in file: ContextFile) async throws -> [ContextRecord]
 

@@ -25,47 +25,25 @@ extension FileContextStore {
     }.get()
   }
 
-  /// Takes each of `records` out of its file, where the file holds exactly that record (a different record
-  /// under the same key stays); returns the records taken out. Same rewrite and locking as ``replace(_:)``.
-  ///
-  /// Why: a master mirrors a write before it appends it locally. When its own append then fails (a full or
-  /// failing disk), the write is refused, and the copy its slave took must go too, or a promotion would
-  /// show a write its client was told had failed (see ``Server/mirror(_:)``).
-  @discardableResult
-  public func retract(_ records: [PlacedRecord]) async throws -> [PlacedRecord] {
-    guard !records.isEmpty else { return [] }
-    return try await Self.roundThreads.run { () -> Result<[PlacedRecord], SNSError> in
-      self.rounds.withLock { _ in
-        Result { () throws(SNSError) -> [PlacedRecord] in try self.rewrite(records, removing: true) }
-      }
-    }.get()
-  }
-
-  /// Rewrites every file of `records` that holds a different record under one of their keys (or, `removing`,
-  /// the very same record). Blocks.
-  private func rewrite(_ records: [PlacedRecord], removing: Bool = false) throws(SNSError) -> [PlacedRecord] {
+  /// Rewrites every file of `records` that holds a different record under one of their keys. Blocks.
+  private func rewrite(_ records: [PlacedRecord]) throws(SNSError) -> [PlacedRecord] {
     var byFile: [ContextFile: [RecordKey: ContextRecord]] = [:]
     for placed in records { byFile[placed.file, default: [:]][placed.record.key] = placed.record }
-    var changed: [PlacedRecord] = []
+    var replaced: [PlacedRecord] = []
     for file in byFile.keys.sorted() {
-      guard let given = byFile[file] else { continue }
-      let change: (ContextRecord) -> [UInt8]? = { record in
-        guard let other = given[record.key] else { return nil }
-        if removing { return other == record ? [] : nil }
-        return other != record ? RecordCodec.encodedBytes(other) : nil
+      guard let replacements = byFile[file] else { continue }
+      let changed = try caches.withLock { caches throws(SNSError) in
+        try rewrite(file, with: replacements, in: &caches)
       }
-      let done = try caches.withLock { caches throws(SNSError) in
-        try rewrite(file, changing: change, in: &caches)
-      }
-      changed += done.compactMap { record in given[record.key].map { PlacedRecord($0, in: file) } }
+      replaced += changed.map { PlacedRecord($0, in: file) }
     }
-    return changed
+    return replaced
   }
 
-  /// Rewrites one file, putting `change(record)` (the new line, possibly empty) in place of each record it
-  /// answers for; returns the records changed, as they were.
+  /// Rewrites one file if it holds a record under a key of `replacements` that differs from the replacement;
+  /// returns the replacements made.
   private func rewrite(
-    _ file: ContextFile, changing change: (ContextRecord) -> [UInt8]?,
+    _ file: ContextFile, with replacements: [RecordKey: ContextRecord],
     in caches: inout [ContextFile: FileCache]
   ) throws(SNSError) -> [ContextRecord] {
     let path = path(of: file)
@@ -75,9 +53,11 @@ extension FileContextStore {
     _ = try refresh(&cache, from: handle, exclusive: true)
     // The lines to swap, by the offset where each starts; a line ends at the next record's offset or at the
     // end of what was consumed (skipped damaged lines in between are kept as they are).
-    var swaps: [(start: Int64, record: ContextRecord, line: [UInt8])] = []
+    var swaps: [(start: Int64, record: ContextRecord)] = []
     for (index, record) in cache.records.enumerated() {
-      if let line = change(record) { swaps.append((cache.offset(at: index), record, line)) }
+      if let replacement = replacements[record.key], replacement != record {
+        swaps.append((cache.offset(at: index), replacement))
+      }
     }
     guard !swaps.isEmpty else {
       caches[file] = cache
@@ -91,7 +71,7 @@ extension FileContextStore {
       let start = Int(swap.start)
       guard let newline = old[start...].firstIndex(of: UInt8(ascii: "\n")) else { break }
       new += old[copied..<start]
-      new += swap.line
+      new += RecordCodec.encodedBytes(swap.record)
       copied = newline + 1
     }
     new += old[copied...]
@@ -111,7 +91,7 @@ extension FileContextStore {
     // The old descriptor (and its lock) goes away with `handle`; the next read loads the new file.
     caches[file] = nil
     logger.warning(
-      "Rewrote \(swaps.count) record(s) in \(path)",
+      "Replaced \(swaps.count) record(s) in \(path) with the master's",
       metadata: ["file": "\(path)", "keys": "\(swaps.map { $0.record.key.value })"])
     return swaps.map(\.record)
   }

@@ -75,7 +75,7 @@ struct RemoteServer: ClientPort, ServerPeerPort {
   func timeline(for user: UserID) async throws -> TimelineSubscription {
     try await service().timeline(for: user)
   }
-  func mirror(_ request: MirrorRequest) async throws -> MirrorReply { try await service().mirror(request) }
+  func mirror(_ request: MirrorRequest) async throws { try await service().mirror(request) }
   func catchUp(_ request: CatchUpRequest) async throws -> CatchUpReply {
     try await service().catchUp(request)
   }

@@ -57,14 +57,12 @@ struct GRPCServerClient: ClientPort, ServerPeerPort {
     return TimelineSubscription(initial: [], updates: updates)
   }
 
-  func mirror(_ request: MirrorRequest) async throws -> MirrorReply {
+  func mirror(_ request: MirrorRequest) async throws {
     var wire = Tinysns_Internal_V1_MirrorRequest()
     wire.cluster = Int32(request.cluster.value)
     wire.epoch = request.epoch.value
     wire.records = request.records.map(\.wire)
-    wire.retracted = request.retracted.map(\.wire)
-    let reply = try await channel.call(options, Methods.mirror, wire, Tinysns_Internal_V1_MirrorReply.self)
-    return MirrorReply(appended: reply.appended.map { Int($0) })
+    _ = try await channel.call(options, Methods.mirror, wire, Tinysns_Internal_V1_Empty.self)
   }
 
   func catchUp(_ request: CatchUpRequest) async throws -> CatchUpReply {

@@ -458,24 +458,6 @@ public nonisolated struct Tinysns_Internal_V1_MirrorRequest: Sendable {
 
   public var records: [Tinysns_Internal_V1_Record] = []
 
-  /// Records of earlier mirrors the master refused after all (its own append failed); the slave takes each
-  /// out, where it holds exactly that record, before appending `records`.
-  public var retracted: [Tinysns_Internal_V1_Record] = []
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
-/// Which of the request's records the slave did not hold yet (indices into `records`): only those may a
-/// retraction take out again.
-public nonisolated struct Tinysns_Internal_V1_MirrorReply: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var appended: [UInt32] = []
-
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1373,7 +1355,7 @@ nonisolated extension Tinysns_Internal_V1_CoordinatorStatus.Cluster: SwiftProtob
 
 nonisolated extension Tinysns_Internal_V1_MirrorRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".MirrorRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cluster\0\u{1}epoch\0\u{1}records\0\u{1}retracted\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cluster\0\u{1}epoch\0\u{1}records\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1384,7 +1366,6 @@ nonisolated extension Tinysns_Internal_V1_MirrorRequest: SwiftProtobuf.Message, 
       case 1: try { try decoder.decodeSingularInt32Field(value: &self.cluster) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.epoch) }()
       case 3: try { try decoder.decodeRepeatedMessageField(value: &self.records) }()
-      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.retracted) }()
       default: break
       }
     }
@@ -1400,9 +1381,6 @@ nonisolated extension Tinysns_Internal_V1_MirrorRequest: SwiftProtobuf.Message, 
     if !self.records.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.records, fieldNumber: 3)
     }
-    if !self.retracted.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.retracted, fieldNumber: 4)
-    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1410,37 +1388,6 @@ nonisolated extension Tinysns_Internal_V1_MirrorRequest: SwiftProtobuf.Message, 
     if lhs.cluster != rhs.cluster {return false}
     if lhs.epoch != rhs.epoch {return false}
     if lhs.records != rhs.records {return false}
-    if lhs.retracted != rhs.retracted {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Tinysns_Internal_V1_MirrorReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".MirrorReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}appended\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeRepeatedUInt32Field(value: &self.appended) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.appended.isEmpty {
-      try visitor.visitPackedUInt32Field(value: self.appended, fieldNumber: 1)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Tinysns_Internal_V1_MirrorReply, rhs: Tinysns_Internal_V1_MirrorReply) -> Bool {
-    if lhs.appended != rhs.appended {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -23,7 +23,7 @@ public final class LateBoundServer: ClientPort, ServerPeerPort {
   public func timeline(for user: UserID) async throws -> TimelineSubscription {
     try await get().timeline(for: user)
   }
-  public func mirror(_ request: MirrorRequest) async throws -> MirrorReply { try await get().mirror(request) }
+  public func mirror(_ request: MirrorRequest) async throws { try await get().mirror(request) }
   public func catchUp(_ request: CatchUpRequest) async throws -> CatchUpReply {
     try await get().catchUp(request)
   }

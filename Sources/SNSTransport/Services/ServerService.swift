@@ -70,13 +70,9 @@ public enum ServerService {
       Methods.mirror: .authenticated(by: secret) { (request: Tinysns_Internal_V1_MirrorRequest, context) in
         let cluster = try decoding("mirror cluster") { try ClusterID(Int(request.cluster)) }
         let records = try request.records.map { try PlacedRecord(wire: $0) }
-        let retracted = try request.retracted.map { try PlacedRecord(wire: $0) }
-        let reply = try await server.mirror(
-          MirrorRequest(cluster: cluster, epoch: Epoch(request.epoch), records: records, retracted: retracted)
-        )
-        var wire = Tinysns_Internal_V1_MirrorReply()
-        wire.appended = reply.appended.map { UInt32($0) }
-        return wire
+        try await server.mirror(
+          MirrorRequest(cluster: cluster, epoch: Epoch(request.epoch), records: records))
+        return Tinysns_Internal_V1_Empty()
       },
       Methods.catchUp: .authenticated(by: secret) { (request: Tinysns_Internal_V1_CatchUpRequest, context) in
         try await server.catchUp(try CatchUpRequest(wire: request)).wire

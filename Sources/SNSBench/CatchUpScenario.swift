@@ -1,0 +1,135 @@
+import Foundation
+import SNSCore
+import SNSTransport
+
+/// `catchup`: a real master over a data directory seeded with many posts, then a slave started next to it:
+/// how long until the slave's catch-up is done (it logs so), then kill -9 of the master: how long until the
+/// promoted slave answers, and whether it holds the whole history (every post line of every timeline file).
+struct CatchUpScenario {
+  let settings: BenchSettings
+
+  struct Result {
+    var bytes: Int
+    var catchUp: Duration
+    var pages: String
+    var promotion: Duration
+    var postsOnNewMaster: Int
+  }
+
+  func run() async throws -> ScenarioReport {
+    let users = settings.pick(full: 10_000, quick: 1_000)
+    let posts = settings.pick(full: 1_000_000, quick: 50_000)
+    var report = ScenarioReport(
+      scenario: "catchup", title: "a slave joins a master holding \(users) users / \(posts) posts",
+      columns: ["posts", "MB", "catch-up s", "pages", "promotion s", "posts on new master"])
+    let result = try await withScratchDirectory(settings, "catchup") { root in
+      let group = try ProcessGroup(settings: settings, directory: root)
+      do {
+        let result = try await measure(group, root: root, users: users, posts: posts)
+        await group.stopAll()
+        return result
+      } catch {
+        await group.stopAll()
+        throw error
+      }
+    }
+    report.rows.append([
+      "\(posts)", BenchFormat.megabytes(result.bytes / 1024), String(format: "%.2f", result.catchUp.seconds),
+      result.pages, String(format: "%.2f", result.promotion.seconds), "\(result.postsOnNewMaster)",
+    ])
+    report.metrics = [
+      "catchup.seconds": result.catchUp.seconds, "catchup.promotion_seconds": result.promotion.seconds,
+      "catchup.missing_posts": Double(posts - result.postsOnNewMaster),
+    ]
+    // The goal is for 1 M posts: a quick run's smaller count gets no verdict.
+    let judged = !settings.quick
+    report.ratios.append(
+      BenchRatio(
+        name: "catch-up / 10 s", value: result.catchUp.seconds / 10, goal: judged ? "≤ 1.00 (≤ 10 s)" : nil,
+        met: judged ? result.catchUp <= .seconds(10) : nil))
+    report.ratios.append(
+      BenchRatio(
+        name: "posts missing on the new master", value: Double(posts - result.postsOnNewMaster), goal: "= 0",
+        met: result.postsOnNewMaster == posts))
+    report.notes.append(
+      "catch-up = from spawning the slave's `sns server` (it registers, is told to catch up, pulls pages of ≤ 1 MiB) to its log line 'catch-up from the master done'"
+    )
+    report.notes.append(
+      "promotion = from kill -9 of the master to the first Login the slave answers as master (heartbeat 200 ms, 2 misses)"
+    )
+    return report
+  }
+
+  func measure(_ group: ProcessGroup, root: String, users: Int, posts: Int) async throws -> Result {
+    settings.progress("  seeding \(users) users and \(posts) posts")
+    let dataDirectory = "\(root)/cluster_1"
+    let (ids, bytes) = try DataSeeder(directory: "\(dataDirectory)/master_1").seedHistory(
+      users: users, posts: posts)
+    let coordinatorPort = try await freeLoopbackPort()
+    let ports = (master: try await freeLoopbackPort(), slave: try await freeLoopbackPort())
+    let heartbeat = Duration.milliseconds(200)
+    _ = try group.startCoordinator(port: coordinatorPort, heartbeat: heartbeat, missCount: 2)
+    let dialer = GRPCDialer(options: CallOptions(timeout: .seconds(2)))
+    defer { dialer.close() }
+    let masterClient = dialer.client(at: try Endpoint(host: "127.0.0.1", port: ports.master))
+    let slaveClient = dialer.client(at: try Endpoint(host: "127.0.0.1", port: ports.slave))
+    let master = try group.startServer(
+      id: 1, port: ports.master, coordinator: coordinatorPort, dataDirectory: dataDirectory,
+      heartbeat: heartbeat, missCount: 2)
+    settings.progress("  waiting for the master to answer")
+    do {
+      try await poll(within: .seconds(120), every: .milliseconds(10)) {
+        try await masterClient.execute(.login, for: ids[0]).status == .success
+      }
+    } catch {
+      throw BenchError.setup("the master did not answer: \(master.logTail)")
+    }
+
+    settings.progress("  starting the slave; waiting for its catch-up")
+    let slave = try group.startServer(
+      id: 2, port: ports.slave, coordinator: coordinatorPort, dataDirectory: dataDirectory,
+      heartbeat: heartbeat, missCount: 2, logLevel: "notice")
+    var doneLine: Substring?
+    do {
+      try await poll(within: .seconds(600), every: .milliseconds(10)) {
+        let log = (try? String(contentsOfFile: slave.logPath, encoding: .utf8)) ?? ""
+        doneLine = log.split(separator: "\n").first { $0.contains("catch-up from the master done") }
+        return doneLine != nil
+      }
+    } catch {
+      throw BenchError.setup("the slave did not catch up: \(slave.logTail)")
+    }
+    let catchUp = ContinuousClock.now - slave.started
+
+    settings.progress("  kill -9 of the master; waiting for the slave to answer as master")
+    await master.kill9()
+    let killed = ContinuousClock.now
+    do {
+      try await poll(within: .seconds(120), every: .milliseconds(10)) {
+        try await slaveClient.execute(.login, for: ids[0]).status == .success
+      }
+    } catch {
+      throw BenchError.setup("the slave was not promoted: \(slave.logTail)")
+    }
+    let promotion = ContinuousClock.now - killed
+    let postsOnNewMaster = try Self.postLines(in: "\(dataDirectory)/slave_2")
+    return Result(
+      bytes: bytes, catchUp: catchUp, pages: Self.field("pages", of: doneLine) ?? "?", promotion: promotion,
+      postsOnNewMaster: postsOnNewMaster)
+  }
+
+  /// The value of `name=` in a structured log line.
+  static func field(_ name: String, of line: Substring?) -> String? {
+    guard let line, let range = line.range(of: "\(name)=") else { return nil }
+    return String(line[range.upperBound...].prefix { $0.isNumber })
+  }
+
+  /// Lines of every timeline file in `directory`: one post each.
+  static func postLines(in directory: String) throws -> Int {
+    try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".timeline") }
+      .reduce(0) { total, name in
+        let data = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(name)"))
+        return total + data.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+      }
+  }
+}
