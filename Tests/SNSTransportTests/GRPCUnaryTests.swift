@@ -98,20 +98,7 @@ struct GRPCUnaryTests {
   }
 
   @Test func clientTimeoutIsDeadlineExceededAndEndsTheHandler() async throws {
-    let handlerStarted = Flag()
-    let handlerCancelled = Flag()
-    let handlers: [String: GRPCMethodHandler] = [
-      echo: .unary { request, _ in
-        handlerStarted.set()
-        do {
-          try await Task.sleep(for: .seconds(200))
-        } catch {
-          handlerCancelled.set()
-          throw error
-        }
-        return request
-      }
-    ]
+    let (handlers, handlerStarted, handlerCancelled) = sleepingEcho()
     try await withServer(handlers) { _, channel in
       let clock = ContinuousClock()
       let start = clock.now
@@ -131,20 +118,7 @@ struct GRPCUnaryTests {
   }
 
   @Test func aCallEndedByItsClientCancelsTheRunningHandler() async throws {
-    let handlerStarted = Flag()
-    let handlerCancelled = Flag()
-    let handlers: [String: GRPCMethodHandler] = [
-      echo: .unary { request, _ in
-        handlerStarted.set()
-        do {
-          try await Task.sleep(for: .seconds(200))
-        } catch {
-          handlerCancelled.set()
-          throw error
-        }
-        return request
-      }
-    ]
+    let (handlers, handlerStarted, handlerCancelled) = sleepingEcho()
     try await withServer(handlers) { _, channel in
       let call = Task { await statusOf { _ = try await channel.unary(method: echo, request: [1]) } }
       for _ in 0..<6000 where !handlerStarted.isSet { try await Task.sleep(for: .milliseconds(20)) }
@@ -167,4 +141,24 @@ struct GRPCUnaryTests {
     }
     await first.shutdown(gracePeriod: .zero)
   }
+}
+
+/// An echo handler that sleeps 200 s first, flagging when it starts and when its task is cancelled (long
+/// before the sleep ends, if the server cancels it at all).
+func sleepingEcho() -> ([String: GRPCMethodHandler], started: Flag, cancelled: Flag) {
+  let started = Flag()
+  let cancelled = Flag()
+  let handlers: [String: GRPCMethodHandler] = [
+    echo: .unary { request, _ in
+      started.set()
+      do {
+        try await Task.sleep(for: .seconds(200))
+      } catch {
+        cancelled.set()
+        throw error
+      }
+      return request
+    }
+  ]
+  return (handlers, started, cancelled)
 }
