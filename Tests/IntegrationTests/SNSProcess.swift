@@ -99,28 +99,40 @@ func runSNS(
 func run(
   _ executable: String, _ arguments: [String], timeout: Duration, environment: [String: String] = [:]
 ) async throws -> (status: Int32, output: String) {
+  // Output goes to a file, not a pipe: a pipe nobody reads while the program runs blocks it once full.
+  let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "sns-run-\(UUID().uuidString)")
+  guard FileManager.default.createFile(atPath: outputPath.path, contents: nil) else {
+    throw CocoaError(.fileWriteUnknown)
+  }
+  defer { try? FileManager.default.removeItem(at: outputPath) }
+  let output = try FileHandle(forWritingTo: outputPath)
+  defer { try? output.close() }
   let process = Process()
   process.executableURL = URL(fileURLWithPath: executable)
   process.arguments = arguments
   process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-  let pipe = Pipe()
-  process.standardOutput = pipe
-  process.standardError = pipe
+  process.standardOutput = output
+  process.standardError = output
   process.standardInput = FileHandle.nullDevice
   try process.run()
-  let deadline = ContinuousClock.now + timeout
-  // Read while it runs so a full pipe never blocks it.
-  var data = Data()
-  let handle = pipe.fileHandleForReading
+  var deadline = ContinuousClock.now + timeout
+  var terminated = false
+  // Polled with Task.sleep: `waitUntilExit` would block a cooperative thread for as long as the program runs.
   while process.isRunning {
     if ContinuousClock.now > deadline {
-      process.terminate()
-      break
+      if terminated {
+        kill(process.processIdentifier, SIGKILL)
+      } else {
+        process.terminate()
+        terminated = true
+        deadline = ContinuousClock.now + .seconds(5)
+      }
     }
     try? await Task.sleep(for: .milliseconds(10))
   }
-  process.waitUntilExit()
-  data.append(handle.readDataToEndOfFile())
+  process.waitUntilExit()  // already exited: returns at once
+  let data = (try? Data(contentsOf: outputPath)) ?? Data()
   return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 

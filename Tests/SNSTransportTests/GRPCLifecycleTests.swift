@@ -89,12 +89,12 @@ struct GRPCLifecycleTests {
     let clock = ContinuousClock()
     let begin = clock.now
     var response: [UInt8]?
-    while response == nil, clock.now - begin < .seconds(5) {
+    while response == nil, clock.now - begin < .seconds(30) {
       response = try? await channel.unary(method: echo, request: [3])
       if response == nil { try await Task.sleep(for: .milliseconds(20)) }
     }
-    // Within the bounded wait (well under gRPC's 5 s minimum connect timeout); how fast is a benchmark's
-    // business, not a test's (a loaded CI machine took 1.0002 s once).
+    // The channel's reconnect backoff is at most 2 s (plus jitter), so an idle machine reconnects within a few
+    // seconds; the bound only has to be finite. How fast is a benchmark's business, not a test's.
     #expect(response == [3], "not reconnected after \(clock.now - begin)")
     await second.shutdown(gracePeriod: .zero)
   }

@@ -20,13 +20,17 @@ extension Server {
 
   /// Mirrors and persists a planned write, and answers as ``ServerState/onWriteFinished(_:mirror:now:)`` says.
   func perform(_ plan: ServerState.WritePlan) async throws -> Reply {
-    // Writes the slave has but this server's disk refused come first; while they cannot be stored, new writes
-    // are refused before they reach the slave, so the refusal is final and nothing of them is anywhere.
-    if let stillFailing = await storeOwedLocally() {
-      if plan.records.contains(where: owedLocally.contains) {
-        throw SNSError.unavailable("this write is on the slave and not yet here (\(stillFailing)); try again")
+    // Writes the slave has but this server's disk refused come first. While a file still refuses them, new
+    // writes to that file are refused before they reach the slave, so the refusal is final and nothing of
+    // them is anywhere; writes to other files go on (one broken file must not stop the whole cluster).
+    let stillFailing = await storeOwedLocally()
+    if !stillFailing.isEmpty {
+      if let error = plan.records.lazy.compactMap({ stillFailing[$0.file] }).first {
+        if plan.records.contains(where: owedLocally.contains) {
+          throw SNSError.unavailable("this write is on the slave and not yet here (\(error)); try again")
+        }
+        throw SNSError.storage("this server cannot store writes to this file: \(error)")
       }
-      throw SNSError.storage("this server cannot store writes: \(stillFailing)")
     }
     // Mirror first, then persist locally; acknowledge only when both are durable. Found by the simulation
     // (seed 2): persisting concurrently left a refused write (slave unreachable, or a newer epoch) in this
@@ -78,19 +82,22 @@ extension Server {
     }
   }
 
-  /// Appends the writes this server owes its own files (see ``perform(_:)``); the storage error if it still
-  /// cannot, `nil` once nothing is owed.
-  func storeOwedLocally() async -> SNSError? {
-    guard !owedLocally.isEmpty else { return nil }
-    let owed = owedLocally
-    do {
-      try await store.append(owed)
-      owedLocally.removeAll { owed.contains($0) }
-      logger.notice("stored writes the disk had refused", metadata: ["records": "\(owed.count)"])
-      return nil
-    } catch {
-      return error as? SNSError ?? .storage("\(error)")
+  /// Appends the writes this server owes its own files (see ``perform(_:)``), file by file; the storage
+  /// error of each file that still refuses them (empty once nothing is owed).
+  func storeOwedLocally() async -> [ContextFile: SNSError] {
+    guard !owedLocally.isEmpty else { return [:] }
+    var failing: [ContextFile: SNSError] = [:]
+    for (file, owed) in Dictionary(grouping: owedLocally, by: \.file) {
+      do {
+        try await store.append(owed)
+        owedLocally.removeAll { owed.contains($0) }
+        logger.notice(
+          "stored writes the disk had refused", metadata: ["file": "\(file)", "records": "\(owed.count)"])
+      } catch {
+        failing[file] = error as? SNSError ?? .storage("\(error)")
+      }
     }
+    return failing
   }
 
   func loadView(of user: UserID) async throws -> UserView {
