@@ -125,18 +125,26 @@ public actor Server: ClientPort, ServerPeerPort {
     var position = resumablePull?.pull == pull ? resumablePull?.position : nil
     var applied = 0
     var pages = 0
+    let peerPort = dialer.serverPeer(at: peer.endpoint)
+    let pageBytes = state.configuration.transferPageBytes
+    func fetch(after position: CatchUpPosition?) -> Task<CatchUpReply, any Error> {
+      Task { try await peerPort.catchUp(CatchUpRequest(epoch: epoch, after: position, maxBytes: pageBytes)) }
+    }
+    // The next page is on its way while this one is stored: the peer reads and sends while this server
+    // writes and fsyncs, instead of each waiting for the other.
+    var next: Task<CatchUpReply, any Error>? = fetch(after: position)
+    defer { next?.cancel() }
     do {
-      repeat {
-        let request = CatchUpRequest(
-          epoch: epoch, after: position, maxBytes: state.configuration.transferPageBytes)
-        let reply = try await dialer.serverPeer(at: peer.endpoint).catchUp(request)
+      while let fetching = next {
+        let reply = try await fetching.value
+        next = reply.next.map { fetch(after: $0) }
         let appended =
           authoritative ? try await applyFromMaster(reply.records) : try await store.append(reply.records)
         applied += appended.count
         pages += 1
         position = reply.next
         resumablePull = position.map { (pull, $0) }
-      } while position != nil
+      }
       logger.notice(
         "\(what) done",
         metadata: [
