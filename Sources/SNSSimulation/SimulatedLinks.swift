@@ -46,13 +46,37 @@ final class SimulatedLinks: Sendable {
   /// Endpoint → process name, to find the receiving end of a call.
   let names: Mutex<[Endpoint: String]> = Mutex([:])
   let maximumDelayMilliseconds: Int
+  /// The largest message a call may carry either way (``SimulationFaults/limits``), as gRPC's maximum message
+  /// size limits the real transport; `nil` for no limit.
+  let messageLimit: Int?
+  /// Messages that were over ``messageLimit``, for the `messages-within-limit` check.
+  private let oversized: Mutex<[String]> = Mutex([])
 
-  init(random: SimulationRandom, network: InMemoryNetwork, clock: ManualClock, maximumDelayMilliseconds: Int)
-  {
+  init(
+    random: SimulationRandom, network: InMemoryNetwork, clock: ManualClock, maximumDelayMilliseconds: Int,
+    messageLimit: Int? = nil
+  ) {
     state = Mutex(State(random: random))
     self.network = network
     self.clock = clock
     self.maximumDelayMilliseconds = maximumDelayMilliseconds
+    self.messageLimit = messageLimit
+  }
+
+  /// Refuses a message of `bytes` over ``messageLimit`` as the real transport does (`RESOURCE_EXHAUSTED`,
+  /// which the transport maps to ``SNSError/invalidArgument(_:)``), and remembers it for the checker.
+  func checkSize(_ bytes: Int, of message: String) throws(SNSError) {
+    guard let messageLimit, bytes > messageLimit else { return }
+    let what = "\(message) of \(bytes) bytes (limit \(messageLimit))"
+    oversized.withLock { $0.append(what) }
+    throw SNSError.invalidArgument("over the transport's limits: \(what)")
+  }
+
+  /// The oversized messages since the last call.
+  func takeOversized() -> [String] {
+    oversized.withLock { list in
+      defer { list = [] }; return list
+    }
   }
 
   func name(_ endpoint: Endpoint, as process: String) { names.withLock { $0[endpoint] = process } }

@@ -74,12 +74,16 @@ struct LinkedServer: ClientPort, ServerPeerPort {
     return try await via(.timeline) { try await port.timeline(for: user) }
   }
   func mirror(_ request: MirrorRequest) async throws {
+    try links.checkSize(MessageSize.of(request.records), of: "mirror \(from)→\(links.process(at: endpoint))")
     let port = links.network.serverPeer(at: endpoint)
     try await via(.mirror) { try await port.mirror(request) }
   }
   func catchUp(_ request: CatchUpRequest) async throws -> CatchUpReply {
     let port = links.network.serverPeer(at: endpoint)
-    return try await via(.catchUp) { try await port.catchUp(request) }
+    let reply = try await via(.catchUp) { try await port.catchUp(request) }
+    try links.checkSize(
+      MessageSize.of(reply.records), of: "catch-up reply \(links.process(at: endpoint))→\(from)")
+    return reply
   }
 }
 
@@ -89,9 +93,26 @@ struct LinkedSynchronizer: SynchronizerPort {
   let links: SimulatedLinks
 
   func deliver(_ batch: SyncBatch) async throws -> SyncAck {
+    let to = links.process(at: endpoint)
+    try links.checkSize(MessageSize.of(batch), of: "sync batch \(from)→\(to)")
     let port = links.network.synchronizer(at: endpoint)
-    return try await links.call(from: from, to: links.process(at: endpoint), kind: .sync) {
-      try await port.deliver(batch)
-    }
+    let ack = try await links.call(from: from, to: to, kind: .sync) { try await port.deliver(batch) }
+    try links.checkSize(MessageSize.of(posts: ack.backfill), of: "sync backfill \(to)→\(from)")
+    return ack
+  }
+}
+
+/// About how many bytes a message takes on the wire: its records as lines in a context file (what the real
+/// system's pages are measured in; protobuf framing is smaller).
+enum MessageSize {
+  static func of(_ records: [PlacedRecord]) -> Int {
+    records.reduce(0) { $0 + RecordCodec.encodedSize(of: $1.record) }
+  }
+  static func of(posts: [Post]) -> Int {
+    posts.reduce(0) { $0 + RecordCodec.encodedSize(of: .post($1)) }
+  }
+  static func of(_ batch: SyncBatch) -> Int {
+    batch.users.reduce(0) { $0 + RecordCodec.encodedSize(of: .user($1)) }
+      + batch.follows.reduce(0) { $0 + RecordCodec.encodedSize(of: .following($1)) } + of(posts: batch.posts)
   }
 }

@@ -38,6 +38,7 @@ extension SimulationWorld {
   /// Invariants after every step: no foreign data without a sync round; no two masters of one epoch.
   func checkStep() async {
     if let first = disk.takeViolations().first { fail("visible-only-after-sync", first) }
+    if let first = links.takeOversized().first { fail("messages-within-limit", first) }
     for cluster in synchronizers.map(\.cluster) {
       var masters: [Epoch: String] = [:]
       for slot in servers(of: cluster) where slot.status != .crashed {
@@ -100,7 +101,7 @@ extension SimulationWorld {
       clock.advance(by: .milliseconds(chunk))
       left -= chunk
       for slot in servers { await heartbeat(slot) }
-      await coordinator.checkLiveness()
+      await checkLiveness()
     } while left > 0
   }
 }

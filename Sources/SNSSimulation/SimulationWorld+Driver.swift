@@ -154,7 +154,7 @@ extension SimulationWorld {
       switch timer {
       case .heartbeat(let slot): await heartbeat(slot)
       case .liveness:
-        await coordinator.checkLiveness()
+        await checkLiveness()
         nextLivenessCheck = clock.now().milliseconds + heartbeatInterval.wholeMilliseconds / 4
       case .sync(let slot): await syncRound(slot)
       }

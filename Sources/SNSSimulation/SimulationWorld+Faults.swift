@@ -10,6 +10,8 @@ struct FaultSchedule {
     /// A full disk gets its space back.
     case free(ServerSlot)
     case unblock([(String, String)])
+    /// A new coordinator process starts at the coordinator's address.
+    case restartCoordinator
   }
   struct Active {
     let id: Int
@@ -39,7 +41,7 @@ extension SimulationWorld {
     }
     guard let cluster = random.pick(candidates) else { return }
     let kinds = SimulationFaults.names.map(\.1).filter {
-      [.crash, .torn, .partition, .pause, .full].contains($0) && options.faults.contains($0)
+      [.crash, .torn, .partition, .pause, .full, .coordinator].contains($0) && options.faults.contains($0)
     }
     guard let kind = random.pick(kinds) else { return }
     let now = clock.now().milliseconds
@@ -71,9 +73,32 @@ extension SimulationWorld {
       network.takeDown(slot.endpoint)
       slot.status = .frozen
       schedule(cluster, at: now + Int64(random.int(in: 150...700)), "pause \(slot.name)", .resume(slot))
+    case .coordinator:
+      guard !coordinatorDown else { return }
+      network.takeDown(coordinatorEndpoint)
+      coordinatorDown = true
+      schedule(cluster, at: now + Int64(random.int(in: 50...600)), "coordinator restart", .restartCoordinator)
     default:
       await partition(cluster, master: master, until: now + Int64(random.int(in: 100...700)))
     }
+  }
+
+  /// kill -9 of the coordinator is over: a new process, with nothing in memory, at the same address.
+  func restartCoordinator() {
+    guard coordinatorDown else { return }
+    coordinator = Self.makeCoordinator(
+      clusterCount: clusterCount, heartbeatInterval: heartbeatInterval, missCount: missCount, clock: clock,
+      logger: logger)
+    network.bind(coordinator, at: coordinatorEndpoint)
+    network.restore(coordinatorEndpoint)
+    coordinatorDown = false
+    trace("coordinator restarted")
+  }
+
+  /// The coordinator's liveness check, if it is running.
+  func checkLiveness() async {
+    guard !coordinatorDown else { return }
+    await coordinator.checkLiveness()
   }
 
   func partition(_ cluster: ClusterID, master: ServerSlot?, until: Int64) async {
@@ -135,6 +160,8 @@ extension SimulationWorld {
         for (a, b) in pairs { links.unblock(a, b) }
       case .free(let slot):
         disk.free(directory: slot.directory)
+      case .restartCoordinator:
+        restartCoordinator()
       }
     }
   }
@@ -162,7 +189,7 @@ extension SimulationWorld {
 
   /// The server the coordinator names master of `cluster`, if any.
   func currentMaster(of cluster: ClusterID) async -> ServerSlot? {
-    guard let status = try? await coordinator.status(),
+    guard !coordinatorDown, let status = try? await coordinator.status(),
       let id = status.clusters.first(where: { $0.id == cluster })?.master
     else { return nil }
     return servers(of: cluster).first { $0.id == id }
@@ -170,7 +197,7 @@ extension SimulationWorld {
 
   /// Both servers running, the coordinator's master is master of its epoch and the other its caught-up slave.
   func isSettled(_ cluster: ClusterID) async -> Bool {
-    guard let status = try? await coordinator.status(),
+    guard !coordinatorDown, let status = try? await coordinator.status(),
       let record = status.clusters.first(where: { $0.id == cluster }), let master = record.master
     else {
       return false

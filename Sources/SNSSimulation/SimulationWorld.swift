@@ -70,7 +70,9 @@ final class SimulationWorld {
   let network = InMemoryNetwork()
   let links: SimulatedLinks
   let disk: SimulatedDisk
-  let coordinator: Coordinator
+  /// The coordinator process now running (a restart replaces it), and whether it is down.
+  var coordinator: Coordinator
+  var coordinatorDown = false
   var servers: [ServerSlot] = []
   var synchronizers: [SynchronizerSlot] = []
   var users: [UserSlot] = []
@@ -88,6 +90,8 @@ final class SimulationWorld {
   let heartbeatInterval = Duration.milliseconds(100)
   let missCount = 2
   let syncInterval = Duration.milliseconds(300)
+  /// Servers' and synchronizers' transfer page (``SimulationFaults/limits``); `nil`: their default.
+  let pageBytes: Int?
 
   init(seed: UInt64, options: SimulationOptions) {
     self.seed = seed
@@ -96,14 +100,17 @@ final class SimulationWorld {
     let chosen = root.int(in: 2...5)
     clusterCount = min(max(options.clusterCount ?? chosen, 1), 9)
     random = root.fork(1)
+    let linkRandom = root.fork(2)
+    var sizes = root.fork(3)
+    pageBytes = options.faults.contains(.limits) ? sizes.int(in: 128...1_024) : nil
     links = SimulatedLinks(
-      random: root.fork(2), network: network, clock: clock, maximumDelayMilliseconds: 60)
+      random: linkRandom, network: network, clock: clock, maximumDelayMilliseconds: 60,
+      messageLimit: pageBytes.map { 2 * $0 + 512 })
     disk = SimulatedDisk(clusterCount: clusterCount)
     start = clock.now().milliseconds
-    coordinator = Coordinator(
-      configuration: CoordinatorConfiguration(
-        clusterCount: clusterCount, heartbeatInterval: heartbeatInterval, missCount: missCount),
-      clock: clock, logger: logger)
+    coordinator = Self.makeCoordinator(
+      clusterCount: clusterCount, heartbeatInterval: heartbeatInterval, missCount: missCount, clock: clock,
+      logger: logger)
     build()
   }
 
@@ -138,6 +145,7 @@ final class SimulationWorld {
           cluster: cluster, id: serverID, endpoint: at, clusterCount: clusterCount,
           heartbeatInterval: heartbeatInterval, missCount: missCount)
         configuration.plantedBugs = options.plantedBugs
+        if let pageBytes { configuration.transferPageBytes = pageBytes }
         let directory = "cluster_\(number)/server_\(id)"
         let store = disk.open(directory, writer: .server)
         let server = makeServer(configuration, name: name, store: store, coordinator: coordinatorPort)
@@ -153,9 +161,11 @@ final class SimulationWorld {
       let name = "f\(number)"
       let at = endpoint("cluster\(number)-synchronizer", 11000)
       links.name(at, as: name)
+      var synchronizerConfiguration = SynchronizerConfiguration(
+        cluster: cluster, endpoint: at, clusterCount: clusterCount, syncInterval: syncInterval)
+      if let pageBytes { synchronizerConfiguration.transferPageBytes = pageBytes }
       let synchronizer = Synchronizer(
-        configuration: SynchronizerConfiguration(
-          cluster: cluster, endpoint: at, clusterCount: clusterCount, syncInterval: syncInterval),
+        configuration: synchronizerConfiguration,
         directories: SimulatedServerDirectories(stores: slots),
         cursorStore: disk.open("cluster_\(number)/synchronizer_\(number)", writer: .synchronizer),
         coordinator: LinkedCoordinator(from: name, links: links, target: coordinatorPort),
@@ -187,6 +197,15 @@ final class SimulationWorld {
   func userNumber(_ number: Int) -> UserID {
     guard let user = try? UserID(number) else { preconditionFailure("user numbers start at 1") }
     return user
+  }
+
+  static func makeCoordinator(
+    clusterCount: Int, heartbeatInterval: Duration, missCount: Int, clock: ManualClock, logger: Logger
+  ) -> Coordinator {
+    Coordinator(
+      configuration: CoordinatorConfiguration(
+        clusterCount: clusterCount, heartbeatInterval: heartbeatInterval, missCount: missCount),
+      clock: clock, logger: logger)
   }
 
   func makeServer(

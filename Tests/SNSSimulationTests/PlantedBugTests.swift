@@ -33,4 +33,16 @@ struct PlantedBugTests {
     }
     print("planted bug found: seed \(caught.seed): \(violation)")
   }
+
+  @Test("a catch-up answered in one reply whatever its size is caught by the message limit")
+  func unpagedCatchUp() async {
+    let options = SimulationOptions(plantedBugs: .unpagedCatchUp)
+    let summary = await SimulationSweep(options: options).run(from: 1, count: 200, stopAfterFailures: 3)
+    let caught = summary.failures.first { $0.violation?.invariant == "messages-within-limit" }
+    guard let caught, let violation = caught.violation else {
+      Issue.record("the sweep did not notice a catch-up reply over the message limit")
+      return
+    }
+    print("planted bug found: seed \(caught.seed): \(violation)")
+  }
 }

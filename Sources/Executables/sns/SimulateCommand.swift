@@ -24,7 +24,7 @@ struct SimulateCommand: AsyncParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "Fault kinds, comma-separated: crash, torn, partition, drop, delay, duplicate, reorder, skew, pause, harsh; or standard, all, none."
+      "Fault kinds, comma-separated: crash, torn, partition, drop, delay, duplicate, reorder, skew, pause, full, limits, harsh, coordinator; or standard, all (standard and harsh), none. coordinator is in neither: it still finds failures (docs/SIMULATION.md)."
     ))
   var faults: String = "standard"
 

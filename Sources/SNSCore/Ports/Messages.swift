@@ -164,19 +164,26 @@ public struct SyncBatch: Hashable, Sendable {
   public var follows: [FollowEvent]
   /// Posts of the sender's users that may belong on timelines in the receiver's cluster.
   public var posts: [Post]
-  public init(from: ClusterID, users: [UserID] = [], follows: [FollowEvent] = [], posts: [Post] = []) {
+  /// Backfills the sender asks the receiver to go on with (``SyncAck/more`` of an earlier reply).
+  public var backfill: [BackfillCursor]
+  public init(
+    from: ClusterID, users: [UserID] = [], follows: [FollowEvent] = [], posts: [Post] = [],
+    backfill: [BackfillCursor] = []
+  ) {
     self.from = from
     self.users = users
     self.follows = follows
     self.posts = posts
+    self.backfill = backfill
   }
-  public var isEmpty: Bool { users.isEmpty && follows.isEmpty && posts.isEmpty }
+  public var isEmpty: Bool { users.isEmpty && follows.isEmpty && posts.isEmpty && backfill.isEmpty }
 
   /// The batch cut into batches of about `maxBytes` each (as lines in a file; at least one item each), users
   /// first, then follows, then posts, so that no delivery outgrows the transport's message limit.
   public func pages(maxBytes: Int) -> [SyncBatch] {
     var pages: [SyncBatch] = []
-    var page = SyncBatch(from: from)
+    // Backfill cursors are a few bytes each: they go with the first page.
+    var page = SyncBatch(from: from, backfill: backfill)
     var bytes = 0
     func add(_ size: Int, _ put: (inout SyncBatch) -> Void) {
       if !page.isEmpty && bytes + size > maxBytes {
@@ -197,9 +204,30 @@ public struct SyncBatch: Hashable, Sendable {
 
 /// The receiver's acknowledgement. It carries the followees' posts made since each delivered follow event
 /// (the backfill), so a follow that reaches the followee's synchronizer late still gets every post made after it.
+///
+/// A backfill can be any size (a follow that arrives long after the followee posted a lot), so a reply holds
+/// about one transfer page of it; ``more`` says where the rest goes on, and the sender asks again with it.
 public struct SyncAck: Hashable, Sendable {
   public var backfill: [Post]
-  public init(backfill: [Post] = []) { self.backfill = backfill }
+  /// Backfills that did not fit this reply.
+  public var more: [BackfillCursor]
+  public init(backfill: [Post] = [], more: [BackfillCursor] = []) {
+    self.backfill = backfill
+    self.more = more
+  }
+}
+
+/// Where a backfill goes on: `followee`'s own posts made at or after `since`, with a sequence above
+/// `afterSequence`, in sequence order.
+public struct BackfillCursor: Hashable, Sendable {
+  public var followee: UserID
+  public var since: Timestamp
+  public var afterSequence: UInt64
+  public init(followee: UserID, since: Timestamp, afterSequence: UInt64 = 0) {
+    self.followee = followee
+    self.since = since
+    self.afterSequence = afterSequence
+  }
 }
 
 /// What the coordinator knows, for operators and for synchronizers (which master directory to scan).

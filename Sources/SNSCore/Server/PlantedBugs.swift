@@ -10,4 +10,6 @@ public struct PlantedBugs: OptionSet, Hashable, Sendable {
   public static let skipEpochCheck = PlantedBugs(rawValue: 1 << 1)
   /// The master ignores the request key of a post, so a client's retry after a lost reply posts again.
   public static let ignoreRequestKeys = PlantedBugs(rawValue: 1 << 2)
+  /// A server answers a catch-up with everything after the position in one reply, whatever its page size.
+  public static let unpagedCatchUp = PlantedBugs(rawValue: 1 << 3)
 }

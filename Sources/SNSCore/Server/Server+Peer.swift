@@ -59,12 +59,13 @@ extension Server {
     let current = try state.onCatchUpRequest(epoch: request.epoch).get()
     var records: [PlacedRecord] = []
     var bytes = 0
+    let maxBytes = state.configuration.plantedBugs.contains(.unpagedCatchUp) ? Int.max : request.maxBytes
     for file in try await store.files().sorted() where file != .cursors {
       if let after = request.after, file < after.file { continue }
       let all = try await store.records(in: file)
       var index = request.after.map { $0.file == file ? $0.index : 0 } ?? 0
       while index < all.count {
-        guard records.isEmpty || bytes < request.maxBytes else {
+        guard records.isEmpty || bytes < maxBytes else {
           return CatchUpReply(
             epoch: current, records: records, next: CatchUpPosition(file: file, index: index))
         }

@@ -18,17 +18,65 @@ extension Synchronizer {
           metadata: ["server": "\(id)", "error": "\(error)"])
       }
     }
-    var backfill: [Post] = []
-    for (followee, since) in state.backfillRequests(for: batch) {
-      for case .post(let post) in try await reference.records(in: .timeline(followee))
-      where post.author == followee && post.time >= since {
-        backfill.append(post)
-      }
-    }
     if !records.isEmpty {
       logger.debug("applied batch", metadata: ["from": "\(batch.from)", "records": "\(records.count)"])
     }
-    return SyncAck(backfill: backfill)
+    return try await backfill(state.backfillRequests(for: batch) + batch.backfill, from: reference)
+  }
+
+  /// Sends `batch` (to another synchronizer, or to this one's own `deliver`) and stores the backfill of each
+  /// answer in this cluster's directories, asking again while an answer says there is more.
+  func send(
+    _ batch: SyncBatch, from destination: ClusterID, with deliver: (SyncBatch) async throws -> SyncAck
+  ) async throws {
+    var ack = try await deliver(batch)
+    while true {
+      if !ack.backfill.isEmpty {
+        _ = try await self.deliver(SyncBatch(from: destination, posts: ack.backfill))
+      }
+      guard !ack.more.isEmpty else { return }
+      // A receiver that says "more" sends at least one post with it; without, asking again would loop.
+      guard !ack.backfill.isEmpty else {
+        throw SNSError.unavailable("cluster \(destination) answered a backfill without posts")
+      }
+      ack = try await deliver(SyncBatch(from: configuration.cluster, backfill: ack.more))
+    }
+  }
+
+  /// The followees' posts the cursors ask for, about one transfer page of them (at least one post), and
+  /// where the rest goes on. In sequence order per followee, so that a cursor's `afterSequence` skips exactly
+  /// what was sent; a post appended after a cursor was handed out with a lower sequence is not lost: it is
+  /// appended after its follower record was, so this synchronizer's rounds route it as a new post.
+  func backfill(_ cursors: [BackfillCursor], from reference: any ContextStore) async throws -> SyncAck {
+    var ack = SyncAck()
+    var bytes = 0
+    for cursor in cursors {
+      guard ack.backfill.isEmpty || bytes < configuration.transferPageBytes else {
+        ack.more.append(cursor)
+        continue
+      }
+      var posts: [Post] = []
+      for case .post(let post) in try await reference.records(in: .timeline(cursor.followee))
+      where post.author == cursor.followee && post.time >= cursor.since
+        && post.id.sequence > cursor.afterSequence
+      {
+        posts.append(post)
+      }
+      // What this cursor sent: another cursor for the same followee (a second follower, another `since`) may
+      // have sent higher sequences into this reply, and going on after those would skip this one's posts.
+      var sent = cursor.afterSequence
+      for post in posts.sorted(by: { $0.id < $1.id }) {
+        let size = RecordCodec.encodedSize(of: .post(post))
+        if !ack.backfill.isEmpty && bytes + size > configuration.transferPageBytes {
+          ack.more.append(BackfillCursor(followee: cursor.followee, since: cursor.since, afterSequence: sent))
+          break
+        }
+        ack.backfill.append(post)
+        bytes += size
+        sent = post.id.sequence
+      }
+    }
+    return ack
   }
 
   /// The directory whose files are authoritative for local users: the current master's, asked now. The master

@@ -105,20 +105,17 @@ public actor Synchronizer: SynchronizerPort {
     for (destination, batch) in plan.batches.sorted(by: { $0.key < $1.key }) {
       report.destinations.append(destination)
       do {
-        var ack = SyncAck()
         if destination == configuration.cluster {
-          ack = try await deliver(batch)
+          try await send(batch, from: destination) { try await deliver($0) }
         } else if let endpoint = peers[destination] {
           // In pages: after a long pause a round's batch can be any size. Pages are idempotent to resend,
           // so a failure resends the whole batch next round.
+          let peer = dialer.synchronizer(at: endpoint)
           for page in batch.pages(maxBytes: configuration.transferPageBytes) {
-            ack.backfill += try await dialer.synchronizer(at: endpoint).deliver(page).backfill
+            try await send(page, from: destination) { try await peer.deliver($0) }
           }
         } else {
           throw SNSError.unavailable("cluster \(destination) has no synchronizer registered")
-        }
-        if !ack.backfill.isEmpty {
-          _ = try await deliver(SyncBatch(from: destination, posts: ack.backfill))
         }
         acknowledged.insert(destination)
         report.users += batch.users.count

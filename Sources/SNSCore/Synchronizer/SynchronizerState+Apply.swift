@@ -22,8 +22,8 @@ extension SynchronizerState {
 
   /// The followees (local users) whose posts must be backfilled for the follow events of a batch,
   /// with the time from which on: a follow that arrives after the followee's posts were routed still gets them.
-  public func backfillRequests(for batch: SyncBatch) -> [(followee: UserID, since: Timestamp)] {
+  public func backfillRequests(for batch: SyncBatch) -> [BackfillCursor] {
     batch.follows.filter { $0.kind == .follow && cluster(of: $0.followee) == configuration.cluster }
-      .map { ($0.followee, $0.time) }
+      .map { BackfillCursor(followee: $0.followee, since: $0.time) }
   }
 }

@@ -78,7 +78,7 @@ struct GRPCSynchronizerClient: SynchronizerPort {
 
   func deliver(_ batch: SyncBatch) async throws -> SyncAck {
     let ack = try await channel.call(options, Methods.deliver, batch.wire, Tinysns_Internal_V1_SyncAck.self)
-    return SyncAck(backfill: try ack.backfill.map { try Post(wire: $0) })
+    return try SyncAck(wire: ack)
   }
 }
 

@@ -517,6 +517,9 @@ public nonisolated struct Tinysns_Internal_V1_SyncBatch: Sendable {
 
   public var posts: [Tinysns_Internal_V1_Post] = []
 
+  /// backfills the sender asks to go on with (from SyncAck.more)
+  public var backfill: [Tinysns_Internal_V1_BackfillCursor] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -528,6 +531,27 @@ public nonisolated struct Tinysns_Internal_V1_SyncAck: Sendable {
   // methods supported on all messages.
 
   public var backfill: [Tinysns_Internal_V1_Post] = []
+
+  /// backfills that did not fit this reply: ask again with these
+  public var more: [Tinysns_Internal_V1_BackfillCursor] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Where a backfill goes on: the followee's own posts made at or after since_ms, with a sequence above
+/// after_sequence, in sequence order.
+public nonisolated struct Tinysns_Internal_V1_BackfillCursor: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var followee: Int32 = 0
+
+  public var sinceMs: Int64 = 0
+
+  public var afterSequence: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1485,7 +1509,7 @@ nonisolated extension Tinysns_Internal_V1_CatchUpReply: SwiftProtobuf.Message, S
 
 nonisolated extension Tinysns_Internal_V1_SyncBatch: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SyncBatch"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}from_cluster\0\u{1}users\0\u{1}follows\0\u{1}posts\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}from_cluster\0\u{1}users\0\u{1}follows\0\u{1}posts\0\u{1}backfill\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1497,6 +1521,7 @@ nonisolated extension Tinysns_Internal_V1_SyncBatch: SwiftProtobuf.Message, Swif
       case 2: try { try decoder.decodeRepeatedInt32Field(value: &self.users) }()
       case 3: try { try decoder.decodeRepeatedMessageField(value: &self.follows) }()
       case 4: try { try decoder.decodeRepeatedMessageField(value: &self.posts) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.backfill) }()
       default: break
       }
     }
@@ -1515,6 +1540,9 @@ nonisolated extension Tinysns_Internal_V1_SyncBatch: SwiftProtobuf.Message, Swif
     if !self.posts.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.posts, fieldNumber: 4)
     }
+    if !self.backfill.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.backfill, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1523,6 +1551,7 @@ nonisolated extension Tinysns_Internal_V1_SyncBatch: SwiftProtobuf.Message, Swif
     if lhs.users != rhs.users {return false}
     if lhs.follows != rhs.follows {return false}
     if lhs.posts != rhs.posts {return false}
+    if lhs.backfill != rhs.backfill {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1530,7 +1559,7 @@ nonisolated extension Tinysns_Internal_V1_SyncBatch: SwiftProtobuf.Message, Swif
 
 nonisolated extension Tinysns_Internal_V1_SyncAck: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SyncAck"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}backfill\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}backfill\0\u{1}more\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1539,6 +1568,7 @@ nonisolated extension Tinysns_Internal_V1_SyncAck: SwiftProtobuf.Message, SwiftP
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.backfill) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.more) }()
       default: break
       }
     }
@@ -1548,11 +1578,55 @@ nonisolated extension Tinysns_Internal_V1_SyncAck: SwiftProtobuf.Message, SwiftP
     if !self.backfill.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.backfill, fieldNumber: 1)
     }
+    if !self.more.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.more, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Tinysns_Internal_V1_SyncAck, rhs: Tinysns_Internal_V1_SyncAck) -> Bool {
     if lhs.backfill != rhs.backfill {return false}
+    if lhs.more != rhs.more {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Tinysns_Internal_V1_BackfillCursor: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".BackfillCursor"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}followee\0\u{3}since_ms\0\u{3}after_sequence\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.followee) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.sinceMs) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.afterSequence) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.followee != 0 {
+      try visitor.visitSingularInt32Field(value: self.followee, fieldNumber: 1)
+    }
+    if self.sinceMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.sinceMs, fieldNumber: 2)
+    }
+    if self.afterSequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.afterSequence, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tinysns_Internal_V1_BackfillCursor, rhs: Tinysns_Internal_V1_BackfillCursor) -> Bool {
+    if lhs.followee != rhs.followee {return false}
+    if lhs.sinceMs != rhs.sinceMs {return false}
+    if lhs.afterSequence != rhs.afterSequence {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -33,6 +33,7 @@ extension SyncBatch {
     batch.users = users.map(\.value)
     batch.follows = follows.map(\.wire)
     batch.posts = posts.map(\.wire)
+    batch.backfill = backfill.map(\.wire)
     return batch
   }
 
@@ -41,7 +42,39 @@ extension SyncBatch {
       from: try decoding("batch origin") { try ClusterID(Int(wire.fromCluster)) },
       users: try wire.users.map { user in try decoding("batch user") { try UserID(Int(user)) } },
       follows: try wire.follows.map { try FollowEvent(wire: $0) },
-      posts: try wire.posts.map { try Post(wire: $0) })
+      posts: try wire.posts.map { try Post(wire: $0) },
+      backfill: try wire.backfill.map { try BackfillCursor(wire: $0) })
+  }
+}
+
+extension BackfillCursor {
+  var wire: Tinysns_Internal_V1_BackfillCursor {
+    var cursor = Tinysns_Internal_V1_BackfillCursor()
+    cursor.followee = followee.value
+    cursor.sinceMs = since.milliseconds
+    cursor.afterSequence = afterSequence
+    return cursor
+  }
+
+  init(wire: Tinysns_Internal_V1_BackfillCursor) throws {
+    self.init(
+      followee: try decoding("backfill followee") { try UserID(Int(wire.followee)) },
+      since: Timestamp(milliseconds: wire.sinceMs), afterSequence: wire.afterSequence)
+  }
+}
+
+extension SyncAck {
+  var wire: Tinysns_Internal_V1_SyncAck {
+    var ack = Tinysns_Internal_V1_SyncAck()
+    ack.backfill = backfill.map(\.wire)
+    ack.more = more.map(\.wire)
+    return ack
+  }
+
+  init(wire: Tinysns_Internal_V1_SyncAck) throws {
+    self.init(
+      backfill: try wire.backfill.map { try Post(wire: $0) },
+      more: try wire.more.map { try BackfillCursor(wire: $0) })
   }
 }
 

@@ -7,10 +7,7 @@ public enum SynchronizerService {
   {
     [
       Methods.deliver: .authenticated(by: secret) { (request: Tinysns_Internal_V1_SyncBatch, context) in
-        let ack = try await synchronizer.deliver(try SyncBatch(wire: request))
-        var wire = Tinysns_Internal_V1_SyncAck()
-        wire.backfill = ack.backfill.map(\.wire)
-        return wire
+        try await synchronizer.deliver(try SyncBatch(wire: request)).wire
       }
     ]
   }
