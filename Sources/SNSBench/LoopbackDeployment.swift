@@ -118,10 +118,19 @@ final class LoopbackDeployment: Sendable {
   /// The master endpoint of cluster `number` (server 1, which registers first).
   func masterEndpoint(_ number: Int) -> Endpoint { serverEndpoints[number - 1][0] }
 
-  /// Registers every server in order (server 1 of each cluster first, so it becomes master).
+  /// Registers every server in order: server 1 of each cluster first, until it is master, then the slave.
+  /// Over seeded files the coordinator elects no one for a failure timeout (the deployment served before, as
+  /// far as it can tell), so server 1 heartbeats alone until then.
   func registerAll() async {
+    let deadline = ContinuousClock.now + options.heartbeat * (options.missCount + 2)
     for pair in servers {
-      for server in pair { await server.heartbeat() }
+      guard let first = pair.first else { continue }
+      repeat {
+        await first.heartbeat()
+        if case .master = await first.phase { break }
+        try? await Task.sleep(for: .milliseconds(20))
+      } while ContinuousClock.now < deadline
+      for server in pair.dropFirst() { await server.heartbeat() }
     }
   }
 

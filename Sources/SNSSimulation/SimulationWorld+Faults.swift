@@ -86,9 +86,10 @@ extension SimulationWorld {
   /// kill -9 of the coordinator is over: a new process, with nothing in memory, at the same address.
   func restartCoordinator() {
     guard coordinatorDown else { return }
+    // As `sns coordinator` does: a run's epochs start at its start time (ms), above the previous run's.
     coordinator = Self.makeCoordinator(
       clusterCount: clusterCount, heartbeatInterval: heartbeatInterval, missCount: missCount, clock: clock,
-      logger: logger)
+      logger: logger, firstEpoch: CoordinatorConfiguration.startingEpoch(at: clock.now()))
     network.bind(coordinator, at: coordinatorEndpoint)
     network.restore(coordinatorEndpoint)
     coordinatorDown = false

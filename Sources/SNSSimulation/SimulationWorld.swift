@@ -200,11 +200,13 @@ final class SimulationWorld {
   }
 
   static func makeCoordinator(
-    clusterCount: Int, heartbeatInterval: Duration, missCount: Int, clock: ManualClock, logger: Logger
+    clusterCount: Int, heartbeatInterval: Duration, missCount: Int, clock: ManualClock, logger: Logger,
+    firstEpoch: Epoch = Epoch(1)
   ) -> Coordinator {
     Coordinator(
       configuration: CoordinatorConfiguration(
-        clusterCount: clusterCount, heartbeatInterval: heartbeatInterval, missCount: missCount),
+        clusterCount: clusterCount, heartbeatInterval: heartbeatInterval, missCount: missCount,
+        firstEpoch: firstEpoch),
       clock: clock, logger: logger)
   }
 

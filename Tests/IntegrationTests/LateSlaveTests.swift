@@ -14,7 +14,9 @@ struct LateSlaveTests {
     let root = NSTemporaryDirectory() + "tinysns-late-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: root) }
-    let deployment = try LocalDeployment(root: root, clusters: 1)
+    // Heartbeats every 500 ms: a slave busy catching up on a loaded machine must not miss the failure timeout
+    // (it would have to catch up again, and the master is killed right after the first catch-up).
+    let deployment = try LocalDeployment(root: root, clusters: 1, heartbeat: "500ms")
     do {
       try deployment.startCoordinator()
       try deployment.startServer(cluster: 1, id: 1)

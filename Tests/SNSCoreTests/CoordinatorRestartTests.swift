@@ -75,4 +75,44 @@ struct CoordinatorRestartTests {
     let first = try assign(&state, beat(1, epoch: 0, role: nil), at: t0)
     #expect(first.role == .master && first.epoch == Epoch(1))
   }
+
+  @Test(
+    "a restarted server (epoch 0, its files hold data) reporting first is not made master within the grace")
+  func restartedServerWaits() throws {
+    var state = CoordinatorState(configuration: configuration)
+    var restarted = beat(1, epoch: 0, role: nil)
+    restarted.holdsData = true
+    #expect(try assign(&state, restarted, at: t0).role == .slave)
+    // The master of epoch 4 speaks up within the grace and keeps its role.
+    let master = try assign(&state, beat(2, epoch: 4, role: .master), at: t0 + .seconds(10))
+    #expect(master.role == .master && master.epoch == Epoch(4))
+    #expect(try assign(&state, restarted, at: t0 + .seconds(11)).role == .slave)
+  }
+
+  @Test("within the grace a master cannot write alone: it may be a paused, deposed one")
+  func noSoloWritesWithinTheGrace() throws {
+    var state = CoordinatorState(configuration: configuration)
+    _ = try assign(&state, beat(2, epoch: 1, role: .master), at: t0)
+    let query = SlaveQuery(cluster: cluster(1), server: server(2), epoch: Epoch(1))
+    guard case .failure(.unavailable) = state.slave(for: query, now: t0 + .seconds(19)) else {
+      Issue.record("a master adopted within the grace was told to write alone")
+      return
+    }
+    _ = try assign(&state, beat(2, epoch: 1, role: .master), at: t0 + .seconds(20))
+    #expect(try state.slave(for: query, now: t0 + .seconds(20)).get() == .noLiveSlave)
+  }
+
+  @Test(
+    "a restarted coordinator's epochs start above its previous run's: a fresh server first, then the old master"
+  )
+  func epochsAboveThePreviousRun() throws {
+    var restarted = configuration
+    restarted.firstEpoch = CoordinatorConfiguration.startingEpoch(at: t0)
+    var state = CoordinatorState(configuration: restarted)
+    let fresh = try assign(&state, beat(2, epoch: 0, role: nil), at: t0)
+    #expect(fresh.role == .master && fresh.epoch == Epoch(UInt64(t0.milliseconds)))
+    // The previous run's master of epoch 1 (nothing in its files yet) is a slave now, not a second master.
+    let old = try assign(&state, beat(1, epoch: 1, role: .master), at: t0 + .seconds(1))
+    #expect(old.role == .slave && old.epoch == fresh.epoch && old.master?.id == server(2))
+  }
 }

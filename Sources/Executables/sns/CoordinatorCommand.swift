@@ -28,7 +28,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
     let logger = try logging.makeLogger(label: "sns.coordinator")
     let coordinator = Coordinator(
       configuration: CoordinatorConfiguration(
-        clusterCount: clusters, heartbeatInterval: heartbeat, missCount: missCount),
+        clusterCount: clusters, heartbeatInterval: heartbeat, missCount: missCount,
+        firstEpoch: CoordinatorConfiguration.startingEpoch(at: SystemClock().now())),
       clock: SystemClock(), logger: logger)
     let listener = openListener(
       on: listen,

@@ -47,6 +47,14 @@ extension CoordinatorState {
       return .failure(.staleEpoch(current: clusters[query.cluster]?.epoch ?? .zero))
     }
     guard let slave = slaveDescriptor(of: query.cluster, now: now) else {
+      // Right after a restart this coordinator may not have heard yet from a newer master of this cluster
+      // (the asker may be a paused, deposed one), so it lets no master write alone until every server had a
+      // failure timeout to report; writes mirrored to a slave go on meanwhile (a slave refuses a stale epoch).
+      if inRestartGrace(now: now) {
+        return .failure(
+          .unavailable(
+            "the coordinator restarted; no write without a slave until it has heard from every server"))
+      }
       markSlavesOutOfSync(query.cluster)
       return .success(.noLiveSlave)
     }

@@ -29,6 +29,8 @@ public struct CoordinatorState: Sendable {
   /// learns the epochs and the masters from the servers' heartbeats, and elects no master among servers that
   /// had roles before until the old master had a failure timeout to speak up (by then its lease has lapsed).
   var firstHeartbeat: Timestamp?
+  /// Whether a server first heard of reported an epoch, a role or data (see ``onHeartbeat(_:now:)``).
+  var servedBefore = false
   /// See ``takeEvents()``.
   var unreportedEvents: [Event] = []
 
@@ -62,6 +64,11 @@ public struct CoordinatorState: Sendable {
     firstHeartbeat = started
     var events = checkLiveness(now: now)
     var cluster = clusters[beat.cluster, default: ClusterRecord()]
+    // A server this coordinator never assigned anything, with an epoch, a role or data: the deployment served
+    // before, and this coordinator (or the whole deployment) restarted.
+    if cluster.servers[beat.server] == nil && (beat.epoch > .zero || beat.role != nil || beat.holdsData) {
+      servedBefore = true
+    }
     var record: ServerRecord
     if let known = cluster.servers[beat.server] {
       record = known
@@ -94,11 +101,13 @@ public struct CoordinatorState: Sendable {
       cluster.master = beat.server
       events.append(.masterAdopted(beat.cluster, beat.server, beat.epoch))
     }
-    let formerRole = beat.epoch > .zero
-    if cluster.master == nil && (!formerRole || now - started >= configuration.failureTimeout) {
+    // In a deployment that served before, a cluster's master may be alive and not yet heard from until every
+    // server had a failure timeout to report, so no one else is made master before; a fresh deployment gets
+    // its masters at once.
+    if cluster.master == nil && !inRestartGrace(now: now) {
       // First server of the cluster, or the only one returning: it is master of a new epoch.
       cluster.master = beat.server
-      cluster.epoch = cluster.epoch.next
+      cluster.epoch = max(cluster.epoch.next, configuration.firstEpoch)
       events.append(.becameMaster(beat.cluster, beat.server, cluster.epoch))
     }
     clusters[beat.cluster] = cluster
@@ -112,6 +121,13 @@ public struct CoordinatorState: Sendable {
       syncGeneration: clusters[beat.cluster]?.servers[beat.server]?.syncGeneration ?? record.syncGeneration,
       heartbeatInterval: configuration.heartbeatInterval, missCount: configuration.missCount)
     return .success((assignment, events))
+  }
+
+  /// Whether this coordinator started less than a failure timeout ago in a deployment that served before:
+  /// a master it has not heard from yet may be alive, so it elects no master and lets none write alone.
+  func inRestartGrace(now: Timestamp) -> Bool {
+    guard servedBefore, let started = firstHeartbeat else { return false }
+    return now - started < configuration.failureTimeout
   }
 
   /// Registers (or refreshes) the synchronizer of a cluster.
@@ -145,7 +161,7 @@ public struct CoordinatorState: Sendable {
         continue
       }
       cluster.master = successor
-      cluster.epoch = cluster.epoch.next
+      cluster.epoch = max(cluster.epoch.next, configuration.firstEpoch)
       clusters[clusterID] = cluster
       // Everyone else must catch up from the new master before they can be promoted in turn.
       markSlavesOutOfSync(clusterID)

@@ -35,9 +35,12 @@ public struct ServerHeartbeat: Hashable, Sendable {
   /// The role the server holds in `epoch` (`nil` while it registers): a coordinator that restarted, and so
   /// forgot its epochs, learns from it who is master instead of electing another one.
   public let role: Role?
+  /// Whether the server's directory holds any records: it served before, so while a coordinator that just
+  /// started has not heard from every server, another one may be master with writes this one lacks.
+  public var holdsData: Bool
   public init(
     cluster: ClusterID, server: ServerID, endpoint: Endpoint, epoch: Epoch = .zero,
-    caughtUpGeneration: UInt64 = 0, role: Role? = nil
+    caughtUpGeneration: UInt64 = 0, role: Role? = nil, holdsData: Bool = false
   ) {
     self.cluster = cluster
     self.server = server
@@ -45,6 +48,7 @@ public struct ServerHeartbeat: Hashable, Sendable {
     self.epoch = epoch
     self.caughtUpGeneration = caughtUpGeneration
     self.role = role
+    self.holdsData = holdsData
   }
 }
 

@@ -13,6 +13,7 @@ public actor Server: ClientPort, ServerPeerPort {
   var unmirrored: [PlacedRecord] = []
   /// Writes the slave stored but this server's disk refused (see ``perform(_:)``), to append here first.
   var owedLocally: [PlacedRecord] = []
+  var knownToHoldData = false
   /// The users file folded into a set, updated incrementally by each command (see ``KnownUsers``).
   var knownUsers = KnownUsers()
   /// Writes that may be acknowledged without the slave (see ``SoloWrites``): a catch-up waits for them.
@@ -73,7 +74,8 @@ public actor Server: ClientPort, ServerPeerPort {
   func perform(_ actions: [ServerState.Action], pullsAside: Bool) async {
     for action in actions {
       switch action {
-      case .sendHeartbeat(let beat):
+      case .sendHeartbeat(var beat):
+        beat.holdsData = await holdsData()
         let sentAt = clock.now()
         do {
           let assignment = try await coordinator.heartbeat(beat)
@@ -104,6 +106,15 @@ public actor Server: ClientPort, ServerPeerPort {
     let succeeded = await pull(
       from: slave, epoch: epoch, authoritative: false, what: "pull from the slave after starting as master")
     state.onReconcileFinished(epoch: epoch, succeeded: succeeded, now: clock.now())
+  }
+
+  /// Whether this server's files hold any record (remembered once true: files are never emptied). A store
+  /// that cannot be listed counts as holding data: the coordinator then waits, which is the safe side.
+  func holdsData() async -> Bool {
+    if knownToHoldData { return true }
+    guard let files = try? await store.files() else { return true }
+    knownToHoldData = files.contains { $0 != .cursors }
+    return knownToHoldData
   }
 
   /// As a (re)joining slave, pulls what the master holds, in the sync generation it was asked in.

@@ -14,6 +14,7 @@ struct GRPCCoordinatorClient: CoordinatorPort {
     request.epoch = beat.epoch.value
     request.caughtUpGeneration = beat.caughtUpGeneration
     request.role = beat.role?.rawValue ?? ""
+    request.holdsData = beat.holdsData
     let reply = try await channel.call(
       options,
       Methods.coordinationHeartbeat, request, Tinysns_Internal_V1_RoleAssignment.self)

@@ -313,6 +313,9 @@ public nonisolated struct Tinysns_Internal_V1_HeartbeatRequest: Sendable {
   /// "master" or "slave" in epoch; empty while registering
   public var role: String = String()
 
+  /// the server's directory holds records (it served before)
+  public var holdsData: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1071,7 +1074,7 @@ nonisolated extension Tinysns_Internal_V1_SlaveAnswer: SwiftProtobuf.Message, Sw
 
 nonisolated extension Tinysns_Internal_V1_HeartbeatRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HeartbeatRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cluster\0\u{1}server\0\u{1}host\0\u{1}port\0\u{1}epoch\0\u{3}caught_up_generation\0\u{1}role\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cluster\0\u{1}server\0\u{1}host\0\u{1}port\0\u{1}epoch\0\u{3}caught_up_generation\0\u{1}role\0\u{3}holds_data\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1086,6 +1089,7 @@ nonisolated extension Tinysns_Internal_V1_HeartbeatRequest: SwiftProtobuf.Messag
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.epoch) }()
       case 6: try { try decoder.decodeSingularUInt64Field(value: &self.caughtUpGeneration) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.role) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.holdsData) }()
       default: break
       }
     }
@@ -1113,6 +1117,9 @@ nonisolated extension Tinysns_Internal_V1_HeartbeatRequest: SwiftProtobuf.Messag
     if !self.role.isEmpty {
       try visitor.visitSingularStringField(value: self.role, fieldNumber: 7)
     }
+    if self.holdsData != false {
+      try visitor.visitSingularBoolField(value: self.holdsData, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1124,6 +1131,7 @@ nonisolated extension Tinysns_Internal_V1_HeartbeatRequest: SwiftProtobuf.Messag
     if lhs.epoch != rhs.epoch {return false}
     if lhs.caughtUpGeneration != rhs.caughtUpGeneration {return false}
     if lhs.role != rhs.role {return false}
+    if lhs.holdsData != rhs.holdsData {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -55,7 +55,8 @@ public enum CoordinatorService {
           ServerHeartbeat(
             cluster: try ClusterID(Int(request.cluster)), server: try ServerID(Int(request.server)),
             endpoint: try Endpoint(host: request.host, port: Int(request.port)), epoch: Epoch(request.epoch),
-            caughtUpGeneration: request.caughtUpGeneration, role: Role(parsing: request.role))
+            caughtUpGeneration: request.caughtUpGeneration, role: Role(parsing: request.role),
+            holdsData: request.holdsData)
         }
         let assignment = try await coordinator.heartbeat(beat)
         var reply = Tinysns_Internal_V1_RoleAssignment()
