@@ -13,6 +13,7 @@ public actor Server: ClientPort, ServerPeerPort {
   var unmirrored: [PlacedRecord] = []
   /// Writes the slave stored but this server's disk refused (see ``perform(_:)``), to append here first.
   var owedLocally: [PlacedRecord] = []
+  /// Whether ``holdsData()`` found a record once (files are never emptied, so it stays true).
   var knownToHoldData = false
   /// The users file folded into a set, updated incrementally by each command (see ``KnownUsers``).
   var knownUsers = KnownUsers()
