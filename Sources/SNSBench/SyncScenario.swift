@@ -67,35 +67,38 @@ struct SyncScenario {
   }
 
   func measure(history: Int, root: String) async throws -> Measured {
-    settings.progress("  seeding \(history) posts of history")
-    let authorIDs = try (1...authors).map { try UserID(2 * $0 - 1) }
-    let followerIDs = try (1...followers).map { try UserID(2 * $0) }
-    let longAgo = Timestamp(milliseconds: Timestamp.now.milliseconds - 86_400_000)
-    let master1 = try DataSeeder(directory: "\(root)/cluster_1/master_1")
-    try master1.addUsers(authorIDs)
-    let perAuthor = history / authors
-    for author in authorIDs {
-      try master1.addPosts(by: author, count: perAuthor, firstSequence: 1, time: longAgo)
-    }
-    // Follows made after the history and before the new posts: the history is not sent, the new posts are.
-    let master2 = try DataSeeder(directory: "\(root)/cluster_2/master_1")
-    try master2.addUsers(followerIDs)
-    let followTime = Timestamp(milliseconds: Timestamp.now.milliseconds - 3_600_000)
-    for follower in followerIDs {
-      try master2.append(
-        authorIDs.enumerated().map { index, author in
-          .following(
-            FollowEvent(
-              kind: .follow, follower: follower, followee: author, sequence: UInt64(index + 1),
-              time: followTime))
-        }, to: .follows(follower))
-    }
-    settings.progress("  opening the deployment and running the warm-up rounds")
+    settings.progress("  opening the deployment")
     let deployment = try LoopbackDeployment(
       root: root,
       options: LoopbackDeployment.Options(clusterCount: 2, withSlave: true, heartbeat: .seconds(30)))
+    // Registered before the history is seeded: a coordinator that first hears of servers whose files hold
+    // data elects no master for a failure timeout (90 s here).
+    await deployment.registerAll()
     do {
-      await deployment.registerAll()
+      settings.progress("  seeding \(history) posts of history")
+      let authorIDs = try (1...authors).map { try UserID(2 * $0 - 1) }
+      let followerIDs = try (1...followers).map { try UserID(2 * $0) }
+      let longAgo = Timestamp(milliseconds: Timestamp.now.milliseconds - 86_400_000)
+      let master1 = try DataSeeder(directory: "\(root)/cluster_1/master_1")
+      try master1.addUsers(authorIDs)
+      let perAuthor = history / authors
+      for author in authorIDs {
+        try master1.addPosts(by: author, count: perAuthor, firstSequence: 1, time: longAgo)
+      }
+      // Follows made after the history and before the new posts: the history is not sent, the new posts are.
+      let master2 = try DataSeeder(directory: "\(root)/cluster_2/master_1")
+      try master2.addUsers(followerIDs)
+      let followTime = Timestamp(milliseconds: Timestamp.now.milliseconds - 3_600_000)
+      for follower in followerIDs {
+        try master2.append(
+          authorIDs.enumerated().map { index, author in
+            .following(
+              FollowEvent(
+                kind: .follow, follower: follower, followee: author, sequence: UInt64(index + 1),
+                time: followTime))
+          }, to: .follows(follower))
+      }
+      settings.progress("  running the warm-up rounds")
       let (one, two) = (deployment.synchronizers[0], deployment.synchronizers[1])
       try await two.round()  // users and follows of cluster 2 reach cluster 1
       let clock = ContinuousClock()

@@ -7,6 +7,24 @@ import Testing
 /// and wedge the delivery for good.
 @Suite("Backfill in pages")
 struct BackfillPagingTests {
+  /// A three-cluster deployment in which user 2 (cluster 2) posted `count` posts, a millisecond apart; the
+  /// deployment and each post's time.
+  static func userTwoPosts(
+    _ count: Int, root: String, clock: ManualClock, _ text: (Int) -> String
+  ) async throws -> (TinySNS, [Timestamp]) {
+    let sns = try TinySNS(root: root, clock: clock, logger: quietLogger)
+    await sns.heartbeatAll()
+    let two = sns.client(for: user(2))
+    _ = try await two.execute(.login)
+    var times: [Timestamp] = []
+    for index in 1...count {
+      clock.advance(by: .milliseconds(1))
+      times.append(clock.now())
+      _ = try await two.execute(.post(SNSCoreTests.text(text(index))))
+    }
+    return (sns, times)
+  }
+
   /// A synchronizer of cluster 2 over `sns`'s directories whose transfers page at `pageBytes`.
   static func synchronizer(of sns: TinySNS, root: String, clock: ManualClock, pageBytes: Int) throws
     -> Synchronizer
@@ -29,15 +47,8 @@ struct BackfillPagingTests {
   func pagedBackfill() async throws {
     try await withTemporaryDirectory { root in
       let clock = ManualClock()
-      let sns = try TinySNS(root: root, clock: clock, logger: quietLogger)
-      await sns.heartbeatAll()
-      let two = sns.client(for: user(2))
-      _ = try await two.execute(.login)
       let followTime = clock.now()
-      for index in 1...200 {
-        clock.advance(by: .milliseconds(1))
-        _ = try await two.execute(.post(text("post \(index)")))
-      }
+      let (sns, _) = try await Self.userTwoPosts(200, root: root, clock: clock) { "post \($0)" }
       let pageBytes = 1_000
       let synchronizer = try Self.synchronizer(of: sns, root: root, clock: clock, pageBytes: pageBytes)
 
@@ -67,15 +78,8 @@ struct BackfillPagingTests {
   func twoCursorsOfOneFollowee() async throws {
     try await withTemporaryDirectory { root in
       let clock = ManualClock()
-      let sns = try TinySNS(root: root, clock: clock, logger: quietLogger)
-      await sns.heartbeatAll()
-      let two = sns.client(for: user(2))
-      _ = try await two.execute(.login)
-      var times: [Timestamp] = []
-      for index in 1...10 {
-        clock.advance(by: .milliseconds(1))
-        times.append(clock.now())
-        _ = try await two.execute(.post(text("post \(index < 10 ? "0" : "")\(index)")))
+      let (sns, times) = try await Self.userTwoPosts(10, root: root, clock: clock) {
+        "post \($0 < 10 ? "0" : "")\($0)"
       }
       let posts = try await timelinePosts(sns, cluster: 2, server: 1, user: user(2))
       try #require(posts.count == 10)

@@ -24,23 +24,24 @@ struct PlantedBugTests {
 
   @Test("a master that ignores request keys stores a retried post twice: the duplicate check catches it")
   func ignoreRequestKeys() async {
-    let options = SimulationOptions(plantedBugs: .ignoreRequestKeys)
-    let summary = await SimulationSweep(options: options).run(from: 1, count: 400, stopAfterFailures: 3)
-    let caught = summary.failures.first { $0.violation?.invariant == "no-duplicate-posts" }
-    guard let caught, let violation = caught.violation else {
-      Issue.record("the sweep did not notice a post stored twice after a retry")
-      return
-    }
-    print("planted bug found: seed \(caught.seed): \(violation)")
+    await expectCaught(.ignoreRequestKeys, by: "no-duplicate-posts", within: 400)
   }
 
   @Test("a catch-up answered in one reply whatever its size is caught by the message limit")
   func unpagedCatchUp() async {
-    let options = SimulationOptions(plantedBugs: .unpagedCatchUp)
-    let summary = await SimulationSweep(options: options).run(from: 1, count: 200, stopAfterFailures: 3)
-    let caught = summary.failures.first { $0.violation?.invariant == "messages-within-limit" }
-    guard let caught, let violation = caught.violation else {
-      Issue.record("the sweep did not notice a catch-up reply over the message limit")
+    await expectCaught(.unpagedCatchUp, by: "messages-within-limit", within: 200, faults: .standardWithLimits)
+  }
+
+  /// Sweeps seeds 1…`count` with `bug` planted and expects `invariant` to fail on one of them.
+  func expectCaught(
+    _ bug: PlantedBugs, by invariant: String, within count: Int, faults: SimulationFaults = .standard
+  ) async {
+    let options = SimulationOptions(faults: faults, plantedBugs: bug)
+    let summary = await SimulationSweep(options: options).run(from: 1, count: count, stopAfterFailures: 3)
+    guard let caught = summary.failures.first(where: { $0.violation?.invariant == invariant }),
+      let violation = caught.violation
+    else {
+      Issue.record("no seed of 1…\(count) failed \(invariant) with the planted bug \(bug)")
       return
     }
     print("planted bug found: seed \(caught.seed): \(violation)")

@@ -82,7 +82,7 @@ struct MessageLimitRegressionTests {
   /// over the limit, so that delivery failed every round (now the backfill comes a page at a time).
   @Test("a late follow's backfill comes in pages", arguments: [UInt64(100), 817])
   func pagedBackfill(seed: UInt64) async {
-    let report = await Simulation.run(seed: seed)
+    let report = await Simulation.run(seed: seed, options: SimulationOptions(faults: .standardWithLimits))
     #expect(report.violation == nil, "\(report.violation.map(String.init(describing:)) ?? "")")
   }
 
@@ -91,7 +91,7 @@ struct MessageLimitRegressionTests {
   /// the earlier one's (now each cursor goes on after what it sent itself).
   @Test("one followee's backfills for two followers skip nothing")
   func twoBackfillsOfOneFollowee() async {
-    let report = await Simulation.run(seed: 6788)
+    let report = await Simulation.run(seed: 6788, options: SimulationOptions(faults: .standardWithLimits))
     #expect(report.violation == nil, "\(report.violation.map(String.init(describing:)) ?? "")")
   }
 }

@@ -145,7 +145,6 @@ public actor Server: ClientPort, ServerPeerPort {
     // The next page is on its way while this one is stored: the peer reads and sends while this server
     // writes and fsyncs, instead of each waiting for the other.
     var next: Task<CatchUpReply, any Error>? = fetch(after: position)
-    defer { next?.cancel() }
     do {
       while let fetching = next {
         let reply = try await fetching.value
@@ -164,6 +163,10 @@ public actor Server: ClientPort, ServerPeerPort {
         ])
       return true
     } catch {
+      // A page still on its way is waited for: nothing of a pull outlives it (in the simulation, a call that
+      // went on after the step that made it would make a seed's run depend on thread timing).
+      next?.cancel()
+      _ = try? await next?.value
       logger.warning(
         "\(what) failed; going on at the next heartbeat",
         metadata: ["error": "\(error)", "pages": "\(pages)"])
