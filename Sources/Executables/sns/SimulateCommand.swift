@@ -24,7 +24,7 @@ struct SimulateCommand: AsyncParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "Fault kinds, comma-separated: crash, torn, partition, drop, delay, duplicate, reorder, skew, pause, full, limits, harsh, coordinator; or standard, all (standard and harsh), none. limits and coordinator are in neither yet (docs/SIMULATION.md)."
+      "Fault kinds, comma-separated: crash, torn, partition, drop, delay, duplicate, reorder, skew, pause, full, limits, harsh, coordinator; or standard, all (standard and harsh), none. coordinator is in neither yet (docs/SIMULATION.md)."
     ))
   var faults: String = "standard"
 

@@ -87,7 +87,8 @@ extension Server {
   func storeOwedLocally() async -> [ContextFile: SNSError] {
     guard !owedLocally.isEmpty else { return [:] }
     var failing: [ContextFile: SNSError] = [:]
-    for (file, owed) in Dictionary(grouping: owedLocally, by: \.file) {
+    // In file order: the order of appends must not depend on hashing (the simulation replays seeds).
+    for (file, owed) in Dictionary(grouping: owedLocally, by: \.file).sorted(by: { $0.key < $1.key }) {
       do {
         try await store.append(owed)
         owedLocally.removeAll { owed.contains($0) }
