@@ -22,16 +22,8 @@ struct CatchUpScenario {
     var report = ScenarioReport(
       scenario: "catchup", title: "a slave joins a master holding \(users) users / \(posts) posts",
       columns: ["posts", "MB", "catch-up s", "pages", "promotion s", "posts on new master"])
-    let result = try await withScratchDirectory(settings, "catchup") { root in
-      let group = try ProcessGroup(settings: settings, directory: root)
-      do {
-        let result = try await measure(group, root: root, users: users, posts: posts)
-        await group.stopAll()
-        return result
-      } catch {
-        await group.stopAll()
-        throw error
-      }
+    let result = try await withProcessGroup(settings, "catchup") { group, root in
+      try await measure(group, root: root, users: users, posts: posts)
     }
     report.rows.append([
       "\(posts)", BenchFormat.megabytes(result.bytes / 1024), String(format: "%.2f", result.catchUp.seconds),

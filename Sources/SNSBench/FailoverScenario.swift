@@ -32,17 +32,8 @@ struct FailoverScenario {
     var report = ScenarioReport(
       scenario: "failover", title: "kill -9 of the master under load → first ack on the new master",
       columns: ["rounds", "heartbeat ms", "misses", "min ms", "median ms", "max ms", "acked posts", "lost"])
-    let (times, acked, lost) = try await withScratchDirectory(settings, "failover") { root in
-      let group = try ProcessGroup(settings: settings, directory: root)
-      do {
-        let result = try await measure(
-          group, root: root, rounds: rounds, heartbeat: heartbeat, missCount: missCount)
-        await group.stopAll()
-        return result
-      } catch {
-        await group.stopAll()
-        throw error
-      }
+    let (times, acked, lost) = try await withProcessGroup(settings, "failover") { group, root in
+      try await measure(group, root: root, rounds: rounds, heartbeat: heartbeat, missCount: missCount)
     }
     let sorted = times.sorted()
     let budget = (heartbeat * missCount).milliseconds

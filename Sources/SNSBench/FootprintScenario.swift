@@ -20,16 +20,8 @@ struct FootprintScenario {
     var report = ScenarioReport(
       scenario: "footprint", title: "a server holding \(users) users / \(posts) posts",
       columns: ["start", "ready ms", "RSS MB", "peak RSS MB"])
-    let (samples, bytes) = try await withScratchDirectory(settings, "footprint") { root in
-      let group = try ProcessGroup(settings: settings, directory: root)
-      do {
-        let result = try await measure(group, root: root, users: users, posts: posts)
-        await group.stopAll()
-        return result
-      } catch {
-        await group.stopAll()
-        throw error
-      }
+    let (samples, bytes) = try await withProcessGroup(settings, "footprint") { group, root in
+      try await measure(group, root: root, users: users, posts: posts)
     }
     for sample in samples {
       report.rows.append([

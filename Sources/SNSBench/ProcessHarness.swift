@@ -89,6 +89,24 @@ final class ChildProcess {
   }
 }
 
+/// Runs `body` with a scratch directory and a ``ProcessGroup`` in it, and stops every process it started,
+/// whether `body` returns or throws.
+func withProcessGroup<T>(
+  _ settings: BenchSettings, _ name: String, _ body: (ProcessGroup, String) async throws -> T
+) async throws -> T {
+  try await withScratchDirectory(settings, name) { root in
+    let group = try ProcessGroup(settings: settings, directory: root)
+    do {
+      let result = try await body(group, root)
+      await group.stopAll()
+      return result
+    } catch {
+      await group.stopAll()
+      throw error
+    }
+  }
+}
+
 /// Processes of one scenario, stopped together (in reverse start order) at the end.
 final class ProcessGroup {
   let executable: String

@@ -36,7 +36,11 @@ struct ClusterUpTests {
           return timeline?.output.contains(") >> hello from cluster up") ?? false
         })
 
-      // Kill cluster 1's master: the supervisor reports it, does not restart it, and the slave is promoted.
+      // Kill cluster 1's master: the supervisor reports it, does not restart it, and the slave is promoted
+      // in the next epoch (a coordinator's epochs start at its start time, so the number is read first).
+      let before = try JSONDecoder().decode(
+        LocalDeployment.Status.self, from: Data(try await up.status().utf8))
+      let epoch = try #require(before.cluster(1)?.epoch) + 1
       let killed = try await runSNS([
         "cluster", "kill", "--cluster", "1", "--role", "master", "--data-dir", up.data,
       ])
@@ -44,14 +48,15 @@ struct ClusterUpTests {
       #expect(killed.output.contains("SIGKILL"))
       let promoted = await eventually(within: .seconds(15)) {
         guard let status = try? await up.status() else { return false }
-        return status.contains("\"master\":2")
+        let decoded = try? JSONDecoder().decode(LocalDeployment.Status.self, from: Data(status.utf8))
+        return decoded?.cluster(1)?.master == 2 && decoded?.cluster(1)?.epoch == epoch
       }
       let statusAfterKill = (try? await up.status()) ?? "no status"
       #expect(promoted, "\(statusAfterKill)")
       #expect(await eventually { up.process.output.contains("exited unexpectedly") })
       #expect(
         await eventually {
-          up.process.output.contains("-> cluster 1: server 2 promoted to master (epoch ")
+          up.process.output.contains("-> cluster 1: server 2 promoted to master (epoch \(epoch))")
         },
         "\(up.process.output)")
       let table = try await runSNS(["cluster", "status", "--data-dir", up.data])

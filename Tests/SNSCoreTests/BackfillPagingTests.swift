@@ -25,24 +25,6 @@ struct BackfillPagingTests {
     return (sns, times)
   }
 
-  /// A synchronizer of cluster 2 over `sns`'s directories whose transfers page at `pageBytes`.
-  static func synchronizer(of sns: TinySNS, root: String, clock: ManualClock, pageBytes: Int) throws
-    -> Synchronizer
-  {
-    var configuration = SynchronizerConfiguration(
-      cluster: cluster(2), endpoint: endpoint("cluster2-synchronizer:11000"), clusterCount: 3)
-    configuration.transferPageBytes = pageBytes
-    return Synchronizer(
-      configuration: configuration,
-      directories: FileServerDirectories(
-        dataDirectory: (root as NSString).appendingPathComponent("cluster_2"), logger: quietLogger),
-      cursorStore: try FileContextStore(
-        directory: (root as NSString).appendingPathComponent("cluster_2/synchronizer_paging"),
-        logger: quietLogger),
-      coordinator: sns.network.coordinator(at: sns.coordinatorEndpoint), dialer: sns.network, clock: clock,
-      logger: quietLogger)
-  }
-
   @Test("a late follow of a user with 200 posts gets them all, each once, in replies of about one page")
   func pagedBackfill() async throws {
     try await withTemporaryDirectory { root in
@@ -50,7 +32,8 @@ struct BackfillPagingTests {
       let followTime = clock.now()
       let (sns, _) = try await Self.userTwoPosts(200, root: root, clock: clock) { "post \($0)" }
       let pageBytes = 1_000
-      let synchronizer = try Self.synchronizer(of: sns, root: root, clock: clock, pageBytes: pageBytes)
+      let synchronizer = try extraSynchronizer(
+        ofCluster: 2, in: sns, clock: clock, cursors: "synchronizer_paging", pageBytes: pageBytes)
 
       let follow = FollowEvent(
         kind: .follow, follower: user(1), followee: user(2), sequence: 1, time: followTime)
@@ -86,8 +69,8 @@ struct BackfillPagingTests {
       // Room for the later follower's two posts and half of a third: the page ends at the earlier follower's
       // first post.
       let size = RecordCodec.encodedSize(of: .post(posts[0]))
-      let synchronizer = try Self.synchronizer(
-        of: sns, root: root, clock: clock, pageBytes: 2 * size + size / 2)
+      let synchronizer = try extraSynchronizer(
+        ofCluster: 2, in: sns, clock: clock, cursors: "synchronizer_paging", pageBytes: 2 * size + size / 2)
       let late = FollowEvent(kind: .follow, follower: user(1), followee: user(2), sequence: 1, time: times[8])
       let early = FollowEvent(
         kind: .follow, follower: user(4), followee: user(2), sequence: 1, time: times[0])

@@ -69,16 +69,8 @@ struct IdempotencyTests {
       // a fresh instance over the same files (no in-memory state) runs the round again.
       let peer = endpoint("cluster1-synchronizer:11000")
       _ = try await sns.synchronizers[1].round()
-      let restarted = Synchronizer(
-        configuration: SynchronizerConfiguration(
-          cluster: cluster(2), endpoint: endpoint("cluster2-synchronizer:11000"), clusterCount: 3),
-        directories: FileServerDirectories(
-          dataDirectory: (root as NSString).appendingPathComponent("cluster_2"), logger: quietLogger),
-        cursorStore: try FileContextStore(
-          directory: (root as NSString).appendingPathComponent("cluster_2/synchronizer_2_restarted"),
-          logger: quietLogger),
-        coordinator: sns.network.coordinator(at: sns.coordinatorEndpoint), dialer: sns.network, clock: clock,
-        logger: quietLogger)
+      let restarted = try extraSynchronizer(
+        ofCluster: 2, in: sns, clock: clock, cursors: "synchronizer_2_restarted")
       let report = try await restarted.round()
       #expect(report.posts == 3, "without cursors everything is sent again")
       _ = peer

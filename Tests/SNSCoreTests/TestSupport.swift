@@ -42,6 +42,25 @@ let quietLogger: Logger = {
   return logger
 }()
 
+/// A second synchronizer of cluster `number` over `sns`'s server directories, with its own cursor directory
+/// `cursors` (a restarted one, or one with another page size): nothing in memory, only the files.
+func extraSynchronizer(
+  ofCluster number: Int, in sns: TinySNS, clock: any SNSClock, cursors: String,
+  pageBytes: Int = CatchUpRequest.defaultPageBytes
+) throws -> Synchronizer {
+  let machine = (sns.root as NSString).appendingPathComponent("cluster_\(number)")
+  var configuration = SynchronizerConfiguration(
+    cluster: cluster(number), endpoint: endpoint("cluster\(number)-synchronizer:11000"), clusterCount: 3)
+  configuration.transferPageBytes = pageBytes
+  return Synchronizer(
+    configuration: configuration,
+    directories: FileServerDirectories(dataDirectory: machine, logger: quietLogger),
+    cursorStore: try FileContextStore(
+      directory: (machine as NSString).appendingPathComponent(cursors), logger: quietLogger),
+    coordinator: sns.network.coordinator(at: sns.coordinatorEndpoint), dialer: sns.network, clock: clock,
+    logger: quietLogger)
+}
+
 /// The posts of a user's timeline file in a server directory, in timeline order (oldest first).
 func timelinePosts(_ sns: TinySNS, cluster: Int, server: Int, user: UserID) async throws -> [Post] {
   let directory = ServerDirectoryLayout.serverDirectory(

@@ -2,6 +2,12 @@ import SNSCore
 import SNSSimulation
 import Testing
 
+/// Runs `seed` with `faults` and expects every check to hold.
+func expectNoViolation(seed: UInt64, faults: SimulationFaults) async {
+  let report = await Simulation.run(seed: seed, options: SimulationOptions(faults: faults))
+  #expect(report.violation == nil, "seed \(seed): \(report.violation.map(String.init(describing:)) ?? "")")
+}
+
 /// Seeds that found real bugs in SNSCore, kept so the bugs stay fixed.
 @Suite("Regression seeds")
 struct RegressionTests {
@@ -33,18 +39,14 @@ struct RegressionTests {
   /// was written under a new post id, and the slave held both copies.
   @Test("a retried post is stored once", arguments: [UInt64(9), 12, 13, 30])
   func retriedPostStoredOnce(seed: UInt64) async {
-    let report = await Simulation.run(
-      seed: seed, options: SimulationOptions(faults: .standardWithoutFullDisks))
-    #expect(report.violation == nil, "\(report.violation.map(String.init(describing:)) ?? "")")
+    await expectNoViolation(seed: seed, faults: .standardWithoutFullDisks)
   }
 
   @Test(
     "failover and sync findings stay fixed",
     arguments: [UInt64(40), 54, 106, 14, 30, 184, 120, 1081, 453, 1914, 5512, 6051, 8202, 9624])
   func failoverAndSyncFindings(seed: UInt64) async {
-    let report = await Simulation.run(
-      seed: seed, options: SimulationOptions(faults: .standardWithoutFullDisks))
-    #expect(report.violation == nil, "\(report.violation.map(String.init(describing:)) ?? "")")
+    await expectNoViolation(seed: seed, faults: .standardWithoutFullDisks)
   }
 }
 
@@ -55,8 +57,7 @@ struct FullDiskRegressionTests {
   /// promoted without the posts delivered meanwhile (now a server held dead catches up again first).
   @Test("a slave skipped while held dead catches up before its promotion", arguments: [UInt64(16), 56])
   func skippedSlaveCatchesUp(seed: UInt64) async {
-    let report = await Simulation.run(seed: seed, options: SimulationOptions(faults: .standardWithoutLimits))
-    #expect(report.violation == nil, "\(report.violation.map(String.init(describing:)) ?? "")")
+    await expectNoViolation(seed: seed, faults: .standardWithoutLimits)
   }
 }
 
@@ -69,9 +70,7 @@ struct HarshRegressionTests {
   /// (mirrors no longer replace; a conflicting mirror is refused).
   @Test("acknowledged writes survive overlapping failures", arguments: [UInt64(170), 2967])
   func acknowledgedWritesSurvive(seed: UInt64) async {
-    let report = await Simulation.run(
-      seed: seed, options: SimulationOptions(faults: SimulationFaults.standardWithoutFullDisks.union(.harsh)))
-    #expect(report.violation == nil, "\(report.violation.map(String.init(describing:)) ?? "")")
+    await expectNoViolation(seed: seed, faults: SimulationFaults.standardWithoutFullDisks.union(.harsh))
   }
 }
 
@@ -82,8 +81,7 @@ struct MessageLimitRegressionTests {
   /// over the limit, so that delivery failed every round (now the backfill comes a page at a time).
   @Test("a late follow's backfill comes in pages", arguments: [UInt64(100), 817])
   func pagedBackfill(seed: UInt64) async {
-    let report = await Simulation.run(seed: seed, options: SimulationOptions(faults: .standardWithLimits))
-    #expect(report.violation == nil, "\(report.violation.map(String.init(describing:)) ?? "")")
+    await expectNoViolation(seed: seed, faults: .standardWithLimits)
   }
 
   /// 6788: two followers in one cluster followed the same user at different times; a backfill page ended at
@@ -91,7 +89,6 @@ struct MessageLimitRegressionTests {
   /// the earlier one's (now each cursor goes on after what it sent itself).
   @Test("one followee's backfills for two followers skip nothing")
   func twoBackfillsOfOneFollowee() async {
-    let report = await Simulation.run(seed: 6788, options: SimulationOptions(faults: .standardWithLimits))
-    #expect(report.violation == nil, "\(report.violation.map(String.init(describing:)) ?? "")")
+    await expectNoViolation(seed: 6788, faults: .standardWithLimits)
   }
 }
