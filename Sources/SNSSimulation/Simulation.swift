@@ -34,32 +34,38 @@ public struct SimulationFaults: OptionSet, Hashable, Sendable {
   /// catch-ups and sync batches take many pages, and one that does not page is caught
   /// (`messages-within-limit`).
   public static let limits = SimulationFaults(rawValue: 1 << 11)
-  /// The coordinator process dies (kill -9: its state is in memory only) and a new one starts at the same
-  /// address 50–600 ms later, knowing only what heartbeats and registrations tell it. Not in ``standard``
-  /// (nor in `all`) yet: it finds split brains that are still open (docs/SIMULATION.md).
+  /// The coordinator process dies (kill -9) and a new one starts at the same address 50–600 ms later, over
+  /// the roles its previous run stored, as `sns coordinator --data-dir` does.
   public static let coordinator = SimulationFaults(rawValue: 1 << 12)
+  /// Coordinator restarts as ``coordinator``, but with nothing stored: the new process knows only what
+  /// heartbeats and registrations tell it, as `sns coordinator` without `--data-dir`. Not in ``standard``
+  /// (nor in `all`): it still finds lost writes (docs/SIMULATION.md).
+  public static let amnesia = SimulationFaults(rawValue: 1 << 13)
 
-  /// Everything except ``harsh`` and ``coordinator``: what CI sweeps.
+  /// Everything except ``harsh`` and ``amnesia``: what CI sweeps.
   public static let standard: SimulationFaults = [
     .crash, .torn, .partition, .drop, .delay, .duplicate, .reorder, .skew, .pause, .full, .limits,
+    .coordinator,
   ]
 
   // Regression seeds replay the run they were found in with the faults of then.
 
-  /// The standard faults with message limits, as the regression seeds found with them ran.
-  public static let standardWithLimits = standard
+  /// The standard faults with message limits, as the regression seeds found with them ran (before
+  /// coordinator restarts joined them).
+  public static let standardWithLimits = standard.subtracting(.coordinator)
 
   /// The standard faults before message limits joined them.
-  public static let standardWithoutLimits = standard.subtracting(.limits)
+  public static let standardWithoutLimits = standard.subtracting([.limits, .coordinator])
 
   /// The standard faults before full disks and message limits joined them.
-  public static let standardWithoutFullDisks = standard.subtracting([.full, .limits])
+  public static let standardWithoutFullDisks = standard.subtracting([.full, .limits, .coordinator])
 
   /// Names as the command line spells them, in a fixed order.
   public static let names: [(String, SimulationFaults)] = [
     ("crash", .crash), ("torn", .torn), ("partition", .partition), ("drop", .drop), ("delay", .delay),
     ("duplicate", .duplicate), ("reorder", .reorder), ("skew", .skew), ("pause", .pause), ("harsh", .harsh),
     ("full", .full), ("limits", .limits), ("coordinator", .coordinator),
+    ("amnesia", .amnesia),
   ]
 
   /// Parses `crash,partition` (also `standard`, `all`, `none`). Returns `nil` naming the unknown word.

@@ -40,9 +40,12 @@ extension SimulationWorld {
       }
     }
     guard let cluster = random.pick(candidates) else { return }
-    let kinds = SimulationFaults.names.map(\.1).filter {
-      [.crash, .torn, .partition, .pause, .full, .coordinator].contains($0) && options.faults.contains($0)
-    }
+    let restarts =
+      options.faults.isDisjoint(with: [.coordinator, .amnesia]) ? [] : [SimulationFaults.coordinator]
+    let kinds =
+      SimulationFaults.names.map(\.1).filter {
+        [.crash, .torn, .partition, .pause, .full].contains($0) && options.faults.contains($0)
+      } + restarts
     guard let kind = random.pick(kinds) else { return }
     let now = clock.now().milliseconds
     let running = servers(of: cluster).filter { $0.status == .running }
@@ -83,13 +86,15 @@ extension SimulationWorld {
     }
   }
 
-  /// kill -9 of the coordinator is over: a new process, with nothing in memory, at the same address.
+  /// kill -9 of the coordinator is over: a new process at the same address, over the roles the last one
+  /// stored (or, with `amnesia`, with nothing).
   func restartCoordinator() {
     guard coordinatorDown else { return }
     // As `sns coordinator` does: a run's epochs start at its start time (ms), above the previous run's.
     coordinator = Self.makeCoordinator(
       clusterCount: clusterCount, heartbeatInterval: heartbeatInterval, missCount: missCount, clock: clock,
-      logger: logger, firstEpoch: CoordinatorConfiguration.startingEpoch(at: clock.now()))
+      logger: logger, roleStore: roleStore,
+      firstEpoch: CoordinatorConfiguration.startingEpoch(at: clock.now()))
     network.bind(coordinator, at: coordinatorEndpoint)
     network.restore(coordinatorEndpoint)
     coordinatorDown = false

@@ -73,6 +73,8 @@ final class SimulationWorld {
   /// The coordinator process now running (a restart replaces it), and whether it is down.
   var coordinator: Coordinator
   var coordinatorDown = false
+  /// The coordinator's roles file, which outlives its processes (none with `amnesia`).
+  let roleStore: SimulatedRoleStore?
   var servers: [ServerSlot] = []
   var synchronizers: [SynchronizerSlot] = []
   var users: [UserSlot] = []
@@ -108,9 +110,10 @@ final class SimulationWorld {
       messageLimit: pageBytes.map { 2 * $0 + 512 })
     disk = SimulatedDisk(clusterCount: clusterCount)
     start = clock.now().milliseconds
+    roleStore = options.faults.contains(.amnesia) ? nil : SimulatedRoleStore()
     coordinator = Self.makeCoordinator(
       clusterCount: clusterCount, heartbeatInterval: heartbeatInterval, missCount: missCount, clock: clock,
-      logger: logger)
+      logger: logger, roleStore: roleStore)
     build()
   }
 
@@ -199,15 +202,22 @@ final class SimulationWorld {
     return user
   }
 
+  /// A coordinator process: over what `roleStore` holds, or with nothing if there is no store.
   static func makeCoordinator(
     clusterCount: Int, heartbeatInterval: Duration, missCount: Int, clock: ManualClock, logger: Logger,
-    firstEpoch: Epoch = Epoch(1)
+    roleStore: SimulatedRoleStore?, firstEpoch: Epoch = Epoch(1)
   ) -> Coordinator {
-    Coordinator(
-      configuration: CoordinatorConfiguration(
-        clusterCount: clusterCount, heartbeatInterval: heartbeatInterval, missCount: missCount,
-        firstEpoch: firstEpoch),
-      clock: clock, logger: logger)
+    let configuration = CoordinatorConfiguration(
+      clusterCount: clusterCount, heartbeatInterval: heartbeatInterval, missCount: missCount,
+      firstEpoch: firstEpoch)
+    guard let roleStore else {
+      return Coordinator(configuration: configuration, clock: clock, logger: logger)
+    }
+    guard let roles = roleStore.stored else {
+      return Coordinator(configuration: configuration, clock: clock, logger: logger, roleStore: roleStore)
+    }
+    return Coordinator(
+      configuration: configuration, clock: clock, logger: logger, roleStore: roleStore, restoring: roles)
   }
 
   func makeServer(

@@ -67,8 +67,13 @@ final class LocalDeployment {
       arguments: [
         "coordinator", "--listen", coordinatorAddress, "--clusters", "\(clusters)", "--heartbeat", heartbeat,
         "--miss-count", "\(missCount)", "--log-level", "info", "--secret-file", try secretFile(),
+        "--data-dir",
+        coordinatorDirectory,
       ], directory: root)
   }
+
+  /// Where the coordinator keeps its roles.
+  var coordinatorDirectory: String { "\(root)/coordinator" }
 
   func startServer(cluster: Int, id: Int) throws {
     let name = "server-\(cluster)-\(id)"

@@ -70,7 +70,8 @@ struct ClusterLayout: Sendable {
         "coordinator", .coordinator, cluster: nil, id: nil, host: "127.0.0.1", offset: 0,
         arguments: [
           "coordinator", "--clusters", "\(clusters)", "--heartbeat", intervals.heartbeat, "--miss-count",
-          "\(intervals.missCount)",
+          "\(intervals.missCount)", "--data-dir",
+          (dataDirectory as NSString).appendingPathComponent("coordinator"),
         ])
     ]
     for cluster in 1...clusters {

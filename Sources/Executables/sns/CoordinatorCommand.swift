@@ -10,6 +10,14 @@ struct CoordinatorCommand: AsyncParsableCommand {
   @Option(help: "Number of clusters.") var clusters: Int = 3
   @Option(help: "Heartbeat interval of the servers.") var heartbeat: Duration = .seconds(10)
   @Option(help: "Missed heartbeats before a master is declared dead.") var missCount: Int = 2
+  @Option(
+    help: ArgumentHelp(
+      "Directory for the coordinator's roles (roles.json): epochs, masters, which slaves may be promoted.",
+      discussion: """
+        Without it the roles live in memory only: a restarted coordinator rebuilds them from heartbeats and \
+        names no master for one failure timeout.
+        """))
+  var dataDir: String?
   @OptionGroup var secretOptions: SecretOptions
   @OptionGroup var insecureOption: InsecureOption
   @OptionGroup var logging: LoggingOptions
@@ -26,11 +34,18 @@ struct CoordinatorCommand: AsyncParsableCommand {
 
   func run() async throws {
     let logger = try logging.makeLogger(label: "sns.coordinator")
-    let coordinator = Coordinator(
-      configuration: CoordinatorConfiguration(
-        clusterCount: clusters, heartbeatInterval: heartbeat, missCount: missCount,
-        firstEpoch: CoordinatorConfiguration.startingEpoch(at: SystemClock().now())),
-      clock: SystemClock(), logger: logger)
+    let configuration = CoordinatorConfiguration(
+      clusterCount: clusters, heartbeatInterval: heartbeat, missCount: missCount,
+      firstEpoch: CoordinatorConfiguration.startingEpoch(at: SystemClock().now()))
+    let coordinator: Coordinator
+    if let dataDir {
+      coordinator = try await Coordinator.resuming(
+        configuration: configuration, clock: SystemClock(), logger: logger,
+        roleStore: try FileCoordinatorRoleStore(directory: dataDir))
+    } else {
+      logger.warning("no --data-dir: the roles live in memory only")
+      coordinator = Coordinator(configuration: configuration, clock: SystemClock(), logger: logger)
+    }
     let listener = openListener(
       on: listen,
       handlers: CoordinatorService.handlers(

@@ -3,7 +3,7 @@ import Foundation
 /// The course's command lines, so a teaching assistant can run the acceptance sheets as written: one `sns`
 /// binary answers to `coordinator`, `tsd`, `tsc` and `synchronizer` (links made by `sns course install DIR`
 /// or `make course`), with the course's flags and defaults, and keeps data in the current directory:
-/// `cluster_<c>/<role>_<id>`, as the course's own servers do.
+/// `cluster_<c>/<role>_<id>`, as the course's own servers do, and the coordinator's roles in `coordinator/`.
 ///
 ///     coordinator -p 9000
 ///     tsd -c 1 -s 1 -h localhost -k 9000 -p 10000
@@ -47,7 +47,10 @@ enum CourseCommandLine {
     }
     switch name {
     case "coordinator":
-      return ["coordinator", "--listen", "0.0.0.0:\(try value("p", default: "9090"))", "--insecure"]
+      return [
+        "coordinator", "--listen", "0.0.0.0:\(try value("p", default: "9090"))", "--data-dir", "coordinator",
+        "--insecure",
+      ]
         + intervals([("heartbeat", "SNS_HEARTBEAT"), ("miss-count", "SNS_MISS_COUNT")])
     case "tsd":
       let port = try value("p", default: "3010")

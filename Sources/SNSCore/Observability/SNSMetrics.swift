@@ -27,6 +27,8 @@ public enum SNSMetrics {
     public static let heartbeatsMissed = "sns_heartbeats_missed_total"
     /// Counter: slaves the coordinator promoted to master.
     public static let promotions = "sns_promotions_total"
+    /// Counter: saves of the coordinator's roles that failed (its answers wait until one succeeds).
+    public static let roleSaveFailures = "sns_coordinator_role_save_failures_total"
     /// Counter: `flock` waits given up because another process held a context file's lock too long (a
     /// paused or stuck writer).
     public static let lockTimeouts = "sns_lock_timeouts_total"
@@ -61,12 +63,13 @@ public enum SNSMetrics {
     Counter(label: Name.syncRounds, dimensions: [("outcome", failed ? "failed" : "ok")]).increment()
   }
 
-  /// Counts the coordinator's bookkeeping: heartbeats in, servers lost, slaves promoted.
+  /// Counts the coordinator's bookkeeping: heartbeats in, servers lost, slaves promoted, failed saves.
   public static func coordinator(_ event: CoordinatorEvent) {
     switch event {
     case .heartbeat: Counter(label: Name.heartbeats).increment()
     case .serverLost: Counter(label: Name.heartbeatsMissed).increment()
     case .promotion: Counter(label: Name.promotions).increment()
+    case .roleSaveFailed: Counter(label: Name.roleSaveFailures).increment()
     }
   }
 
@@ -75,5 +78,6 @@ public enum SNSMetrics {
     case heartbeat
     case serverLost
     case promotion
+    case roleSaveFailed
   }
 }

@@ -1,0 +1,141 @@
+import Foundation
+import Logging
+import SNSCore
+import Synchronization
+import Testing
+
+/// A coordinator with a roles file restarts knowing every epoch, master and sync generation it handed out.
+@Suite("Coordinator roles across a restart")
+struct CoordinatorRolePersistenceTests {
+  let configuration = CoordinatorConfiguration(
+    clusterCount: 1, heartbeatInterval: .milliseconds(100), missCount: 2)
+  let logger = Logger(label: "test")
+
+  func beat(_ id: Int, epoch: Epoch, role: Role?, caughtUp generation: UInt64 = 0) -> ServerHeartbeat {
+    ServerHeartbeat(
+      cluster: cluster(1), server: server(id), endpoint: endpoint("127.0.0.2:\(9000 + id)"), epoch: epoch,
+      caughtUpGeneration: generation, role: role)
+  }
+
+  /// Server 1 master, server 2 its caught-up slave; then server 1 falls silent and server 2 is promoted.
+  func failOver(_ coordinator: Coordinator, clock: ManualClock) async throws -> Epoch {
+    let first = try await coordinator.heartbeat(beat(1, epoch: .zero, role: nil))
+    let slave = try await coordinator.heartbeat(beat(2, epoch: .zero, role: nil))
+    _ = try await coordinator.heartbeat(
+      beat(2, epoch: first.epoch, role: .slave, caughtUp: slave.syncGeneration))
+    for _ in 0..<3 {
+      clock.advance(by: .milliseconds(100))
+      _ = try await coordinator.heartbeat(
+        beat(2, epoch: first.epoch, role: .slave, caughtUp: slave.syncGeneration))
+    }
+    await coordinator.checkLiveness()
+    let promoted = try await coordinator.status().clusters[0]
+    #expect(promoted.master == server(2) && promoted.epoch > first.epoch)
+    return promoted.epoch
+  }
+
+  @Test("a deposed master that reports first after the restart is told it is slave of the newer epoch")
+  func deposedMasterReportsFirst() async throws {
+    try await withTemporaryDirectory { directory in
+      let clock = ManualClock()
+      let store = try FileCoordinatorRoleStore(directory: directory)
+      let before = Coordinator(configuration: configuration, clock: clock, logger: logger, roleStore: store)
+      let epoch = try await failOver(before, clock: clock)
+
+      clock.advance(by: .milliseconds(50))
+      let after = try await Coordinator.resuming(
+        configuration: configuration, clock: clock, logger: logger,
+        roleStore: try FileCoordinatorRoleStore(directory: directory))
+      let deposed = try await after.heartbeat(beat(1, epoch: Epoch(1), role: .master))
+      #expect(deposed.role == .slave && deposed.epoch == epoch && deposed.master?.id == server(2))
+      await #expect(throws: SNSError.staleEpoch(current: epoch)) {
+        try await after.slave(for: SlaveQuery(cluster: cluster(1), server: server(1), epoch: Epoch(1)))
+      }
+      #expect(try await after.master(forUser: user(1)).id == server(2))
+    }
+  }
+
+  @Test("a slave marked out of sync before the restart is not promoted after it")
+  func outOfSyncStaysOutOfSync() async throws {
+    try await withTemporaryDirectory { directory in
+      let clock = ManualClock()
+      let store = try FileCoordinatorRoleStore(directory: directory)
+      let before = Coordinator(configuration: configuration, clock: clock, logger: logger, roleStore: store)
+      let master = try await before.heartbeat(beat(1, epoch: .zero, role: nil))
+      let slave = try await before.heartbeat(beat(2, epoch: .zero, role: nil))
+      _ = try await before.heartbeat(
+        beat(2, epoch: master.epoch, role: .slave, caughtUp: slave.syncGeneration))
+      // The slave falls silent; the master is told it may write alone, so the slave misses writes.
+      for _ in 0..<3 {
+        clock.advance(by: .milliseconds(100))
+        _ = try await before.heartbeat(beat(1, epoch: master.epoch, role: .master))
+      }
+      let answer = try await before.slave(
+        for: SlaveQuery(cluster: cluster(1), server: server(1), epoch: master.epoch))
+      #expect(answer == .noLiveSlave)
+
+      let after = try await Coordinator.resuming(
+        configuration: configuration, clock: clock, logger: logger, roleStore: store)
+      // Only the slave speaks, still reporting its old catch-up; the master is gone for good.
+      for _ in 0..<5 {
+        clock.advance(by: .milliseconds(100))
+        _ = try await after.heartbeat(
+          beat(2, epoch: master.epoch, role: .slave, caughtUp: slave.syncGeneration))
+        await after.checkLiveness()
+      }
+      let cluster = try await after.status().clusters[0]
+      #expect(cluster.master == server(1) && cluster.epoch == master.epoch, "\(cluster)")
+    }
+  }
+
+  @Test("no answer is given before the change it depends on is stored")
+  func answersWaitForTheSave() async throws {
+    let clock = ManualClock()
+    let store = FlakyRoleStore()
+    let coordinator = Coordinator(
+      configuration: configuration, clock: clock, logger: logger, roleStore: store)
+    store.failing.withLock { $0 = true }
+    await #expect(throws: SNSError.self) { try await coordinator.heartbeat(beat(1, epoch: .zero, role: nil)) }
+    #expect(store.saved.withLock { $0 } == nil)
+    store.failing.withLock { $0 = false }
+    let master = try await coordinator.heartbeat(beat(1, epoch: .zero, role: nil))
+    #expect(master.role == .master)
+    #expect(store.saved.withLock { $0 }?.clusters[cluster(1)]?.master == server(1))
+  }
+
+  @Test("the roles file reads back as it was written, and a damaged one is a clear error")
+  func roundTrip() async throws {
+    try await withTemporaryDirectory { directory in
+      let store = try FileCoordinatorRoleStore(directory: directory)
+      #expect(try await store.load() == nil)
+      let roles = CoordinatorRoles(clusters: [
+        cluster(1): CoordinatorRoles.Cluster(
+          epoch: Epoch(1_764_000_000_123), master: server(2),
+          servers: [
+            server(1): CoordinatorRoles.Server(
+              endpoint: endpoint("127.0.0.2:9001"), syncGeneration: 4, inSync: false),
+            server(2): CoordinatorRoles.Server(
+              endpoint: endpoint("127.0.0.2:9002"), syncGeneration: 1, inSync: true),
+          ])
+      ])
+      try await store.save(roles)
+      #expect(try await store.load() == roles)
+      let path = "\(directory)/roles.json"
+      try Data("{\"clusters\": [{\"id\": 0}]}".utf8).write(to: URL(fileURLWithPath: path))
+      await #expect(throws: SNSError.self) { try await store.load() }
+    }
+  }
+}
+
+/// A role store whose saves fail while `failing` is set.
+final class FlakyRoleStore: CoordinatorRoleStore {
+  let failing = Mutex(false)
+  let saved = Mutex<CoordinatorRoles?>(nil)
+
+  func load() async throws -> CoordinatorRoles? { saved.withLock { $0 } }
+
+  func save(_ roles: CoordinatorRoles) async throws {
+    if failing.withLock({ $0 }) { throw SNSError.storage("disk full") }
+    saved.withLock { $0 = roles }
+  }
+}
