@@ -39,6 +39,9 @@ final class SimulatedLinks: Sendable {
     var blocked: Set<String> = []
     var held: [Held] = []
     var counts: [String: Int] = [:]
+    /// Whether calls yield a seeded number of times before and after they are delivered, so that concurrent
+    /// tasks interleave there (see ``setInterleaving(_:)``).
+    var interleaving = false
   }
   let state: Mutex<State>
   let network: InMemoryNetwork
@@ -90,6 +93,9 @@ final class SimulatedLinks: Sendable {
   func unblock(_ a: String, _ b: String) { _ = state.withLock { $0.blocked.remove(Self.link(a, b)) } }
   func unblockAll() { state.withLock { $0.blocked = [] } }
   func setNoise(_ noise: Noise) { state.withLock { $0.noise = noise } }
+  /// While on, each call yields 0–3 times (by the seed) on each side of its delivery: on the run's one
+  /// thread, that is where another task's jobs get to run, so the seed picks the interleaving.
+  func setInterleaving(_ on: Bool) { state.withLock { $0.interleaving = on } }
 
   /// How many faults of each kind the network injected (drop, lost-reply, delay, duplicate, hold).
   var counts: [String: Int] { state.withLock { $0.counts } }
@@ -112,8 +118,12 @@ final class SimulatedLinks: Sendable {
   func discardHeld() { state.withLock { $0.held = [] } }
 
   private enum Fate {
-    case deliver(delay: Int, duplicate: Bool, loseReply: Bool, hold: Bool)
+    case deliver(delay: Int, duplicate: Bool, loseReply: Bool, hold: Bool, yields: (Int, Int))
     case fail(String)
+  }
+
+  private static func yield(_ times: Int) async {
+    for _ in 0..<times { await Task.yield() }
   }
 
   /// Performs `body` as a call from process `from` to process `to`, with the faults the seed decides.
@@ -138,12 +148,14 @@ final class SimulatedLinks: Sendable {
       if loseReply { state.counts["lost-reply", default: 0] += 1 }
       let hold = kind.mayBeHeld && state.random.chance(noise.hold)
       if hold { state.counts["reorder", default: 0] += 1 }
-      return .deliver(delay: delay, duplicate: duplicate, loseReply: loseReply, hold: hold)
+      let yields = state.interleaving ? (state.random.int(in: 0...3), state.random.int(in: 0...3)) : (0, 0)
+      return .deliver(delay: delay, duplicate: duplicate, loseReply: loseReply, hold: hold, yields: yields)
     }
     switch fate {
     case .fail(let why):
       throw SNSError.unavailable(why)
-    case .deliver(let delay, let duplicate, let loseReply, let hold):
+    case .deliver(let delay, let duplicate, let loseReply, let hold, let yields):
+      await Self.yield(yields.0)
       if hold {
         // A copy stays in the network and arrives later, after newer messages.
         let label = "\(kind.rawValue) \(from)→\(to)"
@@ -151,6 +163,7 @@ final class SimulatedLinks: Sendable {
       }
       if delay > 0 { clock.advance(by: .milliseconds(delay)) }
       let result = try await body()
+      await Self.yield(yields.1)
       if duplicate { _ = try? await body() }
       if loseReply { throw SNSError.unavailable("reply \(to)→\(from) lost") }
       return result

@@ -42,30 +42,39 @@ public struct SimulationFaults: OptionSet, Hashable, Sendable {
   /// (nor in `all`): it still finds lost writes (docs/SIMULATION.md).
   public static let amnesia = SimulationFaults(rawValue: 1 << 13)
 
+  /// Several users' client commands run at once and interleave at every call between processes, in an
+  /// order the seed picks: the servers' actors are entered again while a command waits (reentrancy).
+  public static let concurrent = SimulationFaults(rawValue: 1 << 14)
+
   /// Everything except ``harsh`` and ``amnesia``: what CI sweeps.
   public static let standard: SimulationFaults = [
     .crash, .torn, .partition, .drop, .delay, .duplicate, .reorder, .skew, .pause, .full, .limits,
-    .coordinator,
+    .coordinator, .concurrent,
   ]
+
+  /// The standard faults before concurrent commands joined them.
+  public static let standardWithoutConcurrency = standard.subtracting(.concurrent)
 
   // Regression seeds replay the run they were found in with the faults of then.
 
   /// The standard faults with message limits, as the regression seeds found with them ran (before
   /// coordinator restarts joined them).
-  public static let standardWithLimits = standard.subtracting(.coordinator)
+  public static let standardWithLimits = standard.subtracting([.coordinator, .concurrent])
 
   /// The standard faults before message limits joined them.
-  public static let standardWithoutLimits = standard.subtracting([.limits, .coordinator])
+  public static let standardWithoutLimits = standard.subtracting([.limits, .coordinator, .concurrent])
 
   /// The standard faults before full disks and message limits joined them.
-  public static let standardWithoutFullDisks = standard.subtracting([.full, .limits, .coordinator])
+  public static let standardWithoutFullDisks = standard.subtracting([
+    .full, .limits, .coordinator, .concurrent,
+  ])
 
   /// Names as the command line spells them, in a fixed order.
   public static let names: [(String, SimulationFaults)] = [
     ("crash", .crash), ("torn", .torn), ("partition", .partition), ("drop", .drop), ("delay", .delay),
     ("duplicate", .duplicate), ("reorder", .reorder), ("skew", .skew), ("pause", .pause), ("harsh", .harsh),
     ("full", .full), ("limits", .limits), ("coordinator", .coordinator),
-    ("amnesia", .amnesia),
+    ("amnesia", .amnesia), ("concurrent", .concurrent),
   ]
 
   /// Parses `crash,partition` (also `standard`, `all`, `none`). Returns `nil` naming the unknown word.
@@ -164,8 +173,10 @@ public enum Simulation {
   public static func run(seed: UInt64, options: SimulationOptions = SimulationOptions()) async
     -> SimulationReport
   {
-    let world = SimulationWorld(seed: seed, options: options)
-    return await world.run()
+    await SimulationExecutor.run(name: "sns-simulation") {
+      let world = SimulationWorld(seed: seed, options: options)
+      return await world.run()
+    }
   }
 
   /// The command that replays `seed` with a readable trace.

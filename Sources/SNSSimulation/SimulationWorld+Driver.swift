@@ -43,6 +43,7 @@ extension SimulationWorld {
       options.faults.isDisjoint(with: faultKinds) ? 0 : 6,  // a fault begins
       links.heldCount > 0 ? 4 : 0,  // a held-back message arrives late
       3,  // a synchronizer round out of schedule
+      options.faults.contains(.concurrent) ? 12 : 0,  // several client commands at once
     ]
     switch random.weighted(weights) {
     case 0: await clientStep()
@@ -52,6 +53,7 @@ extension SimulationWorld {
       if let label = await links.deliverHeld() { trace("late delivery of \(label)") }
     case 4:
       if let slot = random.pick(synchronizers) { await syncRound(slot) }
+    case 5: await concurrentClientStep()
     default: break
     }
   }
@@ -84,6 +86,89 @@ extension SimulationWorld {
     } catch {
       outcome = .failed("\(error)")
     }
+    await record(user, command, outcome)
+  }
+
+  /// Several users' commands at once (2–4, one per user, as each client is sequential), mostly of one
+  /// cluster, sometimes beside a heartbeat of one of its servers (which may start a catch-up) and its
+  /// synchronizer's round: they run as concurrent tasks on the run's one thread, and every call between
+  /// processes yields a seeded number of times, so they interleave at the servers' suspension points (actor
+  /// reentrancy) in an order the seed decides. Each is recorded when it finishes.
+  func concurrentClientStep() async {
+    guard let first = random.pick(users) else { return }
+    var chosen: [(UserSlot, Command)] = []
+    var candidates = users
+    for _ in 0..<random.int(in: 2...4) {
+      let sameCluster = candidates.filter { cluster(of: $0.user) == cluster(of: first.user) }
+      let pool =
+        chosen.isEmpty ? [first] : random.chance(667) && !sameCluster.isEmpty ? sameCluster : candidates
+      guard let user = random.pick(pool) else { break }
+      candidates.removeAll { $0 === user }
+      if let command = chooseCommand(for: user) { chosen.append((user, command)) }
+    }
+    guard !chosen.isEmpty else { return }
+    let home = cluster(of: first.user)
+    let beating = random.chance(500) ? random.pick(servers(of: home).filter { $0.status == .running }) : nil
+    let syncing = random.chance(300) ? synchronizers.first { $0.cluster == home } : nil
+    trace(
+      "concurrently: \(chosen.map { "\($0.0.name) \($0.1.traced)" }.joined(separator: ", "))"
+        + (beating.map { ", \($0.name) heartbeat" } ?? "") + (syncing.map { ", \($0.name) round" } ?? ""))
+    let beforeBeat = await beating?.server.phase
+    links.setInterleaving(true)
+    defer { links.setInterleaving(false) }
+    enum Finished: Sendable {
+      case command(Int, SimulationHistory.Outcome)
+      case heartbeat
+      case round(Result<Synchronizer.RoundReport, SNSError>)
+    }
+    await withTaskGroup(of: Finished.self) { group in
+      for (index, (user, command)) in chosen.enumerated() {
+        let client = user.client
+        group.addTask {
+          do {
+            return .command(index, .reply(try await client.execute(command).status))
+          } catch {
+            return .command(index, .failed("\(error)"))
+          }
+        }
+      }
+      if let server = beating?.server {
+        group.addTask {
+          await server.heartbeat()
+          return .heartbeat
+        }
+      }
+      if let synchronizer = syncing?.synchronizer {
+        group.addTask {
+          do { return .round(.success(try await synchronizer.round())) } catch {
+            return .round(.failure(.unavailable("\(error)")))
+          }
+        }
+      }
+      for await finished in group {
+        switch finished {
+        case .command(let index, let outcome): await record(chosen[index].0, chosen[index].1, outcome)
+        case .heartbeat:
+          guard let beating, let beforeBeat else { continue }
+          let after = await beating.server.phase
+          beating.nextHeartbeat = clock.now().milliseconds + heartbeatInterval.wholeMilliseconds
+          if beforeBeat != after {
+            trace("\(beating.name) heartbeat: \(beforeBeat.traced) -> \(after.traced)")
+          }
+        case .round(let result):
+          guard let syncing else { continue }
+          syncing.nextRound = clock.now().milliseconds + syncInterval.wholeMilliseconds
+          switch result {
+          case .success(let report): trace("\(syncing.name) round: \(report.posts) posts")
+          case .failure(let error): trace("\(syncing.name) round failed: \(error)")
+          }
+        }
+      }
+    }
+  }
+
+  /// Records a finished command in the history and the trace, and checks an acknowledged write at once.
+  func record(_ user: UserSlot, _ command: Command, _ outcome: SimulationHistory.Outcome) async {
     var server: String?
     var epoch: Epoch?
     if command.isWrite, outcome == .reply(.success), let endpoint = await user.client.master,

@@ -1,41 +1,39 @@
-/// The coordinator's saves of its roles: at most one in flight, in order, each with the roles as they were
-/// when it was asked for.
+/// The coordinator's saves of its roles: one at a time, each of the roles as they were when it began.
 struct RolePersistence {
   /// What the store is known to hold.
   var saved: CoordinatorRoles?
-  /// The save asked for last and not yet confirmed, with the roles it writes.
-  var pending: (roles: CoordinatorRoles, task: Task<Void, any Error>)?
+  /// Whether a save is in flight.
+  var saving = false
+  /// Callers waiting for the save in flight to end.
+  var waiting: [CheckedContinuation<Void, Never>] = []
+
+  mutating func finishSave() {
+    saving = false
+    for waiter in waiting { waiter.resume() }
+    waiting = []
+  }
 }
 
 extension Coordinator {
-  /// Returns once the store holds the roles as they are now, so the caller may answer. Saves queue behind
-  /// each other (a later one never lands before an earlier one); callers whose roles equal the save in
-  /// flight wait for it instead of saving again.
+  /// Returns once the store holds the roles as they are now, so the caller may answer. One save runs at a
+  /// time (a later one can never land before an earlier one); a caller that finds one in flight waits for it
+  /// and then looks again: the save it waited for may already hold its change.
   func persistRoles() async throws {
     guard let roleStore else { return }
+    while persistence.saving {
+      await withCheckedContinuation { persistence.waiting.append($0) }
+    }
     let roles = state.roles
     if roles == persistence.saved { return }
-    let task: Task<Void, any Error>
-    if let pending = persistence.pending, pending.roles == roles {
-      task = pending.task
-    } else {
-      let previous = persistence.pending?.task
-      task = Task {
-        _ = await previous?.result
-        try await roleStore.save(roles)
-      }
-      persistence.pending = (roles, task)
-    }
+    persistence.saving = true
     do {
-      try await task.value
+      try await roleStore.save(roles)
     } catch {
-      if persistence.pending?.task == task { persistence.pending = nil }
+      persistence.finishSave()
       SNSMetrics.coordinator(.roleSaveFailed)
       throw SNSError.unavailable("the coordinator cannot store its roles: \(error)")
     }
-    if persistence.pending?.task == task {
-      persistence.pending = nil
-      persistence.saved = roles
-    }
+    persistence.saved = roles
+    persistence.finishSave()
   }
 }

@@ -139,22 +139,24 @@ public actor Server: ClientPort, ServerPeerPort {
     var pages = 0
     let peerPort = dialer.serverPeer(at: peer.endpoint)
     let pageBytes = state.configuration.transferPageBytes
-    func fetch(after position: CatchUpPosition?) -> Task<CatchUpReply, any Error> {
-      Task { try await peerPort.catchUp(CatchUpRequest(epoch: epoch, after: position, maxBytes: pageBytes)) }
+    @Sendable func fetch(after position: CatchUpPosition?) async throws -> CatchUpReply {
+      try await peerPort.catchUp(CatchUpRequest(epoch: epoch, after: position, maxBytes: pageBytes))
     }
-    // The next page is on its way while this one is stored: the peer reads and sends while this server
-    // writes and fsyncs, instead of each waiting for the other.
-    var next: Task<CatchUpReply, any Error>? = fetch(after: position)
     do {
-      while let fetching = next {
-        let reply = try await fetching.value
-        next = reply.next.map { fetch(after: $0) }
-        let appended =
-          authoritative ? try await applyFromMaster(reply.records) : try await store.append(reply.records)
-        applied += appended.count
-        pages += 1
-        position = reply.next
-        resumablePull = position.map { (pull, $0) }
+      // The next page is on its way (a child task) while this one is stored: the peer reads and sends while
+      // this server writes and fsyncs, instead of each waiting for the other. When storing fails, the group
+      // waits for the page in flight before the error goes on: nothing of a pull outlives it.
+      try await withThrowingTaskGroup(of: CatchUpReply.self) { group in
+        group.addTask { [position] in try await fetch(after: position) }
+        while let reply = try await group.next() {
+          if let after = reply.next { group.addTask { try await fetch(after: after) } }
+          let appended =
+            authoritative ? try await applyFromMaster(reply.records) : try await store.append(reply.records)
+          applied += appended.count
+          pages += 1
+          position = reply.next
+          resumablePull = position.map { (pull, $0) }
+        }
       }
       logger.notice(
         "\(what) done",
@@ -163,10 +165,6 @@ public actor Server: ClientPort, ServerPeerPort {
         ])
       return true
     } catch {
-      // A page still on its way is waited for: nothing of a pull outlives it (in the simulation, a call that
-      // went on after the step that made it would make a seed's run depend on thread timing).
-      next?.cancel()
-      _ = try? await next?.value
       logger.warning(
         "\(what) failed; going on at the next heartbeat",
         metadata: ["error": "\(error)", "pages": "\(pages)"])
