@@ -16,6 +16,9 @@ final class SimulatedLinks: Sendable {
     var delay = 0
     var duplicate = 0
     var hold = 0
+    /// Client commands whose caller gives up at a deadline while the server goes on (only while commands
+    /// run concurrently: a caller that gives up needs something else to run meanwhile).
+    var deadline = 0
     static let none = Noise()
   }
 
@@ -42,6 +45,8 @@ final class SimulatedLinks: Sendable {
     /// Whether calls yield a seeded number of times before and after they are delivered, so that concurrent
     /// tasks interleave there (see ``setInterleaving(_:)``).
     var interleaving = false
+    /// Calls whose caller gave up at a deadline while the receiver went on (see ``settleAbandoned()``).
+    var abandoned: [Task<Void, Never>] = []
   }
   let state: Mutex<State>
   let network: InMemoryNetwork
@@ -49,6 +54,8 @@ final class SimulatedLinks: Sendable {
   /// Endpoint → process name, to find the receiving end of a call.
   let names: Mutex<[Endpoint: String]> = Mutex([:])
   let maximumDelayMilliseconds: Int
+  /// The run's one thread, where a call whose caller gave up at its deadline goes on.
+  let executor: SimulationExecutor
   /// The largest message a call may carry either way (``SimulationFaults/limits``), as gRPC's maximum message
   /// size limits the real transport; `nil` for no limit.
   let messageLimit: Int?
@@ -57,9 +64,10 @@ final class SimulatedLinks: Sendable {
 
   init(
     random: SimulationRandom, network: InMemoryNetwork, clock: ManualClock, maximumDelayMilliseconds: Int,
-    messageLimit: Int? = nil
+    messageLimit: Int? = nil, executor: SimulationExecutor
   ) {
     state = Mutex(State(random: random))
+    self.executor = executor
     self.network = network
     self.clock = clock
     self.maximumDelayMilliseconds = maximumDelayMilliseconds
@@ -119,7 +127,39 @@ final class SimulatedLinks: Sendable {
 
   private enum Fate {
     case deliver(delay: Int, duplicate: Bool, loseReply: Bool, hold: Bool, yields: (Int, Int))
+    /// The caller waits this many yields for the reply and then gives up (deadline exceeded); the receiver
+    /// goes on regardless.
+    case deadline(yields: Int)
     case fail(String)
+  }
+
+  /// Waits until every call abandoned at its deadline has finished at its receiver, so nothing of a step
+  /// runs on into the next one.
+  func settleAbandoned() async {
+    while let next = state.withLock({ $0.abandoned.isEmpty ? nil : $0.abandoned.removeFirst() }) {
+      await next.value
+    }
+  }
+
+  /// Runs `body` as a task of its own on the run's thread and waits `yields` turns for it: a client whose
+  /// deadline passed gets ``SNSError/deadlineExceeded`` while its call goes on at the server, so its retry
+  /// (same request key) can arrive while the first attempt is still being written.
+  private func withDeadline<T: Sendable>(
+    yields: Int, _ body: @escaping @Sendable () async throws -> T
+  ) async throws -> T {
+    let outcome = Mutex<Result<T, any Error>?>(nil)
+    let call = Task(executorPreference: executor) {
+      let result: Result<T, any Error>
+      do { result = .success(try await body()) } catch { result = .failure(error) }
+      outcome.withLock { $0 = result }
+    }
+    state.withLock { $0.abandoned.append(call) }
+    for _ in 0..<yields {
+      if outcome.withLock({ $0 != nil }) { break }
+      await Task.yield()
+    }
+    guard let result = outcome.withLock({ $0 }) else { throw SNSError.deadlineExceeded }
+    return try result.get()
   }
 
   private static func yield(_ times: Int) async {
@@ -148,12 +188,18 @@ final class SimulatedLinks: Sendable {
       if loseReply { state.counts["lost-reply", default: 0] += 1 }
       let hold = kind.mayBeHeld && state.random.chance(noise.hold)
       if hold { state.counts["reorder", default: 0] += 1 }
+      if state.interleaving && kind == .command && state.random.chance(noise.deadline) {
+        state.counts["deadline", default: 0] += 1
+        return .deadline(yields: state.random.int(in: 0...12))
+      }
       let yields = state.interleaving ? (state.random.int(in: 0...3), state.random.int(in: 0...3)) : (0, 0)
       return .deliver(delay: delay, duplicate: duplicate, loseReply: loseReply, hold: hold, yields: yields)
     }
     switch fate {
     case .fail(let why):
       throw SNSError.unavailable(why)
+    case .deadline(let yields):
+      return try await withDeadline(yields: yields, body)
     case .deliver(let delay, let duplicate, let loseReply, let hold, let yields):
       await Self.yield(yields.0)
       if hold {

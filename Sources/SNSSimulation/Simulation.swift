@@ -173,8 +173,8 @@ public enum Simulation {
   public static func run(seed: UInt64, options: SimulationOptions = SimulationOptions()) async
     -> SimulationReport
   {
-    await SimulationExecutor.run(name: "sns-simulation") {
-      let world = SimulationWorld(seed: seed, options: options)
+    await SimulationExecutor.run(name: "sns-simulation") { executor in
+      let world = SimulationWorld(seed: seed, options: options, executor: executor)
       return await world.run()
     }
   }

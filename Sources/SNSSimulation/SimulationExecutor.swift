@@ -6,7 +6,8 @@ import Synchronization
 /// task executor preference, and so do the actors it calls (default actors run on the caller's preferred
 /// executor) and every child task; so concurrent tasks of a run (several client commands at once, a catch-up
 /// page fetched while the last one is stored) interleave in an order fixed by the program alone, and a seed
-/// replays the same run. Unstructured tasks would escape it: the code under simulation makes none.
+/// replays the same run. Unstructured tasks would escape it: the code under simulation makes none, and the
+/// simulation's own (a call that goes on after its caller gave up) are started on it explicitly.
 final class SimulationExecutor: TaskExecutor {
   private struct Queue {
     var jobs: [UnownedJob] = []
@@ -47,9 +48,9 @@ final class SimulationExecutor: TaskExecutor {
   }
 
   /// Runs `body` with every job on a thread of its own, and ends the thread afterwards.
-  static func run<T: Sendable>(name: String, _ body: () async -> T) async -> T {
+  static func run<T: Sendable>(name: String, _ body: (SimulationExecutor) async -> T) async -> T {
     let executor = SimulationExecutor(name: name)
     defer { executor.stop() }
-    return await withTaskExecutorPreference(executor) { await body() }
+    return await withTaskExecutorPreference(executor) { await body(executor) }
   }
 }

@@ -32,7 +32,7 @@ extension SimulationWorld {
     return SimulatedLinks.Noise(
       drop: faults.contains(.drop) ? 20 : 0, lostReply: faults.contains(.drop) ? 10 : 0,
       delay: faults.contains(.delay) ? 60 : 0, duplicate: faults.contains(.duplicate) ? 30 : 0,
-      hold: faults.contains(.reorder) ? 15 : 0)
+      hold: faults.contains(.reorder) ? 15 : 0, deadline: faults.contains(.concurrent) ? 60 : 0)
   }
 
   func takeStep() async {
@@ -53,7 +53,7 @@ extension SimulationWorld {
       if let label = await links.deliverHeld() { trace("late delivery of \(label)") }
     case 4:
       if let slot = random.pick(synchronizers) { await syncRound(slot) }
-    case 5: await concurrentClientStep()
+    case 5: await concurrentStep()
     default: break
     }
   }
@@ -81,20 +81,26 @@ extension SimulationWorld {
       return
     }
     let outcome: SimulationHistory.Outcome
+    var epoch: Epoch?
     do {
-      outcome = .reply(try await user.client.execute(command).status)
+      let reply = try await user.client.execute(command)
+      outcome = .reply(reply.status)
+      epoch = reply.masterEpoch
     } catch {
       outcome = .failed("\(error)")
     }
-    await record(user, command, outcome)
+    await record(user, command, outcome, masterEpoch: epoch)
   }
 
-  /// Several users' commands at once (2–4, one per user, as each client is sequential), mostly of one
-  /// cluster, sometimes beside a heartbeat of one of its servers (which may start a catch-up) and its
-  /// synchronizer's round: they run as concurrent tasks on the run's one thread, and every call between
-  /// processes yields a seeded number of times, so they interleave at the servers' suspension points (actor
-  /// reentrancy) in an order the seed decides. Each is recorded when it finishes.
-  func concurrentClientStep() async {
+  /// A busy moment: time passes as in ``tick()``, and then several users' commands (2–4, one per user, as
+  /// each client is sequential; mostly of one cluster) run at once with every timer now due (heartbeats,
+  /// which may start a catch-up or a reconcile, the liveness check, sync rounds). They run as concurrent
+  /// tasks on the run's one thread, and every call between processes yields a seeded number of times, so they
+  /// interleave at the servers' suspension points (actor reentrancy) in an order the seed decides. Each is
+  /// recorded when it finishes.
+  func concurrentStep() async {
+    clock.advance(by: .milliseconds(random.int(in: 1...40)))
+    await endDueFaults()
     guard let first = random.pick(users) else { return }
     var chosen: [(UserSlot, Command)] = []
     var candidates = users
@@ -106,76 +112,99 @@ extension SimulationWorld {
       candidates.removeAll { $0 === user }
       if let command = chooseCommand(for: user) { chosen.append((user, command)) }
     }
-    guard !chosen.isEmpty else { return }
-    let home = cluster(of: first.user)
-    let beating = random.chance(500) ? random.pick(servers(of: home).filter { $0.status == .running }) : nil
-    let syncing = random.chance(300) ? synchronizers.first { $0.cluster == home } : nil
+    let timers = random.shuffled(dueTimers())
+    guard !chosen.isEmpty || !timers.isEmpty else { return }
     trace(
-      "concurrently: \(chosen.map { "\($0.0.name) \($0.1.traced)" }.joined(separator: ", "))"
-        + (beating.map { ", \($0.name) heartbeat" } ?? "") + (syncing.map { ", \($0.name) round" } ?? ""))
-    let beforeBeat = await beating?.server.phase
+      "concurrently: "
+        + (chosen.map { "\($0.0.name) \($0.1.traced)" } + timers.map(\.traced)).joined(separator: ", "))
+    var phases: [String: ServerState.Phase] = [:]
+    for case .heartbeat(let slot) in timers { phases[slot.name] = await slot.server.phase }
     links.setInterleaving(true)
-    defer { links.setInterleaving(false) }
     enum Finished: Sendable {
-      case command(Int, SimulationHistory.Outcome)
-      case heartbeat
-      case round(Result<Synchronizer.RoundReport, SNSError>)
+      case command(Int, SimulationHistory.Outcome, Epoch?)
+      case timer(Int, Result<Synchronizer.RoundReport?, SNSError>)
     }
     await withTaskGroup(of: Finished.self) { group in
       for (index, (user, command)) in chosen.enumerated() {
         let client = user.client
         group.addTask {
           do {
-            return .command(index, .reply(try await client.execute(command).status))
+            let reply = try await client.execute(command)
+            return .command(index, .reply(reply.status), reply.masterEpoch)
           } catch {
-            return .command(index, .failed("\(error)"))
+            return .command(index, .failed("\(error)"), nil)
           }
         }
       }
-      if let server = beating?.server {
-        group.addTask {
-          await server.heartbeat()
-          return .heartbeat
-        }
-      }
-      if let synchronizer = syncing?.synchronizer {
-        group.addTask {
-          do { return .round(.success(try await synchronizer.round())) } catch {
-            return .round(.failure(.unavailable("\(error)")))
+      for (index, timer) in timers.enumerated() {
+        switch timer {
+        case .heartbeat(let slot):
+          let server = slot.server
+          group.addTask {
+            await server.heartbeat()
+            return .timer(index, .success(nil))
+          }
+        case .liveness:
+          let coordinator = coordinatorDown ? nil : coordinator
+          group.addTask {
+            await coordinator?.checkLiveness()
+            return .timer(index, .success(nil))
+          }
+        case .sync(let slot):
+          let synchronizer = slot.synchronizer
+          group.addTask {
+            do { return .timer(index, .success(try await synchronizer.round())) } catch {
+              return .timer(index, .failure(.unavailable("\(error)")))
+            }
           }
         }
       }
       for await finished in group {
         switch finished {
-        case .command(let index, let outcome): await record(chosen[index].0, chosen[index].1, outcome)
-        case .heartbeat:
-          guard let beating, let beforeBeat else { continue }
-          let after = await beating.server.phase
-          beating.nextHeartbeat = clock.now().milliseconds + heartbeatInterval.wholeMilliseconds
-          if beforeBeat != after {
-            trace("\(beating.name) heartbeat: \(beforeBeat.traced) -> \(after.traced)")
-          }
-        case .round(let result):
-          guard let syncing else { continue }
-          syncing.nextRound = clock.now().milliseconds + syncInterval.wholeMilliseconds
-          switch result {
-          case .success(let report): trace("\(syncing.name) round: \(report.posts) posts")
-          case .failure(let error): trace("\(syncing.name) round failed: \(error)")
+        case .command(let index, let outcome, let epoch):
+          await record(chosen[index].0, chosen[index].1, outcome, masterEpoch: epoch)
+        case .timer(let index, let result):
+          switch timers[index] {
+          case .heartbeat(let slot):
+            let after = await slot.server.phase
+            slot.nextHeartbeat = clock.now().milliseconds + heartbeatInterval.wholeMilliseconds
+            if let before = phases[slot.name], before != after {
+              trace("\(slot.name) heartbeat: \(before.traced) -> \(after.traced)")
+            }
+          case .liveness:
+            nextLivenessCheck = clock.now().milliseconds + heartbeatInterval.wholeMilliseconds / 4
+          case .sync(let slot):
+            slot.nextRound = clock.now().milliseconds + syncInterval.wholeMilliseconds
+            switch result {
+            case .success(let report?): trace("\(slot.name) round: \(report.posts) posts")
+            case .success(nil): break
+            case .failure(let error): trace("\(slot.name) round failed: \(error)")
+            }
           }
         }
       }
     }
+    await links.settleAbandoned()
+    links.setInterleaving(false)
   }
 
-  /// Records a finished command in the history and the trace, and checks an acknowledged write at once.
-  func record(_ user: UserSlot, _ command: Command, _ outcome: SimulationHistory.Outcome) async {
+  /// Records a finished command in the history and the trace, and checks an acknowledged write at once. An
+  /// acknowledged write is attributed to the master that answered and the epoch it says it answered in (its
+  /// role may have changed since, while other work ran).
+  func record(
+    _ user: UserSlot, _ command: Command, _ outcome: SimulationHistory.Outcome, masterEpoch: Epoch?
+  ) async {
     var server: String?
     var epoch: Epoch?
     if command.isWrite, outcome == .reply(.success), let endpoint = await user.client.master,
       let slot = slot(at: endpoint)
     {
       server = slot.name
-      epoch = await slot.server.phase.epochNumber
+      if let masterEpoch {
+        epoch = masterEpoch
+      } else {
+        epoch = await slot.server.phase.epochNumber
+      }
       if command == .login { user.registered = true }
     }
     let entry = SimulationHistory.Entry(
@@ -224,18 +253,7 @@ extension SimulationWorld {
   func tick() async {
     clock.advance(by: .milliseconds(random.int(in: 1...40)))
     await endDueFaults()
-    let now = clock.now().milliseconds
-    enum Timer {
-      case heartbeat(ServerSlot)
-      case liveness
-      case sync(SynchronizerSlot)
-    }
-    var due: [Timer] = servers.filter { $0.status == .running && $0.nextHeartbeat <= now }.map {
-      .heartbeat($0)
-    }
-    if nextLivenessCheck <= now { due.append(.liveness) }
-    due += synchronizers.filter { $0.nextRound <= now }.map { .sync($0) }
-    for timer in random.shuffled(due) {
+    for timer in random.shuffled(dueTimers()) {
       switch timer {
       case .heartbeat(let slot): await heartbeat(slot)
       case .liveness:
@@ -244,6 +262,31 @@ extension SimulationWorld {
       case .sync(let slot): await syncRound(slot)
       }
     }
+  }
+
+  enum Timer {
+    case heartbeat(ServerSlot)
+    case liveness
+    case sync(SynchronizerSlot)
+
+    var traced: String {
+      switch self {
+      case .heartbeat(let slot): "\(slot.name) heartbeat"
+      case .liveness: "liveness check"
+      case .sync(let slot): "\(slot.name) round"
+      }
+    }
+  }
+
+  /// Every heartbeat, liveness check and sync round due now, in a fixed order.
+  func dueTimers() -> [Timer] {
+    let now = clock.now().milliseconds
+    var due: [Timer] = servers.filter { $0.status == .running && $0.nextHeartbeat <= now }.map {
+      .heartbeat($0)
+    }
+    if nextLivenessCheck <= now { due.append(.liveness) }
+    due += synchronizers.filter { $0.nextRound <= now }.map { .sync($0) }
+    return due
   }
 
   func heartbeat(_ slot: ServerSlot) async {

@@ -95,7 +95,7 @@ final class SimulationWorld {
   /// Servers' and synchronizers' transfer page (``SimulationFaults/limits``); `nil`: their default.
   let pageBytes: Int?
 
-  init(seed: UInt64, options: SimulationOptions) {
+  init(seed: UInt64, options: SimulationOptions, executor: SimulationExecutor) {
     self.seed = seed
     self.options = options
     var root = SimulationRandom(seed: seed)
@@ -107,7 +107,7 @@ final class SimulationWorld {
     pageBytes = options.faults.contains(.limits) ? sizes.int(in: 128...1_024) : nil
     links = SimulatedLinks(
       random: linkRandom, network: network, clock: clock, maximumDelayMilliseconds: 60,
-      messageLimit: pageBytes.map { 2 * $0 + 512 })
+      messageLimit: pageBytes.map { 2 * $0 + 512 }, executor: executor)
     disk = SimulatedDisk(clusterCount: clusterCount)
     start = clock.now().milliseconds
     roleStore = options.faults.contains(.amnesia) ? nil : SimulatedRoleStore()

@@ -88,6 +88,40 @@ struct CoordinatorRolePersistenceTests {
     }
   }
 
+  @Test(
+    "a slave reported dead is out of sync at once: a restart before its next heartbeat does not make it promotable"
+  )
+  func reportedDeadStaysOutOfSync() async throws {
+    try await withTemporaryDirectory { directory in
+      let clock = ManualClock()
+      let store = try FileCoordinatorRoleStore(directory: directory)
+      let before = Coordinator(configuration: configuration, clock: clock, logger: logger, roleStore: store)
+      let master = try await before.heartbeat(beat(1, epoch: .zero, role: nil))
+      let slave = try await before.heartbeat(beat(2, epoch: .zero, role: nil))
+      _ = try await before.heartbeat(
+        beat(2, epoch: master.epoch, role: .slave, caughtUp: slave.syncGeneration))
+      // The slave's heartbeats stop arriving; a synchronizer asks and hears it is dead (and skips its files).
+      for _ in 0..<3 {
+        clock.advance(by: .milliseconds(100))
+        _ = try await before.heartbeat(beat(1, epoch: master.epoch, role: .master))
+      }
+      let seen = try await before.status().clusters[0].servers.first { $0.id == server(2) }
+      #expect(seen?.alive == false)
+
+      // The coordinator restarts before the slave's next heartbeat; then the master dies.
+      let after = try await Coordinator.resuming(
+        configuration: configuration, clock: clock, logger: logger, roleStore: store)
+      for _ in 0..<5 {
+        clock.advance(by: .milliseconds(100))
+        _ = try await after.heartbeat(
+          beat(2, epoch: master.epoch, role: .slave, caughtUp: slave.syncGeneration))
+        await after.checkLiveness()
+      }
+      let cluster = try await after.status().clusters[0]
+      #expect(cluster.master == server(1) && cluster.epoch == master.epoch, "\(cluster)")
+    }
+  }
+
   @Test("no answer is given before the change it depends on is stored")
   func answersWaitForTheSave() async throws {
     let clock = ManualClock()

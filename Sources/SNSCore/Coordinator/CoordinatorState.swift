@@ -14,6 +14,9 @@ public struct CoordinatorState: Sendable {
     /// answer marks every slave out of sync until it catches up again — so no promotion can lose an acknowledged
     /// write, while a slave that merely missed a heartbeat (and so missed nothing) stays promotable.
     var inSync = false
+    /// Whether it has been silent past the failure timeout since its last heartbeat, and was moved to a new
+    /// generation for it (once per silence; see ``markDeadSlavesOutOfSync(now:)``).
+    var heldDead = false
   }
 
   struct ClusterRecord: Hashable, Sendable {
@@ -74,9 +77,12 @@ public struct CoordinatorState: Sendable {
       record = known
       if !isAlive(known, now: now) && cluster.master != beat.server {
         // Held dead until now: a synchronizer may have skipped its directory meanwhile (it does, rather than
-        // wait on a dead server's disk or locks), so it catches up again before it can be promoted.
-        record.inSync = false
-        record.syncGeneration += 1
+        // wait on a dead server's disk or locks), so it catches up again before it can be promoted (moved
+        // to a new generation here unless a liveness check did so already).
+        if !known.heldDead {
+          record.inSync = false
+          record.syncGeneration += 1
+        }
       } else if beat.epoch == cluster.epoch && beat.caughtUpGeneration == known.syncGeneration {
         record.inSync = true
       }
@@ -89,6 +95,7 @@ public struct CoordinatorState: Sendable {
     }
     record.endpoint = beat.endpoint
     record.lastHeartbeat = now
+    record.heldDead = false
     cluster.servers[beat.server] = record
     if beat.epoch > cluster.epoch {
       // An epoch this coordinator never handed out: it restarted. It never hands out a lower one; the master
@@ -147,6 +154,7 @@ public struct CoordinatorState: Sendable {
   /// Called on a timer and before answering anything, so answers never name a dead master.
   public mutating func checkLiveness(now: Timestamp) -> [Event] {
     var events: [Event] = []
+    markDeadSlavesOutOfSync(now: now)
     for clusterID in clusters.keys.sorted() {
       guard var cluster = clusters[clusterID], let master = cluster.master,
         let record = cluster.servers[master], !isAlive(record, now: now)
@@ -169,6 +177,25 @@ public struct CoordinatorState: Sendable {
       events.append(.promoted(clusterID, from: master, to: successor, cluster.epoch))
     }
     return events
+  }
+
+  /// A slave silent for a failure timeout is out of sync from that moment on, not only once it returns: a
+  /// synchronizer that hears it is dead skips its directory, so what it delivers meanwhile reaches the slave
+  /// only through a catch-up. Marked here, before any answer says it is dead, the mark is stored with the
+  /// roles and survives a restart of this coordinator that comes before the slave's next heartbeat.
+  mutating func markDeadSlavesOutOfSync(now: Timestamp) {
+    for clusterID in clusters.keys.sorted() {
+      guard var cluster = clusters[clusterID] else { continue }
+      var changed = false
+      for (id, record) in cluster.servers
+      where id != cluster.master && !record.heldDead && !isAlive(record, now: now) {
+        cluster.servers[id]?.heldDead = true
+        cluster.servers[id]?.inSync = false
+        cluster.servers[id]?.syncGeneration += 1
+        changed = true
+      }
+      if changed { clusters[clusterID] = cluster }
+    }
   }
 
   /// The master is (or may be) acknowledging writes without its slaves: each must catch up again, in a new

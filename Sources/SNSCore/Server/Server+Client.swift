@@ -3,7 +3,8 @@ extension Server {
     SNSMetrics.request(command)
     let view = try await loadView(of: user)
     switch state.onCommand(command, for: user, view: view, now: clock.now()) {
-    case .reply(let reply):
+    case .reply(var reply):
+      reply.masterEpoch = state.epoch
       return reply
     case .refuse(let error):
       throw error
@@ -77,7 +78,9 @@ extension Server {
       throw SNSError.unavailable("a different record holds \(conflicting[0].record.key); try again")
     }
     switch state.onWriteFinished(plan, mirror: mirrored, now: clock.now()) {
-    case .acknowledge(let reply): return reply
+    case .acknowledge(var reply):
+      reply.masterEpoch = plan.epoch
+      return reply
     case .refuse(let error): throw error
     }
   }

@@ -48,6 +48,12 @@ public struct Reply: Hashable, Sendable {
   /// For LIST: users who follow the caller, ascending.
   public var followers: [UserID]
 
+  /// The epoch of the master that gave this answer (for a write: the epoch it acknowledged it in), when a
+  /// ``Server`` in this process answered. Not part of the answer (equality ignores it) and not on the wire:
+  /// where the answer came from, for callers in the same process (the simulation attributes each
+  /// acknowledged write with it, even when the master's role changed before the caller looked).
+  public var masterEpoch: Epoch?
+
   public init(_ status: ReplyStatus, allUsers: [UserID] = [], followers: [UserID] = []) {
     self.status = status
     self.allUsers = allUsers
@@ -55,4 +61,14 @@ public struct Reply: Hashable, Sendable {
   }
 
   public static let success = Reply(.success)
+
+  public static func == (lhs: Reply, rhs: Reply) -> Bool {
+    lhs.status == rhs.status && lhs.allUsers == rhs.allUsers && lhs.followers == rhs.followers
+  }
+
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(status)
+    hasher.combine(allUsers)
+    hasher.combine(followers)
+  }
 }
