@@ -17,18 +17,33 @@ struct CoordinatorRolePersistenceTests {
       caughtUpGeneration: generation, role: role)
   }
 
-  /// Server 1 master, server 2 its caught-up slave; then server 1 falls silent and server 2 is promoted.
-  func failOver(_ coordinator: Coordinator, clock: ManualClock) async throws -> Epoch {
-    let first = try await coordinator.heartbeat(beat(1, epoch: .zero, role: nil))
+  /// Server 1 registers as master, server 2 as its slave, which then reports a catch-up.
+  func register(_ coordinator: Coordinator) async throws -> (master: RoleAssignment, slave: RoleAssignment) {
+    let master = try await coordinator.heartbeat(beat(1, epoch: .zero, role: nil))
     let slave = try await coordinator.heartbeat(beat(2, epoch: .zero, role: nil))
     _ = try await coordinator.heartbeat(
-      beat(2, epoch: first.epoch, role: .slave, caughtUp: slave.syncGeneration))
-    for _ in 0..<3 {
+      beat(2, epoch: master.epoch, role: .slave, caughtUp: slave.syncGeneration))
+    return (master, slave)
+  }
+
+  /// Only server `id` heartbeats, `times` heartbeat intervals in a row; the coordinator checks liveness.
+  func onlyHeartbeats(
+    _ id: Int, as role: Role, of pair: (master: RoleAssignment, slave: RoleAssignment), times: Int,
+    to coordinator: Coordinator, clock: ManualClock
+  ) async throws {
+    for _ in 0..<times {
       clock.advance(by: .milliseconds(100))
       _ = try await coordinator.heartbeat(
-        beat(2, epoch: first.epoch, role: .slave, caughtUp: slave.syncGeneration))
+        beat(id, epoch: pair.master.epoch, role: role, caughtUp: id == 2 ? pair.slave.syncGeneration : 0))
+      await coordinator.checkLiveness()
     }
-    await coordinator.checkLiveness()
+  }
+
+  /// Server 1 master, server 2 its caught-up slave; then server 1 falls silent and server 2 is promoted.
+  func failOver(_ coordinator: Coordinator, clock: ManualClock) async throws -> Epoch {
+    let pair = try await register(coordinator)
+    let first = pair.master
+    try await onlyHeartbeats(2, as: .slave, of: pair, times: 3, to: coordinator, clock: clock)
     let promoted = try await coordinator.status().clusters[0]
     #expect(promoted.master == server(2) && promoted.epoch > first.epoch)
     return promoted.epoch
@@ -61,15 +76,10 @@ struct CoordinatorRolePersistenceTests {
       let clock = ManualClock()
       let store = try FileCoordinatorRoleStore(directory: directory)
       let before = Coordinator(configuration: configuration, clock: clock, logger: logger, roleStore: store)
-      let master = try await before.heartbeat(beat(1, epoch: .zero, role: nil))
-      let slave = try await before.heartbeat(beat(2, epoch: .zero, role: nil))
-      _ = try await before.heartbeat(
-        beat(2, epoch: master.epoch, role: .slave, caughtUp: slave.syncGeneration))
+      let pair = try await register(before)
+      let master = pair.master
       // The slave falls silent; the master is told it may write alone, so the slave misses writes.
-      for _ in 0..<3 {
-        clock.advance(by: .milliseconds(100))
-        _ = try await before.heartbeat(beat(1, epoch: master.epoch, role: .master))
-      }
+      try await onlyHeartbeats(1, as: .master, of: pair, times: 3, to: before, clock: clock)
       let answer = try await before.slave(
         for: SlaveQuery(cluster: cluster(1), server: server(1), epoch: master.epoch))
       #expect(answer == .noLiveSlave)
@@ -77,12 +87,7 @@ struct CoordinatorRolePersistenceTests {
       let after = try await Coordinator.resuming(
         configuration: configuration, clock: clock, logger: logger, roleStore: store)
       // Only the slave speaks, still reporting its old catch-up; the master is gone for good.
-      for _ in 0..<5 {
-        clock.advance(by: .milliseconds(100))
-        _ = try await after.heartbeat(
-          beat(2, epoch: master.epoch, role: .slave, caughtUp: slave.syncGeneration))
-        await after.checkLiveness()
-      }
+      try await onlyHeartbeats(2, as: .slave, of: pair, times: 5, to: after, clock: clock)
       let cluster = try await after.status().clusters[0]
       #expect(cluster.master == server(1) && cluster.epoch == master.epoch, "\(cluster)")
     }
@@ -96,27 +101,17 @@ struct CoordinatorRolePersistenceTests {
       let clock = ManualClock()
       let store = try FileCoordinatorRoleStore(directory: directory)
       let before = Coordinator(configuration: configuration, clock: clock, logger: logger, roleStore: store)
-      let master = try await before.heartbeat(beat(1, epoch: .zero, role: nil))
-      let slave = try await before.heartbeat(beat(2, epoch: .zero, role: nil))
-      _ = try await before.heartbeat(
-        beat(2, epoch: master.epoch, role: .slave, caughtUp: slave.syncGeneration))
+      let pair = try await register(before)
+      let master = pair.master
       // The slave's heartbeats stop arriving; a synchronizer asks and hears it is dead (and skips its files).
-      for _ in 0..<3 {
-        clock.advance(by: .milliseconds(100))
-        _ = try await before.heartbeat(beat(1, epoch: master.epoch, role: .master))
-      }
+      try await onlyHeartbeats(1, as: .master, of: pair, times: 3, to: before, clock: clock)
       let seen = try await before.status().clusters[0].servers.first { $0.id == server(2) }
       #expect(seen?.alive == false)
 
       // The coordinator restarts before the slave's next heartbeat; then the master dies.
       let after = try await Coordinator.resuming(
         configuration: configuration, clock: clock, logger: logger, roleStore: store)
-      for _ in 0..<5 {
-        clock.advance(by: .milliseconds(100))
-        _ = try await after.heartbeat(
-          beat(2, epoch: master.epoch, role: .slave, caughtUp: slave.syncGeneration))
-        await after.checkLiveness()
-      }
+      try await onlyHeartbeats(2, as: .slave, of: pair, times: 5, to: after, clock: clock)
       let cluster = try await after.status().clusters[0]
       #expect(cluster.master == server(1) && cluster.epoch == master.epoch, "\(cluster)")
     }

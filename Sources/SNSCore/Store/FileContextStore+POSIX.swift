@@ -254,6 +254,24 @@ func removeFileQuietly(_ path: String) {
   _ = unlink(path)
 }
 
+/// Puts `bytes` at `path` in one atomic step: written to `temporary`, fsynced, renamed over `path`, and the
+/// directory fsynced, so a crash leaves the old file or the new one, whole. The temporary file is removed
+/// if any step fails.
+func replaceFile(at path: String, in directory: String, with bytes: [UInt8], via temporary: String)
+  throws(SNSError)
+{
+  do throws(SNSError) {
+    let replacement = try OpenContextFile.createForReplacing(temporary)
+    try replacement.writeLine(bytes)
+    try replacement.sync()
+    try renameFile(temporary, to: path)
+    try syncDirectory(directory)
+  } catch {
+    removeFileQuietly(temporary)
+    throw error
+  }
+}
+
 /// fsyncs a directory, making the names created in it durable (a new file's data is not enough on its own).
 func syncDirectory(_ path: String) throws(SNSError) {
   var descriptor: Int32

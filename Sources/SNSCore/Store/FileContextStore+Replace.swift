@@ -76,15 +76,9 @@ extension FileContextStore {
     }
     new += old[copied...]
 
-    let temporary = path + ".replacing"
     do throws(SNSError) {
-      let replacement = try OpenContextFile.createForReplacing(temporary)
-      try replacement.writeLine(new)
-      try replacement.sync()
-      try renameFile(temporary, to: path)
-      try syncDirectory(directory)
+      try replaceFile(at: path, in: directory, with: new, via: path + ".replacing")
     } catch {
-      removeFileQuietly(temporary)
       caches[file] = nil
       throw error
     }

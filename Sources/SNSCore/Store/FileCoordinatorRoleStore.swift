@@ -41,18 +41,10 @@ public struct FileCoordinatorRoleStore: CoordinatorRoleStore {
     let bytes = Array(try encoder.encode(StoredRoles(roles))) + [UInt8(ascii: "\n")]
     let (path, directory) = (self.path, self.directory)
     try await Self.threads.run { () -> Result<Void, SNSError> in
-      let temporary = path + ".saving"
       do throws(SNSError) {
-        let file = try OpenContextFile.createForReplacing(temporary)
-        try file.writeLine(bytes)
-        try file.sync()
-        try renameFile(temporary, to: path)
-        try syncDirectory(directory)
+        try replaceFile(at: path, in: directory, with: bytes, via: path + ".saving")
         return .success(())
-      } catch {
-        removeFileQuietly(temporary)
-        return .failure(error)
-      }
+      } catch { return .failure(error) }
     }.get()
   }
 }
