@@ -6,9 +6,9 @@ public struct CoordinatorConfiguration: Hashable, Sendable {
   public var heartbeatInterval: Duration
   /// Missed heartbeats after which a master is declared dead and its slave promoted.
   public var missCount: Int
-  /// The lowest epoch this coordinator hands out. Its state is in memory only, so a restarted coordinator
-  /// that has not yet heard of the epochs its previous run gave could give one again (two masters of one
-  /// epoch); ``startingEpoch(at:)`` makes every run's epochs higher than the runs before.
+  /// The lowest epoch this coordinator hands out. Without stored roles (``CoordinatorRoleStore``) a
+  /// restarted coordinator that has not yet heard of the epochs its previous run gave could give one again
+  /// (two masters of one epoch); ``startingEpoch(at:)`` makes every run's epochs higher than the runs before.
   public var firstEpoch: Epoch
 
   public init(

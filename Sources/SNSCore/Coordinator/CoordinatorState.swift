@@ -28,9 +28,10 @@ public struct CoordinatorState: Sendable {
   }
 
   var clusters: [ClusterID: ClusterRecord] = [:]
-  /// When this coordinator heard its first heartbeat. Its state lives in memory only: after a restart it
-  /// learns the epochs and the masters from the servers' heartbeats, and elects no master among servers that
-  /// had roles before until the old master had a failure timeout to speak up (by then its lease has lapsed).
+  /// When this coordinator heard its first heartbeat (or was restored from stored roles). Started without
+  /// stored roles, it learns the epochs and the masters from the servers' heartbeats, and elects no master
+  /// among servers that had roles before until the old master had a failure timeout to speak up (by then its
+  /// lease has lapsed).
   var firstHeartbeat: Timestamp?
   /// Whether a server first heard of reported an epoch, a role or data (see ``onHeartbeat(_:now:)``).
   var servedBefore = false

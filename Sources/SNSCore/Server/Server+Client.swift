@@ -24,14 +24,8 @@ extension Server {
     // Writes the slave has but this server's disk refused come first. While a file still refuses them, new
     // writes to that file are refused before they reach the slave, so the refusal is final and nothing of
     // them is anywhere; writes to other files go on (one broken file must not stop the whole cluster).
-    let stillFailing = await storeOwedLocally()
-    if !stillFailing.isEmpty {
-      if let error = plan.records.lazy.compactMap({ stillFailing[$0.file] }).first {
-        if plan.records.contains(where: owedLocally.contains) {
-          throw SNSError.unavailable("this write is on the slave and not yet here (\(error)); try again")
-        }
-        throw SNSError.storage("this server cannot store writes to this file: \(error)")
-      }
+    if let refusal = owedLocally.refusal(of: plan.records, failing: await storeOwedLocally()) {
+      throw refusal
     }
     // Mirror first, then persist locally; acknowledge only when both are durable. Found by the simulation
     // (seed 2): persisting concurrently left a refused write (slave unreachable, or a newer epoch) in this
@@ -62,12 +56,12 @@ extension Server {
       logger.error("write refused by storage", metadata: ["error": "\(error)"])
       guard case .mirrored = mirrored else {
         // Nothing went out: the refusal is final (a solo write's copy queued for the slave goes too).
-        unmirrored.removeAll { plan.records.contains($0) }
+        unmirrored.remove(plan.records)
         throw error as? SNSError ?? SNSError.storage("\(error)")
       }
       // The slave has it: the write is in doubt, and this server stores it as soon as its disk lets it
       // (before any new write, and at every heartbeat), so that master and slave agree again.
-      owedLocally.append(contentsOf: plan.records.filter { !owedLocally.contains($0) })
+      owedLocally.owe(plan.records)
       throw SNSError.unavailable(
         "the slave stored the write, this server could not yet (\(error)); it will, once it can: try again")
     }
@@ -90,11 +84,10 @@ extension Server {
   func storeOwedLocally() async -> [ContextFile: SNSError] {
     guard !owedLocally.isEmpty else { return [:] }
     var failing: [ContextFile: SNSError] = [:]
-    // In file order: the order of appends must not depend on hashing (the simulation replays seeds).
-    for (file, owed) in Dictionary(grouping: owedLocally, by: \.file).sorted(by: { $0.key < $1.key }) {
+    for (file, owed) in owedLocally.byFile {
       do {
         try await store.append(owed)
-        owedLocally.removeAll { owed.contains($0) }
+        owedLocally.stored(owed)
         logger.notice(
           "stored writes the disk had refused", metadata: ["file": "\(file)", "records": "\(owed.count)"])
       } catch {
@@ -128,7 +121,7 @@ extension Server {
         if state.reconciling { await reconcile(from: found, epoch: epoch) }
         target = found
       case .none:
-        unmirrored.append(contentsOf: records)
+        unmirrored.queue(records)
         return .noSlave
       case .replaced(let newer):
         return .staleEpoch(newer)
@@ -139,14 +132,12 @@ extension Server {
       }
     }
     guard let slave = target else { return .slaveUnreachable }
-    let batch = unmirrored + records
-    unmirrored = []
+    let batch = unmirrored.take(with: records)
     // A backlog can be any size (writes acknowledged while there was no slave): it goes in pages, oldest
     // first, this write in the last one.
-    let backlogCount = batch.count - records.count
     var sent = 0
     do {
-      for page in PlacedRecord.pages(of: batch, maxBytes: state.configuration.transferPageBytes) {
+      for page in PlacedRecord.pages(of: batch.records, maxBytes: state.configuration.transferPageBytes) {
         let request = MirrorRequest(cluster: state.configuration.cluster, epoch: epoch, records: Array(page))
         try await SNSMetrics.mirrorLatency.measure {
           try await dialer.serverPeer(at: slave.endpoint).mirror(request)
@@ -158,14 +149,14 @@ extension Server {
       return .staleEpoch(newer)
     } catch SNSError.storage(let why) {
       // The slave's disk refused it (and kept none of it): a final refusal, not an unreachable slave.
-      if sent < backlogCount { unmirrored = Array(batch[sent..<backlogCount]) + unmirrored }
+      unmirrored.putBack(batch, sent: sent)
       logger.warning(
         "the slave could not store a mirror", metadata: ["slave": "\(slave.endpoint)", "error": "\(why)"])
       return .slaveStorageFailed(why)
     } catch {
       // Keep what it missed (not this write: it is refused and never persisted here); it goes out with the
       // next write or heartbeat.
-      if sent < backlogCount { unmirrored = Array(batch[sent..<backlogCount]) + unmirrored }
+      unmirrored.putBack(batch, sent: sent)
       logger.warning("mirror to slave failed", metadata: ["slave": "\(slave.endpoint)", "error": "\(error)"])
       return .slaveUnreachable
     }

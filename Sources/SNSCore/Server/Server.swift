@@ -10,9 +10,9 @@ public actor Server: ClientPort, ServerPeerPort {
   let clock: any SNSClock
   let logger: Logger
   /// Writes the slave did not get (it was unreachable); sent ahead of the next mirror so it catches up.
-  var unmirrored: [PlacedRecord] = []
+  var unmirrored = MirrorBacklog()
   /// Writes the slave stored but this server's disk refused (see ``perform(_:)``), to append here first.
-  var owedLocally: [PlacedRecord] = []
+  var owedLocally = OwedWrites()
   /// Whether ``holdsData()`` found a record once (files are never emptied, so it stays true).
   var knownToHoldData = false
   /// The users file folded into a set, updated incrementally by each command (see ``KnownUsers``).
