@@ -16,8 +16,9 @@ final class SimulatedLinks: Sendable {
     var delay = 0
     var duplicate = 0
     var hold = 0
-    /// Client commands whose caller gives up at a deadline while the server goes on (only while commands
-    /// run concurrently: a caller that gives up needs something else to run meanwhile).
+    /// Calls whose caller gives up at a deadline while the receiver goes on (only while work runs
+    /// concurrently: a caller that gives up needs something else to run meanwhile); a third of it for
+    /// calls other than client commands.
     var deadline = 0
     static let none = Noise()
   }
@@ -188,7 +189,10 @@ final class SimulatedLinks: Sendable {
       if loseReply { state.counts["lost-reply", default: 0] += 1 }
       let hold = kind.mayBeHeld && state.random.chance(noise.hold)
       if hold { state.counts["reorder", default: 0] += 1 }
-      if state.interleaving && kind == .command && state.random.chance(noise.deadline) {
+      // Client commands meet deadlines most (a client's retry may meet its first attempt); mirrors,
+      // catch-up pages, heartbeats and sync batches too, as gRPC deadlines bound every call.
+      let deadline = kind == .command ? noise.deadline : noise.deadline / 3
+      if state.interleaving && state.random.chance(deadline) {
         state.counts["deadline", default: 0] += 1
         return .deadline(yields: state.random.int(in: 0...12))
       }

@@ -5,7 +5,7 @@ import Logging
 ///
 /// With a ``CoordinatorRoleStore`` every answer that depends on a change of the roles is given only once the
 /// change is stored: a restart loses nothing anyone was told. Without one the roles live in memory, and a
-/// restarted coordinator rebuilds them from heartbeats (see ``CoordinatorState/inRestartGrace(now:)``).
+/// restarted coordinator rebuilds them from heartbeats, with a grace of one failure timeout (ARCHITECTURE.md).
 public actor Coordinator: CoordinatorPort {
   var state: CoordinatorState
   let clock: any SNSClock
