@@ -104,11 +104,7 @@ extension SimulationWorld {
       let slot = slot(at: endpoint)
     {
       server = slot.name
-      if let masterEpoch {
-        epoch = masterEpoch
-      } else {
-        epoch = await slot.server.phase.epochNumber
-      }
+      epoch = masterEpoch
       if command == .login { user.registered = true }
     }
     let entry = SimulationHistory.Entry(
@@ -215,15 +211,6 @@ extension SimulationWorld {
       }
     } catch {
       trace("\(slot.name) round failed: \(error)")
-    }
-  }
-}
-
-extension ServerState.Phase {
-  var epochNumber: Epoch {
-    switch self {
-    case .registering: .zero
-    case .master(let epoch, _), .slave(let epoch, _, _): epoch
     }
   }
 }

@@ -39,6 +39,19 @@ struct CoordinatorRolePersistenceTests {
     }
   }
 
+  /// A coordinator restarted over `store` hears only from the slave, which reports its catch-up from before;
+  /// the master stays master of its epoch: the slave is not promoted.
+  func expectNoPromotionAfterRestart(
+    over store: FileCoordinatorRoleStore, of pair: (master: RoleAssignment, slave: RoleAssignment),
+    clock: ManualClock
+  ) async throws {
+    let after = try await Coordinator.resuming(
+      configuration: configuration, clock: clock, logger: logger, roleStore: store)
+    try await onlyHeartbeats(2, as: .slave, of: pair, times: 5, to: after, clock: clock)
+    let cluster = try await after.status().clusters[0]
+    #expect(cluster.master == server(1) && cluster.epoch == pair.master.epoch, "\(cluster)")
+  }
+
   /// Server 1 master, server 2 its caught-up slave; then server 1 falls silent and server 2 is promoted.
   func failOver(_ coordinator: Coordinator, clock: ManualClock) async throws -> Epoch {
     let pair = try await register(coordinator)
@@ -84,12 +97,8 @@ struct CoordinatorRolePersistenceTests {
         for: SlaveQuery(cluster: cluster(1), server: server(1), epoch: master.epoch))
       #expect(answer == .noLiveSlave)
 
-      let after = try await Coordinator.resuming(
-        configuration: configuration, clock: clock, logger: logger, roleStore: store)
       // Only the slave speaks, still reporting its old catch-up; the master is gone for good.
-      try await onlyHeartbeats(2, as: .slave, of: pair, times: 5, to: after, clock: clock)
-      let cluster = try await after.status().clusters[0]
-      #expect(cluster.master == server(1) && cluster.epoch == master.epoch, "\(cluster)")
+      try await expectNoPromotionAfterRestart(over: store, of: pair, clock: clock)
     }
   }
 
@@ -102,18 +111,13 @@ struct CoordinatorRolePersistenceTests {
       let store = try FileCoordinatorRoleStore(directory: directory)
       let before = Coordinator(configuration: configuration, clock: clock, logger: logger, roleStore: store)
       let pair = try await register(before)
-      let master = pair.master
       // The slave's heartbeats stop arriving; a synchronizer asks and hears it is dead (and skips its files).
       try await onlyHeartbeats(1, as: .master, of: pair, times: 3, to: before, clock: clock)
       let seen = try await before.status().clusters[0].servers.first { $0.id == server(2) }
       #expect(seen?.alive == false)
 
       // The coordinator restarts before the slave's next heartbeat; then the master dies.
-      let after = try await Coordinator.resuming(
-        configuration: configuration, clock: clock, logger: logger, roleStore: store)
-      try await onlyHeartbeats(2, as: .slave, of: pair, times: 5, to: after, clock: clock)
-      let cluster = try await after.status().clusters[0]
-      #expect(cluster.master == server(1) && cluster.epoch == master.epoch, "\(cluster)")
+      try await expectNoPromotionAfterRestart(over: store, of: pair, clock: clock)
     }
   }
 

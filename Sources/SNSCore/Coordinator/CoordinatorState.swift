@@ -76,15 +76,9 @@ public struct CoordinatorState: Sendable {
     var record: ServerRecord
     if let known = cluster.servers[beat.server] {
       record = known
-      if !isAlive(known, now: now) && cluster.master != beat.server {
-        // Held dead until now: a synchronizer may have skipped its directory meanwhile (it does, rather than
-        // wait on a dead server's disk or locks), so it catches up again before it can be promoted (moved
-        // to a new generation here unless a liveness check did so already).
-        if !known.heldDead {
-          record.inSync = false
-          record.syncGeneration += 1
-        }
-      } else if beat.epoch == cluster.epoch && beat.caughtUpGeneration == known.syncGeneration {
+      // A slave back from being held dead was moved to a new generation by the liveness check above
+      // (``markDeadSlavesOutOfSync(now:)``), so a catch-up it reports from before does not count.
+      if beat.epoch == cluster.epoch && beat.caughtUpGeneration == known.syncGeneration {
         record.inSync = true
       }
     } else {
