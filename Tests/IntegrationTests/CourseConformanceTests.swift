@@ -55,7 +55,7 @@ struct CourseConformanceTests {
     }
     for client in sheet.clients { await client.quit() }
     await sheet.deployment.stop()
-    #expect(sheet.deployment.allStopped)
+    #expect(sheet.deployment.allStopped, "still running: \(sheet.deployment.stillRunning)")
     #expect(sheet.clients.allSatisfy { !$0.process.isRunning })
     try? FileManager.default.removeItem(atPath: root)
     if let failure { throw failure }

@@ -10,6 +10,8 @@ protocol SheetDeployment: AnyObject {
   func killMaster(ofCluster cluster: Int) async throws
   func stop() async
   var allStopped: Bool { get }
+  /// The processes still running, with what the kernel says of each (empty when ``allStopped``).
+  var stillRunning: String { get }
   /// The end of every process's log, for a failure report.
   var logs: String { get }
 }
@@ -143,6 +145,7 @@ final class CourseDeployment: SheetDeployment {
   }
 
   var allStopped: Bool { processes.values.allSatisfy { !$0.isRunning } }
+  var stillRunning: String { SNSProcess.describeRunning(processes) }
 
   var logs: String {
     processes.sorted { $0.key < $1.key }.map { "---- \($0.key) ----\n\($0.value.output.suffix(3000))" }

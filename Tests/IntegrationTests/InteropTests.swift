@@ -37,7 +37,7 @@ struct InteropTests {
       throw error
     }
     await deployment.stop()
-    #expect(deployment.allStopped)
+    #expect(deployment.allStopped, "still running: \(deployment.stillRunning)")
   }
 
   @Test("sns client asks a Python CoordService for its master and works against it")
@@ -71,6 +71,6 @@ struct InteropTests {
     }
     await python?.stop()
     await deployment.stop()
-    #expect(deployment.allStopped)
+    #expect(deployment.allStopped, "still running: \(deployment.stillRunning)")
   }
 }

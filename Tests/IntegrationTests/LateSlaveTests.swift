@@ -36,7 +36,7 @@ struct LateSlaveTests {
       throw error
     }
     await deployment.stop()
-    #expect(deployment.allStopped)
+    #expect(deployment.allStopped, "still running: \(deployment.stillRunning)")
   }
 
   @Test(

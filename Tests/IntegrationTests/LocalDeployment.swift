@@ -166,6 +166,7 @@ final class LocalDeployment {
 
   /// Every process is gone (so the test left nothing behind).
   var allStopped: Bool { processes.values.allSatisfy { !$0.isRunning } }
+  var stillRunning: String { SNSProcess.describeRunning(processes) }
 }
 
 /// Runs `body` against a ``LocalDeployment`` in a fresh temporary directory (started first unless `start` is
@@ -188,5 +189,5 @@ func withLocalDeployment(
     throw error
   }
   await deployment.stop()
-  #expect(deployment.allStopped)
+  #expect(deployment.allStopped, "still running: \(deployment.stillRunning)")
 }

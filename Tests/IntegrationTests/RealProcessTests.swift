@@ -20,7 +20,7 @@ struct RealProcessTests {
       throw error
     }
     await deployment.stop()
-    #expect(deployment.allStopped)
+    #expect(deployment.allStopped, "still running: \(deployment.stillRunning)")
     try? FileManager.default.removeItem(atPath: root)
   }
 

@@ -54,7 +54,12 @@ final class SNSProcess {
   }
 
   var pid: Int32 { process.processIdentifier }
-  var isRunning: Bool { process.isRunning }
+  /// Whether the process still runs. An exited process the reaper has not collected yet (a zombie, which a
+  /// loaded machine can leave for a while) counts as stopped: it holds no port, file or lock any more.
+  var isRunning: Bool { process.isRunning && !ProcessState.hasExited(pid) }
+
+  /// The kernel's view of the process, for a failure message: `/proc/<pid>/stat`'s state and wait channel.
+  var kernelState: String { ProcessState.describe(pid) }
 
   /// Everything the process printed so far.
   var output: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
@@ -69,21 +74,51 @@ final class SNSProcess {
     if process.isRunning { kill(process.processIdentifier, signal) }
   }
 
+  /// The processes of `processes` still running, with what the kernel says of each (empty if none).
+  static func describeRunning(_ processes: [String: SNSProcess]) -> String {
+    processes.sorted { $0.key < $1.key }.filter { $0.value.isRunning }
+      .map { "\($0.key): \($0.value.kernelState)" }.joined(separator: "; ")
+  }
+
   /// SIGTERM, then SIGKILL if it has not exited within `grace`. Returns once it is gone.
   func stop(grace: Duration = .seconds(3)) async {
     signal(SIGTERM)
     if await waitForExit(within: grace) { return }
     signal(SIGKILL)
-    _ = await waitForExit(within: .seconds(5))
+    // SIGKILL cannot be refused, but a process inside a slow system call (an fsync on a loaded disk) dies only
+    // when the call returns: the bound is generous.
+    _ = await waitForExit(within: .seconds(30))
   }
 
   func waitForExit(within timeout: Duration) async -> Bool {
     let deadline = ContinuousClock.now + timeout
-    while process.isRunning {
+    while isRunning {
       if ContinuousClock.now > deadline { return false }
       try? await Task.sleep(for: .milliseconds(20))
     }
     return true
+  }
+}
+
+/// What `/proc` says of a child process.
+enum ProcessState {
+  /// The third field of `/proc/<pid>/stat` (after the parenthesised command name), e.g. `S`, `D`, `Z`.
+  static func state(_ pid: Int32) -> Character? {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+      let close = stat.lastIndex(of: ")")
+    else { return nil }
+    return stat[stat.index(after: close)...].first { $0 != " " }
+  }
+
+  /// Gone, or a zombie waiting to be reaped.
+  static func hasExited(_ pid: Int32) -> Bool {
+    guard let state = state(pid) else { return true }
+    return state == "Z" || state == "X"
+  }
+
+  static func describe(_ pid: Int32) -> String {
+    let wchan = (try? String(contentsOfFile: "/proc/\(pid)/wchan", encoding: .utf8)) ?? "?"
+    return "pid \(pid) state \(state(pid).map(String.init) ?? "gone") wchan \(wchan)"
   }
 }
 
