@@ -91,7 +91,7 @@ final class LoopbackDeployment: Sendable {
           cluster: cluster, endpoint: try Endpoint(host: "127.0.0.1", port: syncListener.boundPort),
           clusterCount: options.clusterCount, syncInterval: options.syncInterval),
         directories: FileServerDirectories(dataDirectory: machine, logger: logger),
-        cursorStore: try FileContextStore(
+        progressStore: try FileSyncProgressStore(
           directory: "\(machine)/\(ServerDirectoryLayout.synchronizerDirectoryName(cluster: cluster))",
           logger: logger),
         coordinator: coordinatorPort, dialer: dialer, clock: clock, logger: logger)

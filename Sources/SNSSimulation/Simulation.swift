@@ -46,27 +46,36 @@ public struct SimulationFaults: OptionSet, Hashable, Sendable {
   /// order the seed picks: the servers' actors are entered again while a command waits (reentrancy).
   public static let concurrent = SimulationFaults(rawValue: 1 << 14)
 
+  /// kill -9 of a cluster's synchronizer, and a new process later over the same directories: it resumes from
+  /// the progress the last one saved (cursors and positions), with nothing of its memory.
+  public static let synchronizer = SimulationFaults(rawValue: 1 << 15)
+
   /// Everything except ``harsh`` and ``amnesia``: what CI sweeps.
   public static let standard: SimulationFaults = [
     .crash, .torn, .partition, .drop, .delay, .duplicate, .reorder, .skew, .pause, .full, .limits,
-    .coordinator, .concurrent,
+    .coordinator, .concurrent, .synchronizer,
   ]
 
+  /// The standard faults before synchronizer restarts joined them.
+  public static let standardWithoutSynchronizerRestarts = standard.subtracting(.synchronizer)
+
   /// The standard faults before concurrent commands joined them.
-  public static let standardWithoutConcurrency = standard.subtracting(.concurrent)
+  public static let standardWithoutConcurrency = standard.subtracting([.concurrent, .synchronizer])
 
   // Regression seeds replay the run they were found in with the faults of then.
 
   /// The standard faults with message limits, as the regression seeds found with them ran (before
   /// coordinator restarts joined them).
-  public static let standardWithLimits = standard.subtracting([.coordinator, .concurrent])
+  public static let standardWithLimits = standard.subtracting([.coordinator, .concurrent, .synchronizer])
 
   /// The standard faults before message limits joined them.
-  public static let standardWithoutLimits = standard.subtracting([.limits, .coordinator, .concurrent])
+  public static let standardWithoutLimits = standard.subtracting([
+    .limits, .coordinator, .concurrent, .synchronizer,
+  ])
 
   /// The standard faults before full disks and message limits joined them.
   public static let standardWithoutFullDisks = standard.subtracting([
-    .full, .limits, .coordinator, .concurrent,
+    .full, .limits, .coordinator, .concurrent, .synchronizer,
   ])
 
   /// Names as the command line spells them, in a fixed order.
@@ -74,7 +83,7 @@ public struct SimulationFaults: OptionSet, Hashable, Sendable {
     ("crash", .crash), ("torn", .torn), ("partition", .partition), ("drop", .drop), ("delay", .delay),
     ("duplicate", .duplicate), ("reorder", .reorder), ("skew", .skew), ("pause", .pause), ("harsh", .harsh),
     ("full", .full), ("limits", .limits), ("coordinator", .coordinator),
-    ("amnesia", .amnesia), ("concurrent", .concurrent),
+    ("amnesia", .amnesia), ("concurrent", .concurrent), ("synchronizer", .synchronizer),
   ]
 
   /// Parses `crash,partition` (also `standard`, `all`, `none`). Returns `nil` naming the unknown word.

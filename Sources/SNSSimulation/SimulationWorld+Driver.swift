@@ -185,7 +185,7 @@ extension SimulationWorld {
       .heartbeat($0)
     }
     if nextLivenessCheck <= now { due.append(.liveness) }
-    due += synchronizers.filter { $0.nextRound <= now }.map { .sync($0) }
+    due += synchronizers.filter { !$0.crashed && $0.nextRound <= now }.map { .sync($0) }
     return due
   }
 
@@ -200,6 +200,7 @@ extension SimulationWorld {
   }
 
   func syncRound(_ slot: SynchronizerSlot) async {
+    guard !slot.crashed else { return }
     slot.nextRound = clock.now().milliseconds + syncInterval.wholeMilliseconds
     do {
       let report = try await slot.synchronizer.round()

@@ -12,6 +12,8 @@ struct FaultSchedule {
     case unblock([(String, String)])
     /// A new coordinator process starts at the coordinator's address.
     case restartCoordinator
+    /// A new synchronizer process starts over the crashed one's directories and saved progress.
+    case restartSynchronizer(SynchronizerSlot)
   }
   struct Active {
     let id: Int
@@ -44,7 +46,7 @@ extension SimulationWorld {
       options.faults.isDisjoint(with: [.coordinator, .amnesia]) ? [] : [SimulationFaults.coordinator]
     let kinds =
       SimulationFaults.names.map(\.1).filter {
-        [.crash, .torn, .partition, .pause, .full].contains($0) && options.faults.contains($0)
+        [.crash, .torn, .partition, .pause, .full, .synchronizer].contains($0) && options.faults.contains($0)
       } + restarts
     guard let kind = random.pick(kinds) else { return }
     let now = clock.now().milliseconds
@@ -76,6 +78,12 @@ extension SimulationWorld {
       network.takeDown(slot.endpoint)
       slot.status = .frozen
       schedule(cluster, at: now + Int64(random.int(in: 150...700)), "pause \(slot.name)", .resume(slot))
+    case .synchronizer:
+      guard let slot = synchronizers.first(where: { $0.cluster == cluster }), !slot.crashed else { return }
+      crash(slot)
+      schedule(
+        cluster, at: now + Int64(random.int(in: 150...900)), "synchronizer crash \(slot.name)",
+        .restartSynchronizer(slot))
     case .coordinator:
       guard !coordinatorDown else { return }
       network.takeDown(coordinatorEndpoint)
@@ -168,6 +176,8 @@ extension SimulationWorld {
         disk.free(directory: slot.directory)
       case .restartCoordinator:
         restartCoordinator()
+      case .restartSynchronizer(let slot):
+        restart(slot)
       }
     }
   }
@@ -190,6 +200,28 @@ extension SimulationWorld {
     network.restore(slot.endpoint)
     slot.status = .running
     slot.nextHeartbeat = clock.now().milliseconds
+    trace("\(slot.name) restarted")
+  }
+
+  /// kill -9 of a synchronizer: it stops answering, its handles on the server directories die with it.
+  func crash(_ slot: SynchronizerSlot) {
+    network.takeDown(slot.endpoint)
+    for store in slot.handles { disk.kill(handle: store.handle) }
+    slot.crashed = true
+  }
+
+  /// A new synchronizer process at the same address, knowing only its saved progress.
+  func restart(_ slot: SynchronizerSlot) {
+    guard slot.crashed, let number = synchronizers.firstIndex(where: { $0 === slot }).map({ $0 + 1 }) else {
+      return
+    }
+    let (synchronizer, handles) = makeSynchronizer(
+      cluster: slot.cluster, number: number, name: slot.name, at: slot.endpoint, progress: slot.progress)
+    slot.synchronizer = synchronizer
+    slot.handles = handles
+    network.bind(synchronizer, at: slot.endpoint)
+    network.restore(slot.endpoint)
+    slot.crashed = false
     trace("\(slot.name) restarted")
   }
 

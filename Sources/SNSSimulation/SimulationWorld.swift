@@ -31,16 +31,28 @@ final class ServerSlot {
   }
 }
 
-/// A synchronizer slot: F_i and its cursor directory.
+/// A synchronizer slot: F_i, the handles its process holds on the server directories, and its saved
+/// progress (which outlives the process, as its directory does).
 final class SynchronizerSlot {
   let cluster: ClusterID
   let name: String
-  let synchronizer: Synchronizer
+  let endpoint: Endpoint
+  var synchronizer: Synchronizer
+  var handles: [SimulatedStore]
+  let progress: SimulatedProgressStore
+  var crashed = false
   var nextRound: Int64 = 0
-  init(cluster: ClusterID, name: String, synchronizer: Synchronizer) {
+  init(
+    cluster: ClusterID, name: String, endpoint: Endpoint, synchronizer: Synchronizer,
+    handles: [SimulatedStore],
+    progress: SimulatedProgressStore
+  ) {
     self.cluster = cluster
     self.name = name
+    self.endpoint = endpoint
     self.synchronizer = synchronizer
+    self.handles = handles
+    self.progress = progress
   }
 }
 
@@ -138,7 +150,6 @@ final class SimulationWorld {
     let coordinatorPort = network.coordinator(at: coordinatorEndpoint)
     for number in 1...clusterCount {
       let cluster = ClusterID.of(userNumber(number), clusterCount: clusterCount)
-      var slots: [ServerID: SimulatedStore] = [:]
       for id in 1...2 {
         guard let serverID = try? ServerID(id) else { preconditionFailure("bad server id") }
         let name = "c\(number)s\(id)"
@@ -159,22 +170,17 @@ final class SimulationWorld {
         // Initial masters register first, as in `TinySNS.heartbeatAll()`, staggered by the seed.
         slot.nextHeartbeat = start + Int64(id == 1 ? 0 : random.int(in: 1...30))
         servers.append(slot)
-        slots[serverID] = disk.open(directory, writer: .synchronizer)
       }
       let name = "f\(number)"
       let at = endpoint("cluster\(number)-synchronizer", 11000)
       links.name(at, as: name)
-      var synchronizerConfiguration = SynchronizerConfiguration(
-        cluster: cluster, endpoint: at, clusterCount: clusterCount, syncInterval: syncInterval)
-      if let pageBytes { synchronizerConfiguration.transferPageBytes = pageBytes }
-      let synchronizer = Synchronizer(
-        configuration: synchronizerConfiguration,
-        directories: SimulatedServerDirectories(stores: slots),
-        cursorStore: disk.open("cluster_\(number)/synchronizer_\(number)", writer: .synchronizer),
-        coordinator: LinkedCoordinator(from: name, links: links, target: coordinatorPort),
-        dialer: LinkedDialer(from: name, links: links), clock: clock(for: name), logger: logger)
+      let progress = SimulatedProgressStore()
+      let (synchronizer, handles) = makeSynchronizer(
+        cluster: cluster, number: number, name: name, at: at, progress: progress)
       network.bind(synchronizer, at: at)
-      let slot = SynchronizerSlot(cluster: cluster, name: name, synchronizer: synchronizer)
+      let slot = SynchronizerSlot(
+        cluster: cluster, name: name, endpoint: at, synchronizer: synchronizer, handles: handles,
+        progress: progress)
       slot.nextRound = start + Int64(random.int(in: 50...300))
       synchronizers.append(slot)
     }
@@ -188,6 +194,30 @@ final class SimulationWorld {
         failoverTimeout: .zero)
       users.append(UserSlot(user: user, name: name, client: client))
     }
+  }
+
+  /// A synchronizer process of cluster `number`: new handles on its cluster's server directories, the
+  /// progress its predecessors saved.
+  func makeSynchronizer(
+    cluster: ClusterID, number: Int, name: String, at: Endpoint, progress: SimulatedProgressStore
+  ) -> (Synchronizer, [SimulatedStore]) {
+    var stores: [ServerID: SimulatedStore] = [:]
+    for id in 1...2 {
+      guard let serverID = try? ServerID(id) else { preconditionFailure("bad server id") }
+      stores[serverID] = disk.open("cluster_\(number)/server_\(id)", writer: .synchronizer)
+    }
+    var configuration = SynchronizerConfiguration(
+      cluster: cluster, endpoint: at, clusterCount: clusterCount, syncInterval: syncInterval)
+    if let pageBytes { configuration.transferPageBytes = pageBytes }
+    configuration.plantedBugs = options.plantedBugs
+    let synchronizer = Synchronizer(
+      configuration: configuration,
+      directories: SimulatedServerDirectories(stores: stores),
+      progressStore: progress,
+      coordinator: LinkedCoordinator(
+        from: name, links: links, target: network.coordinator(at: coordinatorEndpoint)),
+      dialer: LinkedDialer(from: name, links: links), clock: clock(for: name), logger: logger)
+    return (synchronizer, stores.keys.sorted().compactMap { stores[$0] })
   }
 
   var coordinatorEndpoint: Endpoint {

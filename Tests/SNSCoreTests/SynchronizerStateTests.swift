@@ -32,21 +32,18 @@ struct SynchronizerStateTests {
     state.onScanned(users: [], follows: [toTwo, toThree], posts: [])
     let plan = state.planRound(followerEvents: [:])
     let advanced = state.onRoundDelivered(plan, acknowledged: [cluster(1), cluster(3)])
-    #expect(advanced == [SyncCursor(stream: .follows, user: user(1), sequence: 2)])
+    #expect(advanced == [SyncStream(.follows, of: user(1))])
+    #expect(state.progressToSave().delivered[SyncStream(.follows, of: user(1))]?.contains(1) == false)
     let retry = state.planRound(followerEvents: [:])
     #expect(retry.batches[cluster(2)]?.follows == [toTwo])
     #expect(retry.batches[cluster(3)] == nil)
-    #expect(
-      state.onRoundDelivered(retry, acknowledged: [cluster(2)]) == [
-        SyncCursor(stream: .follows, user: user(1), sequence: 1)
-      ])
+    #expect(state.onRoundDelivered(retry, acknowledged: [cluster(2)]) == [SyncStream(.follows, of: user(1))])
     #expect(state.planRound(followerEvents: [:]).batches.isEmpty)
-    // A rescan after a restart with loaded cursors sends nothing again.
+    // A rescan after a restart with the saved cursors sends nothing again.
+    let saved = state.progressToSave()
+    #expect(saved.delivered == [SyncStream(.follows, of: user(1)): DeliveredSequences(through: 2)])
     var restarted = SynchronizerState(configuration: configuration)
-    restarted.onCursorsLoaded([
-      SyncCursor(stream: .follows, user: user(1), sequence: 2),
-      SyncCursor(stream: .follows, user: user(1), sequence: 1),
-    ])
+    restarted.onProgressLoaded(SyncProgress(delivered: saved.delivered))
     restarted.onScanned(users: [], follows: [toTwo, toThree], posts: [])
     #expect(restarted.planRound(followerEvents: [:]).batches.isEmpty)
   }

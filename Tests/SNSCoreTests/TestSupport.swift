@@ -55,7 +55,7 @@ func extraSynchronizer(
   return Synchronizer(
     configuration: configuration,
     directories: FileServerDirectories(dataDirectory: machine, logger: quietLogger),
-    cursorStore: try FileContextStore(
+    progressStore: try FileSyncProgressStore(
       directory: (machine as NSString).appendingPathComponent(cursors), logger: quietLogger),
     coordinator: sns.network.coordinator(at: sns.coordinatorEndpoint), dialer: sns.network, clock: clock,
     logger: quietLogger)

@@ -32,6 +32,11 @@ struct PlantedBugTests {
     await expectCaught(.unpagedCatchUp, by: "messages-within-limit", within: 200, faults: .standardWithLimits)
   }
 
+  @Test("a synchronizer that saves positions past undelivered items loses them at a restart: caught")
+  func savePositionsPastPendingItems() async {
+    await expectCaught(.savePositionsPastPendingItems, by: "timeline-fan-out", within: 200)
+  }
+
   /// Sweeps seeds 1…`count` with `bug` planted and expects `invariant` to fail on one of them.
   func expectCaught(
     _ bug: PlantedBugs, by invariant: String, within count: Int, faults: SimulationFaults = .standard

@@ -68,7 +68,7 @@ struct SNSOverGRPCTests {
           cluster: try ClusterID(1), endpoint: try Endpoint(host: "127.0.0.1", port: syncListener.boundPort),
           clusterCount: 1),
         directories: FileServerDirectories(dataDirectory: root, logger: SNSOverGRPCTests.logger),
-        cursorStore: try FileContextStore(
+        progressStore: try FileSyncProgressStore(
           directory: "\(root)/synchronizer_1", logger: SNSOverGRPCTests.logger),
         coordinator: dialer.coordinator(at: coordinatorEndpoint), dialer: dialer, clock: clock,
         logger: SNSOverGRPCTests.logger)

@@ -24,7 +24,7 @@ struct SimulateCommand: AsyncParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "Fault kinds, comma-separated: crash, torn, partition, drop, delay, duplicate, reorder, skew, pause, full, limits, coordinator, concurrent, harsh, amnesia; or standard (all but harsh and amnesia), all (standard and harsh), none. amnesia (coordinator restarts without stored roles) is opt-in (docs/SIMULATION.md)."
+      "Fault kinds, comma-separated: crash, torn, partition, drop, delay, duplicate, reorder, skew, pause, full, limits, coordinator, concurrent, synchronizer, harsh, amnesia; or standard (all but harsh and amnesia), all (standard and harsh), none. amnesia (coordinator restarts without stored roles) is opt-in (docs/SIMULATION.md)."
     ))
   var faults: String = "standard"
 

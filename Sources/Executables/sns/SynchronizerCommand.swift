@@ -57,15 +57,16 @@ struct SynchronizerCommand: AsyncParsableCommand {
       dataDir ?? ((dataRoot ?? ".") as NSString).appendingPathComponent("cluster_\(clusterID)")
     let cursorDirectory = (dataDir as NSString).appendingPathComponent(
       ServerDirectoryLayout.synchronizerDirectoryName(cluster: clusterID))
-    let cursorStore: FileContextStore
+    let progressStore: FileSyncProgressStore
     do {
-      cursorStore = try FileContextStore(directory: cursorDirectory, logger: logger)
+      progressStore = try FileSyncProgressStore(directory: cursorDirectory, logger: logger)
     } catch { fail("cannot use the data directory \(dataDir): \(error)") }
     let synchronizer = Synchronizer(
       configuration: SynchronizerConfiguration(
         cluster: clusterID, endpoint: advertise ?? listen, clusterCount: status.clusters.count,
         syncInterval: syncInterval),
-      directories: FileServerDirectories(dataDirectory: dataDir, logger: logger), cursorStore: cursorStore,
+      directories: FileServerDirectories(dataDirectory: dataDir, logger: logger),
+      progressStore: progressStore,
       coordinator: coordinatorPort, dialer: dialer, clock: SystemClock(), logger: logger,
       lease: FileLease(path: (dataDir as NSString).appendingPathComponent("synchronizer.lock")))
     let listener = openListener(

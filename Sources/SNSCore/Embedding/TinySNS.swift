@@ -65,7 +65,7 @@ public final class TinySNS: Sendable {
         configuration: SynchronizerConfiguration(
           cluster: cluster, endpoint: endpoint, clusterCount: clusterCount, syncInterval: syncInterval),
         directories: FileServerDirectories(dataDirectory: machine, logger: logger),
-        cursorStore: try FileContextStore(directory: cursorDirectory, logger: logger),
+        progressStore: try FileSyncProgressStore(directory: cursorDirectory, logger: logger),
         coordinator: coordinatorPort, dialer: network, clock: clock, logger: logger)
       network.bind(synchronizer, at: endpoint)
       synchronizers.append(synchronizer)

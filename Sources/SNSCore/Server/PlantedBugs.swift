@@ -12,4 +12,7 @@ public struct PlantedBugs: OptionSet, Hashable, Sendable {
   public static let ignoreRequestKeys = PlantedBugs(rawValue: 1 << 2)
   /// A server answers a catch-up with everything after the position in one reply, whatever its page size.
   public static let unpagedCatchUp = PlantedBugs(rawValue: 1 << 3)
+  /// A synchronizer saves the position of every file it read, also of files whose items still wait for
+  /// delivery, so a restarted synchronizer skips them.
+  public static let savePositionsPastPendingItems = PlantedBugs(rawValue: 1 << 4)
 }

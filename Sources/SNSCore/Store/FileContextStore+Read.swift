@@ -105,4 +105,42 @@ extension FileContextStore {
       ])
     return .current
   }
+
+  /// The whole records after `position` of a file this store has not cached, read without caching it: what a
+  /// restarted synchronizer needs to resume a scan, at the cost of the new bytes only. `nil` when the position
+  /// is not in the file at the path now (replaced, or cut below it): the caller reads the whole file.
+  func readTail(of file: ContextFile, after position: FilePosition) throws(SNSError) -> (
+    records: [ContextRecord], next: FilePosition
+  )? {
+    let path = path(of: file)
+    guard let status = try FileStatus.at(path: path), status.identity == position.identity,
+      status.size >= position.offset
+    else { return nil }
+    if status.size == position.offset { return ([], position) }
+    guard var handle = try OpenContextFile.openForReading(path) else { return nil }
+    try handle.lock(exclusive: false)
+    while !(try handle.isStillAtPath()) {
+      guard let current = try OpenContextFile.openForReading(path) else { return nil }
+      handle = current
+      try handle.lock(exclusive: false)
+    }
+    let locked = try handle.status()
+    guard locked.identity == position.identity, locked.size >= position.offset else { return nil }
+    // The byte before the position must end a line, and the first line after it must be whole: a file
+    // at the same device and inode can still be a different one (an inode freed by a replacement and
+    // reused by a later one). Anything else reads the whole file.
+    let start = max(0, position.offset - 1)
+    let bytes = try handle.read(at: start, count: Int(locked.size - start))
+    if position.offset > 0, bytes.first != UInt8(ascii: "\n") { return nil }
+    let scan = TailScan(bytes: Array(bytes.dropFirst(Int(position.offset - start))), base: position.offset)
+    if scan.skipped.first?.offset == position.offset || (scan.records.isEmpty && scan.damagedTailLength > 0) {
+      return nil
+    }
+    for line in scan.skipped {
+      logger.error(
+        "Skipping line at offset \(line.offset) of \(path) (\(line.length) bytes): \(line.error)",
+        metadata: ["file": "\(path)", "offset": "\(line.offset)", "bytes": "\(line.length)"])
+    }
+    return (scan.records.map(\.record), FilePosition(offset: scan.wholeEnd, identity: locked.identity))
+  }
 }

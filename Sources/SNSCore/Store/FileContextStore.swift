@@ -47,15 +47,26 @@ public final class FileContextStore: ContextStore {
     try self.init(directory: directory, logger: logger, durabilityBarrier: nil)
   }
 
+  /// Opens a directory another process owns (a synchronizer's view of its cluster's server directories)
+  /// without reading its files: each file is read when first asked for, and a read after a position this
+  /// store handed out (``records(in:after:)``, also from an earlier process) reads only the bytes after it.
+  /// The owner cuts torn tails when it opens the directory; this store serves whole records only.
+  public static func openingLazily(directory: String, logger: Logger) throws -> FileContextStore {
+    try FileContextStore(
+      directory: directory, logger: logger, durabilityBarrier: nil, readsFilesOnOpen: false)
+  }
+
   /// ``init(directory:logger:)`` with a test hook called before each fsync of a round.
   init(
-    directory: String, logger: Logger, durabilityBarrier: (@Sendable (ContextFile) throws(SNSError) -> Void)?
+    directory: String, logger: Logger, durabilityBarrier: (@Sendable (ContextFile) throws(SNSError) -> Void)?,
+    readsFilesOnOpen: Bool = true
   ) throws {
     self.directory =
       directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
     self.logger = logger
     self.durabilityBarrier = durabilityBarrier
     try Self.prepare(directory: self.directory)
+    guard readsFilesOnOpen else { return }
     let files = try listFiles()
     try caches.withLock { caches throws(SNSError) in
       for file in files {
@@ -105,6 +116,11 @@ public final class FileContextStore: ContextStore {
     records: [ContextRecord], next: FilePosition
   ) {
     try caches.withLock { caches throws(SNSError) in
+      if caches[file] == nil, position.identity != nil, inFlight.withLock({ $0[file] == nil }),
+        let tail = try readTail(of: file, after: position)
+      {
+        return tail
+      }
       guard let cache = try refreshForReading(file, in: &caches) else { return ([], .start) }
       var start = position.offset
       if let identity = position.identity, identity != cache.identity {

@@ -37,7 +37,8 @@ extension ServerID {
   }
 }
 
-/// The server directories under one data directory, opened as ``FileContextStore``s (and kept open).
+/// The server directories under one data directory, opened as ``FileContextStore``s without reading their files
+/// (``FileContextStore/openingLazily(directory:logger:)``: the servers own them) and kept open.
 public final class FileServerDirectories: ServerDirectories {
   let dataDirectory: String
   let logger: Logger
@@ -58,7 +59,7 @@ public final class FileServerDirectories: ServerDirectories {
         result[id] = store
         continue
       }
-      let store = try FileContextStore(directory: path, logger: logger)
+      let store = try FileContextStore.openingLazily(directory: path, logger: logger)
       opened.withLock { $0[path] = store }
       result[id] = store
     }

@@ -6,28 +6,24 @@ import Logging
 public actor Synchronizer: SynchronizerPort {
   var state: SynchronizerState
   let directories: any ServerDirectories
-  let cursorStore: any ContextStore
+  let progressStore: any SyncProgressStore
   let coordinator: any CoordinatorPort
   let dialer: any Dialer
   let clock: any SNSClock
   let logger: Logger
   let lease: any SynchronizerLease
-  var cursorsLoaded = false
-  /// The master directory last scanned, and how far into each of its files: a new master means a fresh scan
-  /// (its files are laid out differently); cursors keep that from resending what was delivered.
-  var scannedMaster: ServerID?
-  var positions: [ContextFile: FilePosition] = [:]
+  var progressLoaded = false
 
   public init(
     configuration: SynchronizerConfiguration, directories: any ServerDirectories,
-    cursorStore: any ContextStore,
+    progressStore: any SyncProgressStore,
     coordinator: any CoordinatorPort, dialer: any Dialer, clock: any SNSClock, logger: Logger,
     lease: any SynchronizerLease = SoleSynchronizer()
   ) {
     self.state = SynchronizerState(configuration: configuration)
     self.lease = lease
     self.directories = directories
-    self.cursorStore = cursorStore
+    self.progressStore = progressStore
     self.coordinator = coordinator
     self.dialer = dialer
     self.clock = clock
@@ -75,12 +71,9 @@ public actor Synchronizer: SynchronizerPort {
     let started = ContinuousClock.now
     try await coordinator.registerSynchronizer(
       SynchronizerDescriptor(cluster: configuration.cluster, endpoint: configuration.endpoint))
-    if !cursorsLoaded {
-      state.onCursorsLoaded(
-        try await cursorStore.records(in: .cursors).compactMap {
-          if case .cursor(let c) = $0 { c } else { nil }
-        })
-      cursorsLoaded = true
+    if !progressLoaded {
+      state.onProgressLoaded(try await progressStore.load())
+      progressLoaded = true
     }
     let status = try await coordinator.status()
     let peers = Dictionary(
@@ -129,8 +122,10 @@ public actor Synchronizer: SynchronizerPort {
     // Destinations with nothing to send acknowledge trivially.
     acknowledged.formUnion(Set(state.allClusters).subtracting(plan.batches.keys))
     acknowledged.formIntersection(Set(state.allClusters).subtracting(report.failed))
-    let cursors = state.onRoundDelivered(plan, acknowledged: acknowledged)
-    try await cursorStore.append(cursors.map { PlacedRecord(.cursor($0), in: .cursors) })
+    state.onRoundDelivered(plan, acknowledged: acknowledged)
+    let progress = state.progressToSave()
+    try await progressStore.save(progress)
+    state.onProgressSaved(progress)
     SNSMetrics.syncRound(
       records: report.users + report.follows + report.posts, duration: ContinuousClock.now - started,
       failed: !report.failed.isEmpty)
@@ -143,12 +138,9 @@ public actor Synchronizer: SynchronizerPort {
     return report
   }
 
-  /// Reads what the master's files gained since the last scan.
+  /// Reads what the master's files gained since the last scan (or since the saved positions).
   func scan(_ master: any ContextStore, id: ServerID) async throws {
-    if scannedMaster != id {
-      scannedMaster = id
-      positions = [:]
-    }
+    state.onScanStarted(master: id)
     let users = try await readNew(.users, from: master).compactMap {
       if case .user(let u) = $0 { u } else { nil }
     }
@@ -172,8 +164,8 @@ public actor Synchronizer: SynchronizerPort {
   }
 
   func readNew(_ file: ContextFile, from store: any ContextStore) async throws -> [ContextRecord] {
-    let (records, next) = try await store.records(in: file, after: positions[file] ?? .start)
-    positions[file] = next
+    let (records, next) = try await store.records(in: file, after: state.position(of: file))
+    state.onRead(file, upTo: next)
     return records
   }
 }

@@ -7,6 +7,8 @@ public struct SynchronizerConfiguration: Hashable, Sendable {
   public var syncInterval: Duration
   /// The largest delivery to another synchronizer, in bytes of records (see ``SyncBatch/pages(maxBytes:)``).
   public var transferPageBytes: Int = CatchUpRequest.defaultPageBytes
+  /// Only the simulation's checker tests set these.
+  public var plantedBugs: PlantedBugs = []
 
   public init(
     cluster: ClusterID, endpoint: Endpoint, clusterCount: Int = 3, syncInterval: Duration = .seconds(30)

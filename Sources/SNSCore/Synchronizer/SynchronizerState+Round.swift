@@ -3,7 +3,7 @@ extension SynchronizerState {
   public struct RoundPlan: Hashable, Sendable {
     public var batches: [ClusterID: SyncBatch]
     /// For each stream, its items in sequence order with the clusters that must acknowledge them.
-    var needs: [StreamKey: [(sequence: UInt64, destinations: Set<ClusterID>)]]
+    var needs: [SyncStream: [(sequence: UInt64, destinations: Set<ClusterID>)]]
 
     public static func == (lhs: RoundPlan, rhs: RoundPlan) -> Bool {
       lhs.batches == rhs.batches && lhs.needs.keys == rhs.needs.keys
@@ -20,7 +20,7 @@ extension SynchronizerState {
   /// had not unfollowed by then as far as this synchronizer knows. The receiver filters exactly.
   public func planRound(followerEvents: [UserID: [FollowEvent]]) -> RoundPlan {
     var batches: [ClusterID: SyncBatch] = [:]
-    var needs: [StreamKey: [(sequence: UInt64, destinations: Set<ClusterID>)]] = [:]
+    var needs: [SyncStream: [(sequence: UInt64, destinations: Set<ClusterID>)]] = [:]
     func add(_ destinations: Set<ClusterID>, _ change: (inout SyncBatch) -> Void) {
       for destination in destinations {
         change(&batches[destination, default: SyncBatch(from: configuration.cluster)])
@@ -29,7 +29,7 @@ extension SynchronizerState {
     let others = Set(allClusters).subtracting([configuration.cluster])
     for user in pendingUsers.sorted() {
       add(others) { $0.users.append(user) }
-      needs[StreamKey(stream: .user, user: user)] = [(1, others)]
+      needs[SyncStream(.user, of: user)] = [(1, others)]
     }
     for (follower, events) in pendingFollows.sorted(by: { $0.key < $1.key }) {
       var items: [(sequence: UInt64, destinations: Set<ClusterID>)] = []
@@ -38,7 +38,7 @@ extension SynchronizerState {
         add(destination) { $0.follows.append(event) }
         items.append((event.sequence, destination))
       }
-      needs[StreamKey(stream: .follows, user: follower)] = items
+      needs[SyncStream(.follows, of: follower)] = items
     }
     for (author, posts) in pendingPosts.sorted(by: { $0.key < $1.key }) {
       let history = FollowHistory(events: followerEvents[author] ?? [])
@@ -48,23 +48,24 @@ extension SynchronizerState {
         add(destinations) { $0.posts.append(post) }
         items.append((post.id.sequence, destinations))
       }
-      needs[StreamKey(stream: .posts, user: author)] = items
+      needs[SyncStream(.posts, of: author)] = items
     }
     return RoundPlan(batches: batches, needs: needs)
   }
 
   /// The destinations in `acknowledged` took their batches. Every item whose destinations all acknowledged is
   /// delivered (receivers apply idempotently and order follow events by sequence, so items need not arrive in
-  /// order); returns one cursor record per newly delivered item, to persist.
-  public mutating func onRoundDelivered(_ plan: RoundPlan, acknowledged: Set<ClusterID>) -> [SyncCursor] {
-    var advanced: [SyncCursor] = []
+  /// order); returns the streams whose cursors moved (``progressToSave()`` has them).
+  @discardableResult
+  public mutating func onRoundDelivered(_ plan: RoundPlan, acknowledged: Set<ClusterID>) -> Set<SyncStream> {
+    var advanced: Set<SyncStream> = []
     for (key, items) in plan.needs.sorted(by: { $0.key < $1.key }) {
       let done = Set(items.filter { $0.destinations.isSubset(of: acknowledged) }.map(\.sequence))
       guard !done.isEmpty else { continue }
-      for sequence in done.sorted() where delivered[key, default: []].insert(sequence).inserted {
-        advanced.append(SyncCursor(stream: key.stream, user: key.user, sequence: sequence))
+      for sequence in done.sorted() where delivered[key, default: DeliveredSequences()].insert(sequence) {
+        advanced.insert(key)
       }
-      switch key.stream {
+      switch key.kind {
       case .user: pendingUsers.remove(key.user)
       case .follows: pendingFollows[key.user]?.removeAll { done.contains($0.sequence) }
       case .posts: pendingPosts[key.user]?.removeAll { done.contains($0.id.sequence) }
@@ -72,6 +73,7 @@ extension SynchronizerState {
       if pendingFollows[key.user]?.isEmpty == true { pendingFollows[key.user] = nil }
       if pendingPosts[key.user]?.isEmpty == true { pendingPosts[key.user] = nil }
     }
+    unsavedStreams.formUnion(advanced)
     return advanced
   }
 }

@@ -3,18 +3,15 @@
 public struct SynchronizerState: Sendable {
   public let configuration: SynchronizerConfiguration
 
-  struct StreamKey: Hashable, Comparable, Sendable {
-    let stream: SyncCursor.Stream
-    let user: UserID
-    static func < (lhs: StreamKey, rhs: StreamKey) -> Bool {
-      (lhs.stream.rawValue, lhs.user) < (rhs.stream.rawValue, rhs.user)
-    }
-  }
-
-  /// The sequences of each stream delivered to every destination that needed them. A set, not a high-water
-  /// mark: an item can reach the master's files after later ones (a write refused to its client but kept by
-  /// the slave comes back with the next catch-up), and it must still be delivered.
-  var delivered: [StreamKey: Set<UInt64>] = [:]
+  /// What was delivered of each stream to every destination that needed it (see ``DeliveredSequences``).
+  var delivered: [SyncStream: DeliveredSequences] = [:]
+  /// Streams whose cursors moved since the last save.
+  var unsavedStreams: Set<SyncStream> = []
+  /// The master whose files are being scanned, and how far into each file.
+  var scannedMaster: ServerID?
+  var positions: [ContextFile: FilePosition] = [:]
+  /// What is durable in the progress store.
+  var saved = SyncProgress()
   /// Read from the files, not yet delivered everywhere.
   var pendingUsers: Set<UserID> = []
   var pendingFollows: [UserID: [FollowEvent]] = [:]
@@ -28,15 +25,76 @@ public struct SynchronizerState: Sendable {
 
   func cluster(of user: UserID) -> ClusterID { ClusterID.of(user, clusterCount: configuration.clusterCount) }
 
-  /// Restores what was delivered from the synchronizer's `cursors` file (one record per delivered item).
+  /// Restores the saved progress: cursors, and positions in the files of the master scanned last.
+  public mutating func onProgressLoaded(_ progress: SyncProgress) {
+    saved = progress
+    delivered.merge(progress.delivered) { _, loaded in loaded }
+    scannedMaster = progress.server
+    positions = progress.positions
+  }
+
+  /// Restores cursors of the earlier format (one record per delivered item in the `cursors` file); they are
+  /// saved in the current format with the next save.
   public mutating func onCursorsLoaded(_ loaded: [SyncCursor]) {
-    for cursor in loaded {
-      delivered[StreamKey(stream: cursor.stream, user: cursor.user), default: []].insert(cursor.sequence)
+    for cursor in loaded
+    where delivered[SyncStream(cursor.stream, of: cursor.user), default: DeliveredSequences()].insert(
+      cursor.sequence)
+    {
+      unsavedStreams.insert(SyncStream(cursor.stream, of: cursor.user))
     }
   }
 
   func wasDelivered(_ stream: SyncCursor.Stream, _ user: UserID, _ sequence: UInt64) -> Bool {
-    delivered[StreamKey(stream: stream, user: user)]?.contains(sequence) ?? false
+    delivered[SyncStream(stream, of: user)]?.contains(sequence) ?? false
+  }
+
+  /// A scan of `master`'s files begins: positions into another server's files mean nothing here.
+  public mutating func onScanStarted(master: ServerID) {
+    guard scannedMaster != master else { return }
+    scannedMaster = master
+    positions = [:]
+  }
+
+  /// Where the scan of `file` goes on.
+  public func position(of file: ContextFile) -> FilePosition { positions[file] ?? .start }
+
+  /// The scan read `file` up to `next`.
+  public mutating func onRead(_ file: ContextFile, upTo next: FilePosition) { positions[file] = next }
+
+  /// What to save after a round: the cursors that moved, and the position of every file none of whose items
+  /// still wait for delivery (a restart resumes there; a file with waiting items resumes at its last saved
+  /// position, so nothing read but undelivered is lost).
+  public func progressToSave() -> SyncProgress.Changes {
+    var changes = SyncProgress.Changes(server: scannedMaster)
+    for stream in unsavedStreams {
+      changes.delivered[stream] = delivered[stream]
+    }
+    let sameServer = saved.server == scannedMaster
+    let planted = configuration.plantedBugs.contains(.savePositionsPastPendingItems)
+    for (file, position) in positions where planted || !hasPendingItems(from: file) {
+      if sameServer, let old = saved.positions[file], old == position, old.identity == position.identity {
+        continue
+      }
+      changes.positions[file] = position
+    }
+    return changes
+  }
+
+  /// `changes` are durable.
+  public mutating func onProgressSaved(_ changes: SyncProgress.Changes) {
+    saved.apply(changes)
+    for (stream, sequences) in changes.delivered where delivered[stream] == sequences {
+      unsavedStreams.remove(stream)
+    }
+  }
+
+  func hasPendingItems(from file: ContextFile) -> Bool {
+    switch file {
+    case .users: !pendingUsers.isEmpty
+    case .follows(let user): pendingFollows[user] != nil
+    case .timeline(let user): pendingPosts[user] != nil
+    case .cursors: false
+    }
   }
 
   /// Takes what a scan of the master's files found; what was delivered already is dropped.
