@@ -103,11 +103,14 @@ struct SendableHandle: Sendable {
 enum BenchError: Error, CustomStringConvertible {
   case setup(String)
   case timeout(String)
+  /// The system answered, but not what the scenario expects: a figure from it would mean nothing.
+  case unexpected(String)
 
   var description: String {
     switch self {
     case .setup(let why): "setup failed: \(why)"
     case .timeout(let what): "timed out: \(what)"
+    case .unexpected(let what): "unexpected result: \(what)"
     }
   }
 }

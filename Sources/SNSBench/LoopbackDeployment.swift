@@ -24,6 +24,9 @@ final class LoopbackDeployment: Sendable {
   let servers: [[Server]]
   let serverEndpoints: [[Endpoint]]
   let synchronizers: [Synchronizer]
+  /// What each synchronizer's listener calls (``restartSynchronizer(of:)`` points it at a new one).
+  let syncBoxes: [LateBoundSynchronizer]
+  let synchronizerEndpoints: [Endpoint]
   let listeners: [GRPCServer]
   /// The dialer the servers and synchronizers use between themselves.
   let dialer: GRPCDialer
@@ -55,6 +58,8 @@ final class LoopbackDeployment: Sendable {
     var servers: [[Server]] = []
     var endpoints: [[Endpoint]] = []
     var synchronizers: [Synchronizer] = []
+    var syncBoxes: [LateBoundSynchronizer] = []
+    var synchronizerEndpoints: [Endpoint] = []
     for number in 1...options.clusterCount {
       let cluster = try ClusterID(number)
       let machine = "\(root)/cluster_\(number)"
@@ -86,24 +91,48 @@ final class LoopbackDeployment: Sendable {
       let syncBox = LateBoundSynchronizer()
       let syncListener = try GRPCServer(
         listen: "127.0.0.1:0", handlers: SynchronizerService.handlers(syncBox, secret: check), logger: logger)
-      let synchronizer = Synchronizer(
-        configuration: SynchronizerConfiguration(
-          cluster: cluster, endpoint: try Endpoint(host: "127.0.0.1", port: syncListener.boundPort),
-          clusterCount: options.clusterCount, syncInterval: options.syncInterval),
-        directories: FileServerDirectories(dataDirectory: machine, logger: logger),
-        progressStore: try FileSyncProgressStore(
-          directory: "\(machine)/\(ServerDirectoryLayout.synchronizerDirectoryName(cluster: cluster))",
-          logger: logger),
-        coordinator: coordinatorPort, dialer: dialer, clock: clock, logger: logger)
+      let synchronizerEndpoint = try Endpoint(host: "127.0.0.1", port: syncListener.boundPort)
+      synchronizerEndpoints.append(synchronizerEndpoint)
+      let synchronizer = try Self.synchronizer(
+        of: cluster, machine: machine, endpoint: synchronizerEndpoint, options: options,
+        coordinator: coordinatorPort, dialer: dialer)
       syncBox.set(synchronizer)
+      syncBoxes.append(syncBox)
       listeners.append(syncListener)
       synchronizers.append(synchronizer)
     }
     self.servers = servers
     self.serverEndpoints = endpoints
     self.synchronizers = synchronizers
+    self.syncBoxes = syncBoxes
+    self.synchronizerEndpoints = synchronizerEndpoints
     self.listeners = listeners
     for listener in listeners { listener.start() }
+  }
+
+  static func synchronizer(
+    of cluster: ClusterID, machine: String, endpoint: Endpoint, options: Options,
+    coordinator: any CoordinatorPort, dialer: GRPCDialer
+  ) throws -> Synchronizer {
+    Synchronizer(
+      configuration: SynchronizerConfiguration(
+        cluster: cluster, endpoint: endpoint, clusterCount: options.clusterCount,
+        syncInterval: options.syncInterval),
+      directories: FileServerDirectories(dataDirectory: machine, logger: logger),
+      progressStore: try FileSyncProgressStore(
+        directory: "\(machine)/\(ServerDirectoryLayout.synchronizerDirectoryName(cluster: cluster))",
+        logger: logger),
+      coordinator: coordinator, dialer: dialer, clock: SystemClock(), logger: logger)
+  }
+
+  /// A new synchronizer for cluster `number`, as a restarted process would be: it knows only what its
+  /// directory holds, and its listener now reaches it.
+  func restartSynchronizer(of number: Int) throws -> Synchronizer {
+    let synchronizer = try Self.synchronizer(
+      of: try ClusterID(number), machine: machine(number), endpoint: synchronizerEndpoints[number - 1],
+      options: options, coordinator: dialer.coordinator(at: coordinatorEndpoint), dialer: dialer)
+    syncBoxes[number - 1].set(synchronizer)
+    return synchronizer
   }
 
   /// The data directory of cluster `number` (1-based), what `sns cluster up` calls `<dir>/cluster_<i>`.

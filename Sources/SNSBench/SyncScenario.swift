@@ -19,6 +19,8 @@ struct SyncScenario {
   struct Measured {
     var history: Int
     var cold: Duration
+    /// The first round of a new synchronizer process over the same directories, with Δ new posts.
+    var restart: Duration
     var rounds: [Duration]
     var postsSent: [Int]
     var median: Duration { rounds.sorted()[rounds.count / 2] }
@@ -29,7 +31,8 @@ struct SyncScenario {
     var report = ScenarioReport(
       scenario: "sync", title: "one synchronizer round with Δ = \(delta) new posts, small vs large history",
       columns: [
-        "history posts", "cold round ms", "Δ rounds", "fastest Δ round ms", "median Δ round ms", "posts sent",
+        "history posts", "cold round ms", "after restart ms", "Δ rounds", "fastest Δ round ms",
+        "median Δ round ms", "posts sent",
       ])
     let histories = settings.pick(full: [10_000, 1_000_000], quick: [10_000, 100_000])
     var measured: [Measured] = []
@@ -39,7 +42,7 @@ struct SyncScenario {
       }
       measured.append(result)
       report.rows.append([
-        "\(history)", BenchFormat.milliseconds(result.cold),
+        "\(history)", BenchFormat.milliseconds(result.cold), BenchFormat.milliseconds(result.restart),
         "\(result.rounds.count)", BenchFormat.milliseconds(result.fastest),
         BenchFormat.milliseconds(result.median),
         result.postsSent.allSatisfy { $0 == delta }
@@ -48,6 +51,14 @@ struct SyncScenario {
       report.metrics["sync.h\(history).median_round_ms"] = result.median.milliseconds
       report.metrics["sync.h\(history).fastest_round_ms"] = result.fastest.milliseconds
       report.metrics["sync.h\(history).cold_round_ms"] = result.cold.milliseconds
+      report.metrics["sync.h\(history).restart_round_ms"] = result.restart.milliseconds
+    }
+    if let large = measured.last {
+      let seconds = Double(large.restart.milliseconds) / 1000
+      report.ratios.append(
+        BenchRatio(
+          name: "round of a restarted synchronizer at \(large.history) history (s)", value: seconds,
+          goal: "≤ 1 s", met: seconds <= 1))
     }
     if let small = measured.first, let large = measured.last, small.fastest > .zero, small.median > .zero {
       let ratio = large.fastest / small.fastest
@@ -109,21 +120,34 @@ struct SyncScenario {
       try await one.round()
       var rounds: [Duration] = []
       var sent: [Int] = []
-      for repetition in 0..<repetitions {
+      let perRound = delta / authors
+      func addDelta(_ repetition: Int) throws {
         let now = Timestamp.now
-        let perRound = delta / authors
         for (index, author) in authorIDs.enumerated() {
           try master1.addPosts(
             by: author, count: perRound, firstSequence: UInt64(perAuthor + repetition * perRound + 1),
             time: Timestamp(milliseconds: now.milliseconds + Int64(index * perRound)))
         }
+      }
+      for repetition in 0..<repetitions {
+        try addDelta(repetition)
         let start = clock.now
         let round = try await one.round()
         rounds.append(clock.now - start)
         sent.append(round.posts)
       }
+      settings.progress("  restarting the synchronizer")
+      try addDelta(repetitions)
+      let restartStart = clock.now
+      let restarted = try deployment.restartSynchronizer(of: 1)
+      let afterRestart = try await restarted.round()
+      let restart = clock.now - restartStart
+      guard afterRestart.posts == delta else {
+        throw BenchError.unexpected(
+          "the restarted synchronizer sent \(afterRestart.posts) posts, expected the \(delta) new ones")
+      }
       await deployment.stop()
-      return Measured(history: history, cold: cold, rounds: rounds, postsSent: sent)
+      return Measured(history: history, cold: cold, restart: restart, rounds: rounds, postsSent: sent)
     } catch {
       await deployment.stop()
       throw error

@@ -43,7 +43,7 @@ extension SynchronizerState {
     for (author, posts) in pendingPosts.sorted(by: { $0.key < $1.key }) {
       let history = FollowHistory(events: followerEvents[author] ?? [])
       var items: [(sequence: UInt64, destinations: Set<ClusterID>)] = []
-      for post in posts.sorted(by: { $0.id.sequence < $1.id.sequence }) {
+      for post in posts.values.sorted(by: { $0.id.sequence < $1.id.sequence }) {
         let destinations = Set(history.followers(of: author, at: post.time).map { cluster(of: $0) })
         add(destinations) { $0.posts.append(post) }
         items.append((post.id.sequence, destinations))
@@ -68,7 +68,7 @@ extension SynchronizerState {
       switch key.kind {
       case .user: pendingUsers.remove(key.user)
       case .follows: pendingFollows[key.user]?.removeAll { done.contains($0.sequence) }
-      case .posts: pendingPosts[key.user]?.removeAll { done.contains($0.id.sequence) }
+      case .posts: for sequence in done { pendingPosts[key.user]?[sequence] = nil }
       }
       if pendingFollows[key.user]?.isEmpty == true { pendingFollows[key.user] = nil }
       if pendingPosts[key.user]?.isEmpty == true { pendingPosts[key.user] = nil }

@@ -15,7 +15,9 @@ public struct SynchronizerState: Sendable {
   /// Read from the files, not yet delivered everywhere.
   var pendingUsers: Set<UserID> = []
   var pendingFollows: [UserID: [FollowEvent]] = [:]
-  var pendingPosts: [UserID: [Post]] = [:]
+  /// By author and sequence: a history scan finds each post once, and the first copy under a sequence is the
+  /// one receivers would keep (they take records by key).
+  var pendingPosts: [UserID: [UInt64: Post]] = [:]
 
   public init(configuration: SynchronizerConfiguration) {
     self.configuration = configuration
@@ -111,9 +113,9 @@ public struct SynchronizerState: Sendable {
     }
     for post in posts where cluster(of: post.author) == configuration.cluster {
       if !wasDelivered(.posts, post.author, post.id.sequence),
-        !(pendingPosts[post.author]?.contains(post) ?? false)
+        pendingPosts[post.author]?[post.id.sequence] == nil
       {
-        pendingPosts[post.author, default: []].append(post)
+        pendingPosts[post.author, default: [:]][post.id.sequence] = post
       }
     }
   }
