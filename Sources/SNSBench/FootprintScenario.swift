@@ -30,7 +30,7 @@ struct FootprintScenario {
       ])
     }
     report.notes.append("data directory: \(String(format: "%.1f", Double(bytes) / 1_048_576)) MB on disk")
-    if let restart = samples.last {
+    if let restart = samples.first(where: { $0.label == "restart after kill -9" }) {
       let megabytes = Double(restart.rss) / 1024
       report.metrics = [
         "footprint.rss_mb": megabytes, "footprint.peak_rss_mb": Double(restart.peak) / 1024,
@@ -48,12 +48,30 @@ struct FootprintScenario {
           goal: judged ? "≤ 1.00 (≤ 2 s)" : nil,
           met: judged ? restart.ready <= .seconds(2) : nil))
     }
+    let judged = !settings.quick
+    for sample in samples where sample.label.hasPrefix("synchronizer") {
+      let megabytes = Double(sample.rss) / 1024
+      let key = sample.label.hasSuffix("kill -9") ? "restart" : "first"
+      report.metrics["footprint.synchronizer_\(key)_rss_mb"] = megabytes
+      report.metrics["footprint.synchronizer_\(key)_round_ms"] = sample.ready.milliseconds
+      report.ratios.append(
+        BenchRatio(
+          name: "\(sample.label): RSS / 50 MB", value: megabytes / 50,
+          goal: judged ? "≤ 1.00 (≤ 50 MB)" : nil,
+          met: judged ? megabytes <= 50 : nil))
+    }
+    if let restarted = samples.first(where: { $0.label == "synchronizer, round after kill -9" }) {
+      report.ratios.append(
+        BenchRatio(
+          name: "synchronizer round after kill -9 / 1 s", value: restarted.ready.seconds,
+          goal: judged ? "≤ 1.00 (≤ 1 s)" : nil, met: judged ? restarted.ready <= .seconds(1) : nil))
+    }
     if settings.quick {
       report.notes.append(
         "--quick: the goals are for 10000 users / 1000000 posts, so these smaller counts get no verdict")
     }
     report.notes.append(
-      "ready = from spawning `sns server` to its first successful Login (it registers with the running coordinator first)"
+      "ready = from spawning `sns server` to its first successful Login (it registers with the running coordinator first); for the synchronizer, from spawning it to the end of its first round"
     )
     return report
   }
@@ -99,6 +117,41 @@ struct FootprintScenario {
       }
       samples.append(Sample(label: label, ready: ready, rss: memory.rss, peak: memory.peak))
     }
+    samples += try await measureSynchronizer(
+      group, dataDirectory: dataDirectory, coordinator: coordinatorPort)
     return (samples, bytes)
+  }
+
+  /// The cluster's synchronizer over the same directory: its first round (a scan of the whole history), and
+  /// its first round after kill -9 (from its saved progress). Ready = from spawning it to that round's end.
+  func measureSynchronizer(_ group: ProcessGroup, dataDirectory: String, coordinator: Int) async throws
+    -> [Sample]
+  {
+    let finished = "sync round finished"
+    let synchronizer = try group.startSynchronizer(
+      port: try await freeLoopbackPort(), coordinator: coordinator, dataDirectory: dataDirectory,
+      syncInterval: .milliseconds(500))
+    var samples: [Sample] = []
+    for label in ["synchronizer, first round", "synchronizer, round after kill -9"] {
+      if !samples.isEmpty {
+        await synchronizer.kill9()
+        try synchronizer.start()
+      }
+      let before = synchronizer.logCount(of: finished)
+      settings.progress("  \(label): waiting for a round to finish")
+      do {
+        try await poll(within: .seconds(300), every: .milliseconds(5)) {
+          synchronizer.logCount(of: finished) > before
+        }
+      } catch {
+        throw BenchError.setup("synchronizer finished no round: \(synchronizer.logTail)")
+      }
+      let ready = ContinuousClock.now - synchronizer.started
+      guard let memory = synchronizer.memory() else {
+        throw BenchError.setup("cannot read /proc/\(synchronizer.pid)/status")
+      }
+      samples.append(Sample(label: label, ready: ready, rss: memory.rss, peak: memory.peak))
+    }
+    return samples
   }
 }

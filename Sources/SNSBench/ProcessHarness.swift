@@ -164,6 +164,29 @@ final class ProcessGroup {
   }
 }
 
+extension ProcessGroup {
+  /// `sns synchronizer` of cluster 1, logging each round (`sync round finished`).
+  func startSynchronizer(port: Int, coordinator: Int, dataDirectory: String, syncInterval: Duration) throws
+    -> ChildProcess
+  {
+    try start(
+      "synchronizer-1",
+      [
+        "synchronizer", "--coordinator", "127.0.0.1:\(coordinator)", "--cluster", "1", "--listen",
+        "127.0.0.1:\(port)", "--data-dir", dataDirectory, "--sync-interval",
+        "\(syncInterval.wholeMilliseconds)ms", "--log-level", "info", "--insecure",
+      ])
+  }
+}
+
+extension ChildProcess {
+  /// How often `text` occurs in the log so far.
+  func logCount(of text: String) -> Int {
+    let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+    return log.components(separatedBy: text).count - 1
+  }
+}
+
 /// A TCP port free on 127.0.0.1 right now: our transport binds port 0, and lets it go.
 func freeLoopbackPort() async throws -> Int {
   let probe = try GRPCServer(listen: "127.0.0.1:0", handlers: [:], logger: LoopbackDeployment.logger)

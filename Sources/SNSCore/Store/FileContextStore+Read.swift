@@ -107,16 +107,22 @@ extension FileContextStore {
   }
 
   /// The whole records after `position` of a file this store has not cached, read without caching it: what a
-  /// restarted synchronizer needs to resume a scan, at the cost of the new bytes only. `nil` when the position
-  /// is not in the file at the path now (replaced, or cut below it): the caller reads the whole file.
+  /// synchronizer's scan needs, at the cost of the new bytes only. `nil` when the position is not in the file
+  /// at the path now (replaced, or cut below it, or from an unknown file): the caller reads the whole file.
   func readTail(of file: ContextFile, after position: FilePosition) throws(SNSError) -> (
     records: [ContextRecord], next: FilePosition
   )? {
     let path = path(of: file)
-    guard let status = try FileStatus.at(path: path), status.identity == position.identity,
-      status.size >= position.offset
-    else { return nil }
-    if status.size == position.offset { return ([], position) }
+    // A position names its file, except the start, which is the start of any file.
+    func holds(_ status: FileStatus) -> Bool {
+      (position.identity == status.identity || (position.identity == nil && position.offset == 0))
+        && status.size >= position.offset
+    }
+    guard let status = try FileStatus.at(path: path) else { return ([], .start) }
+    guard holds(status) else { return nil }
+    if status.size == position.offset {
+      return ([], FilePosition(offset: position.offset, identity: status.identity))
+    }
     guard var handle = try OpenContextFile.openForReading(path) else { return nil }
     try handle.lock(exclusive: false)
     while !(try handle.isStillAtPath()) {
@@ -125,7 +131,7 @@ extension FileContextStore {
       try handle.lock(exclusive: false)
     }
     let locked = try handle.status()
-    guard locked.identity == position.identity, locked.size >= position.offset else { return nil }
+    guard holds(locked) else { return nil }
     // The byte before the position must end a line, and the first line after it must be whole: a file
     // at the same device and inode can still be a different one (an inode freed by a replacement and
     // reused by a later one). Anything else reads the whole file.

@@ -37,6 +37,9 @@ public final class FileContextStore: ContextStore {
   /// fsync's failure. Tests block it to hold a round in its sync deterministically, or fail it; `nil` in
   /// production.
   let durabilityBarrier: (@Sendable (ContextFile) throws(SNSError) -> Void)?
+  /// Whether this store read every file when it opened (its owner's view) or reads files when asked
+  /// (``openingLazily(directory:logger:)``): then scans by position never cache what they read.
+  let readsFilesOnOpen: Bool
 
   /// Opens (creating it with its parents if missing) the context directory `directory`, and checks every
   /// context file in it, cutting torn or corrupt tails (logged as warnings).
@@ -48,8 +51,10 @@ public final class FileContextStore: ContextStore {
   }
 
   /// Opens a directory another process owns (a synchronizer's view of its cluster's server directories)
-  /// without reading its files: each file is read when first asked for, and a read after a position this
-  /// store handed out (``records(in:after:)``, also from an earlier process) reads only the bytes after it.
+  /// without reading its files: each file is read when first asked for, and a read after a position
+  /// (``records(in:after:)``, also one an earlier process was handed) reads only the bytes after it and keeps
+  /// nothing of them in memory, so scanning a large history costs no memory. Files it appends to, or reads
+  /// whole, are cached as usual.
   /// The owner cuts torn tails when it opens the directory; this store serves whole records only.
   public static func openingLazily(directory: String, logger: Logger) throws -> FileContextStore {
     try FileContextStore(
@@ -65,6 +70,7 @@ public final class FileContextStore: ContextStore {
       directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
     self.logger = logger
     self.durabilityBarrier = durabilityBarrier
+    self.readsFilesOnOpen = readsFilesOnOpen
     try Self.prepare(directory: self.directory)
     guard readsFilesOnOpen else { return }
     let files = try listFiles()
@@ -116,7 +122,7 @@ public final class FileContextStore: ContextStore {
     records: [ContextRecord], next: FilePosition
   ) {
     try caches.withLock { caches throws(SNSError) in
-      if caches[file] == nil, position.identity != nil, inFlight.withLock({ $0[file] == nil }),
+      if !readsFilesOnOpen, caches[file] == nil, inFlight.withLock({ $0[file] == nil }),
         let tail = try readTail(of: file, after: position)
       {
         return tail
