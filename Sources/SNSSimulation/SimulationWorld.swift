@@ -210,6 +210,9 @@ final class SimulationWorld {
       cluster: cluster, endpoint: at, clusterCount: clusterCount, syncInterval: syncInterval)
     if let pageBytes { configuration.transferPageBytes = pageBytes }
     configuration.plantedBugs = options.plantedBugs
+    // Small chunks, so that rounds (and restarts) fall between chunks of a scan. Only with the fault that
+    // came with them: runs of regression seeds found before it replay unchanged.
+    if options.faults.contains(.synchronizer) { configuration.scanChunkRecords = 8 }
     let synchronizer = Synchronizer(
       configuration: configuration,
       directories: SimulatedServerDirectories(stores: stores),

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 @testable import SNSCore
@@ -196,5 +197,58 @@ struct LazyDirectoryReadTests {
     let again = try FileContextStore.openingLazily(directory: directory, logger: logger)
     let (whole, _) = try await again.records(in: .timeline(user(1)), after: next)
     #expect(whole.count == 52, "53 records, the garbled first one skipped")
+  }
+}
+
+/// Counts the saves of the store it wraps.
+final class CountingProgressStore: SyncProgressStore {
+  let base: any SyncProgressStore
+  let saves = Mutex(0)
+  init(_ base: any SyncProgressStore) { self.base = base }
+  func load() async throws -> SyncProgress { try await base.load() }
+  func save(_ changes: SyncProgress.Changes) async throws {
+    try await base.save(changes)
+    saves.withLock { $0 += 1 }
+  }
+}
+
+@Suite("A synchronizer scans a large history in chunks")
+struct ChunkedScanTests {
+  @Test("a round reads a chunk, delivers it and saves its progress, then reads on: every post arrives once")
+  func chunkedRound() async throws {
+    try await withTemporaryDirectory { root in
+      let clock = ManualClock()
+      let sns = try TinySNS(root: root, clock: clock, logger: quietLogger)
+      await sns.heartbeatAll()
+      let authors = [user(1), user(4), user(7)]
+      let follower = sns.client(for: user(2))
+      _ = try await follower.execute(.login)
+      for author in authors { _ = try await sns.client(for: author).execute(.login) }
+      // Twice: synchronizers register with their first round, so the first pass cannot reach later ones.
+      try await sns.syncAll()
+      try await sns.syncAll()
+      for author in authors { #expect(try await follower.execute(.follow(author)) == .success) }
+      try await sns.syncAll()
+      clock.advance(by: .milliseconds(5))
+      for author in authors {
+        for number in 1...5 {
+          clock.advance(by: .milliseconds(1))
+          _ = try await sns.client(for: author).execute(.post(text("\(author) says \(number)")))
+        }
+      }
+      var counting: CountingProgressStore?
+      let synchronizer = try extraSynchronizer(
+        ofCluster: 1, in: sns, clock: clock, cursors: "synchronizer_chunks", scanChunkRecords: 3
+      ) { base in
+        let store = CountingProgressStore(base)
+        counting = store
+        return store
+      }
+      let report = try await synchronizer.round()
+      #expect(report.posts == 15 && report.failed.isEmpty, "\(report)")
+      #expect((counting?.saves.withLock { $0 } ?? 0) >= 3, "one save per chunk of about 3 records")
+      let timeline = try await timelinePosts(sns, cluster: 2, server: 1, user: user(2))
+      #expect(Set(timeline.map(\.id)).count == 15 && timeline.count == 15, "\(timeline.map(\.text.value))")
+    }
   }
 }

@@ -46,17 +46,20 @@ let quietLogger: Logger = {
 /// `cursors` (a restarted one, or one with another page size): nothing in memory, only the files.
 func extraSynchronizer(
   ofCluster number: Int, in sns: TinySNS, clock: any SNSClock, cursors: String,
-  pageBytes: Int = CatchUpRequest.defaultPageBytes
+  pageBytes: Int = CatchUpRequest.defaultPageBytes, scanChunkRecords: Int? = nil,
+  progress: ((any SyncProgressStore) -> any SyncProgressStore)? = nil
 ) throws -> Synchronizer {
   let machine = (sns.root as NSString).appendingPathComponent("cluster_\(number)")
   var configuration = SynchronizerConfiguration(
     cluster: cluster(number), endpoint: endpoint("cluster\(number)-synchronizer:11000"), clusterCount: 3)
   configuration.transferPageBytes = pageBytes
+  if let scanChunkRecords { configuration.scanChunkRecords = scanChunkRecords }
+  let store = try FileSyncProgressStore(
+    directory: (machine as NSString).appendingPathComponent(cursors), logger: quietLogger)
   return Synchronizer(
     configuration: configuration,
     directories: FileServerDirectories(dataDirectory: machine, logger: quietLogger),
-    progressStore: try FileSyncProgressStore(
-      directory: (machine as NSString).appendingPathComponent(cursors), logger: quietLogger),
+    progressStore: progress?(store) ?? store,
     coordinator: sns.network.coordinator(at: sns.coordinatorEndpoint), dialer: sns.network, clock: clock,
     logger: quietLogger)
 }

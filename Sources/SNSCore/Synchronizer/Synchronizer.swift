@@ -62,6 +62,14 @@ public actor Synchronizer: SynchronizerPort {
     public var posts = 0
     public var destinations: [ClusterID] = []
     public var failed: [ClusterID] = []
+
+    mutating func add(_ other: RoundReport) {
+      users += other.users
+      follows += other.follows
+      posts += other.posts
+      destinations = Array(Set(destinations).union(other.destinations)).sorted()
+      failed = Array(Set(failed).union(other.failed)).sorted()
+    }
   }
 
   /// One synchronization round (DESIGN.md §5).
@@ -85,7 +93,31 @@ public actor Synchronizer: SynchronizerPort {
       logger.info("no master directory to scan yet")
       return RoundReport()
     }
-    try await scan(master, id: masterID)
+    // The history is read in chunks, each delivered (and its progress saved) before the next is read, so a
+    // first scan of a large history holds one chunk in memory, not all of it. A failed delivery ends the
+    // round: what it read waits for the next.
+    var report = RoundReport()
+    while true {
+      let complete = try await scan(master, id: masterID)
+      let chunk = try await deliverPending(from: master, peers: peers)
+      report.add(chunk)
+      if complete || !chunk.failed.isEmpty || Task.isCancelled { break }
+    }
+    SNSMetrics.syncRound(
+      records: report.users + report.follows + report.posts, duration: ContinuousClock.now - started,
+      failed: !report.failed.isEmpty)
+    logger.info(
+      "sync round finished",
+      metadata: [
+        "users": "\(report.users)", "follows": "\(report.follows)", "posts": "\(report.posts)",
+        "failed": "\(report.failed.map(\.value))",
+      ])
+    return report
+  }
+
+  /// Sends what waits for delivery, and saves the progress.
+  func deliverPending(from master: any ContextStore, peers: [ClusterID: Endpoint]) async throws -> RoundReport
+  {
     var followerEvents: [UserID: [FollowEvent]] = [:]
     for author in state.authorsWithPendingPosts {
       followerEvents[author] = try await master.records(in: .follows(author)).compactMap {
@@ -126,41 +158,50 @@ public actor Synchronizer: SynchronizerPort {
     let progress = state.progressToSave()
     try await progressStore.save(progress)
     state.onProgressSaved(progress)
-    SNSMetrics.syncRound(
-      records: report.users + report.follows + report.posts, duration: ContinuousClock.now - started,
-      failed: !report.failed.isEmpty)
-    logger.info(
-      "sync round finished",
-      metadata: [
-        "users": "\(report.users)", "follows": "\(report.follows)", "posts": "\(report.posts)",
-        "failed": "\(report.failed.map(\.value))",
-      ])
     return report
   }
 
-  /// Reads what the master's files gained since the last scan (or since the saved positions).
-  func scan(_ master: any ContextStore, id: ServerID) async throws {
+  /// Reads what the master's files gained since the last scan (or since the saved positions), about
+  /// ``SynchronizerConfiguration/scanChunkRecords`` records at a time (whole files); returns whether it got
+  /// to the end of the file list.
+  func scan(_ master: any ContextStore, id: ServerID) async throws -> Bool {
     state.onScanStarted(master: id)
-    let users = try await readNew(.users, from: master).compactMap {
-      if case .user(let u) = $0 { u } else { nil }
+    var users: [UserID] = []
+    if state.scanResumesAfter == nil {
+      users = try await readNew(.users, from: master).compactMap {
+        if case .user(let u) = $0 { u } else { nil }
+      }
     }
     var follows: [FollowEvent] = []
     var posts: [Post] = []
-    for file in try await master.files() {
+    var read = 0
+    var complete = true
+    for file in try await master.files() where state.scanResumesAfter.map({ file > $0 }) ?? true {
       switch file {
       case .follows(let user) where state.cluster(of: user) == configuration.cluster:
-        for case .following(let event) in try await readNew(file, from: master) where event.follower == user {
+        let records = try await readNew(file, from: master)
+        read += records.count
+        for case .following(let event) in records where event.follower == user {
           follows.append(event)
         }
       case .timeline(let user) where state.cluster(of: user) == configuration.cluster:
-        for case .post(let post) in try await readNew(file, from: master) where post.author == user {
+        let records = try await readNew(file, from: master)
+        read += records.count
+        for case .post(let post) in records where post.author == user {
           posts.append(post)
         }
       case .users, .cursors, .follows, .timeline:
         continue
       }
+      if read >= configuration.scanChunkRecords {
+        state.onScanPaused(after: file)
+        complete = false
+        break
+      }
     }
+    if complete { state.onScanPaused(after: nil) }
     state.onScanned(users: users, follows: follows, posts: posts)
+    return complete
   }
 
   func readNew(_ file: ContextFile, from store: any ContextStore) async throws -> [ContextRecord] {

@@ -10,6 +10,8 @@ public struct SynchronizerState: Sendable {
   /// The master whose files are being scanned, and how far into each file.
   var scannedMaster: ServerID?
   var positions: [ContextFile: FilePosition] = [:]
+  /// The last file a chunked scan read, when the rest of the file list is still to be read.
+  public private(set) var scanResumesAfter: ContextFile?
   /// What is durable in the progress store.
   var saved = SyncProgress()
   /// Read from the files, not yet delivered everywhere.
@@ -55,7 +57,11 @@ public struct SynchronizerState: Sendable {
     guard scannedMaster != master else { return }
     scannedMaster = master
     positions = [:]
+    scanResumesAfter = nil
   }
+
+  /// The scan stopped after `file` (a chunk was read), or went through the whole list (`nil`).
+  public mutating func onScanPaused(after file: ContextFile?) { scanResumesAfter = file }
 
   /// Where the scan of `file` goes on.
   public func position(of file: ContextFile) -> FilePosition { positions[file] ?? .start }
