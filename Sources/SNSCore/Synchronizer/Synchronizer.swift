@@ -97,8 +97,9 @@ public actor Synchronizer: SynchronizerPort {
     // first scan of a large history holds one chunk in memory, not all of it. A failed delivery ends the
     // round: what it read waits for the next.
     var report = RoundReport()
+    let files = try await master.files()
     while true {
-      let complete = try await scan(master, id: masterID)
+      let complete = try await scan(master, id: masterID, files: files)
       let chunk = try await deliverPending(from: master, peers: peers)
       report.add(chunk)
       if complete || !chunk.failed.isEmpty || Task.isCancelled { break }
@@ -162,9 +163,9 @@ public actor Synchronizer: SynchronizerPort {
   }
 
   /// Reads what the master's files gained since the last scan (or since the saved positions), about
-  /// ``SynchronizerConfiguration/scanChunkRecords`` records at a time (whole files); returns whether it got
-  /// to the end of the file list.
-  func scan(_ master: any ContextStore, id: ServerID) async throws -> Bool {
+  /// ``SynchronizerConfiguration/scanChunkRecords`` records at a time (whole files of `files`, the
+  /// directory's listing at the round's start); returns whether it got to the end of the list.
+  func scan(_ master: any ContextStore, id: ServerID, files: [ContextFile]) async throws -> Bool {
     state.onScanStarted(master: id)
     var users: [UserID] = []
     if state.scanResumesAfter == nil {
@@ -176,7 +177,7 @@ public actor Synchronizer: SynchronizerPort {
     var posts: [Post] = []
     var read = 0
     var complete = true
-    for file in try await master.files() where state.scanResumesAfter.map({ file > $0 }) ?? true {
+    for file in files where state.scanResumesAfter.map({ file > $0 }) ?? true {
       switch file {
       case .follows(let user) where state.cluster(of: user) == configuration.cluster:
         let records = try await readNew(file, from: master)

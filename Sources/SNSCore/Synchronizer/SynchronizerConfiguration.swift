@@ -9,7 +9,7 @@ public struct SynchronizerConfiguration: Hashable, Sendable {
   public var transferPageBytes: Int = CatchUpRequest.defaultPageBytes
   /// About how many records a round reads from its master's files before it delivers them and reads on
   /// (whole files at a time): what bounds a first scan's memory.
-  public var scanChunkRecords = 50_000
+  public var scanChunkRecords = 10_000
   /// Only the simulation's checker tests set these.
   public var plantedBugs: PlantedBugs = []
 
