@@ -37,17 +37,6 @@ public struct SynchronizerState: Sendable {
     positions = progress.positions
   }
 
-  /// Restores cursors of the earlier format (one record per delivered item in the `cursors` file); they are
-  /// saved in the current format with the next save.
-  public mutating func onCursorsLoaded(_ loaded: [SyncCursor]) {
-    for cursor in loaded
-    where delivered[SyncStream(cursor.stream, of: cursor.user), default: DeliveredSequences()].insert(
-      cursor.sequence)
-    {
-      unsavedStreams.insert(SyncStream(cursor.stream, of: cursor.user))
-    }
-  }
-
   func wasDelivered(_ stream: SyncCursor.Stream, _ user: UserID, _ sequence: UInt64) -> Bool {
     delivered[SyncStream(stream, of: user)]?.contains(sequence) ?? false
   }
