@@ -28,7 +28,7 @@ enum SyncProgressLine: Hashable, Sendable {
     return "\(RecordCodec.hex(CRC32C.checksum(payload.utf8))) \(payload)\n"
   }
 
-  /// The lines that write `changes`.
+  /// The lines that write `changes` (or a whole progress, for a compacted file).
   static func lines(for changes: SyncProgress.Changes) -> [SyncProgressLine] {
     var lines = changes.delivered.sorted { $0.key < $1.key }.map {
       SyncProgressLine.delivered($0.key, $0.value)
@@ -37,13 +37,6 @@ enum SyncProgressLine: Hashable, Sendable {
       lines += changes.positions.sorted { $0.key < $1.key }.map { .scanned(server, $0.key, $0.value) }
     }
     return lines
-  }
-
-  /// The lines of a whole `progress`, for a compacted file.
-  static func lines(for progress: SyncProgress) -> [SyncProgressLine] {
-    lines(
-      for: SyncProgress.Changes(
-        delivered: progress.delivered, server: progress.server, positions: progress.positions))
   }
 
   /// Decodes one line without its `\n`; `nil` if it is damaged or not a progress line.

@@ -31,21 +31,10 @@ public struct SyncProgress: Hashable, Sendable {
   }
 
   /// What changed since the last save, to append: the streams whose cursors moved, and positions (all in
-  /// the files of `server`).
-  public struct Changes: Hashable, Sendable {
-    public var delivered: [SyncStream: DeliveredSequences] = [:]
-    public var server: ServerID?
-    public var positions: [ContextFile: FilePosition] = [:]
-    public init(
-      delivered: [SyncStream: DeliveredSequences] = [:], server: ServerID? = nil,
-      positions: [ContextFile: FilePosition] = [:]
-    ) {
-      self.delivered = delivered
-      self.server = server
-      self.positions = positions
-    }
-    public var isEmpty: Bool { delivered.isEmpty && positions.isEmpty }
-  }
+  /// the files of `server`). The same shape as the whole progress.
+  public typealias Changes = SyncProgress
+
+  public var isEmpty: Bool { delivered.isEmpty && positions.isEmpty }
 
   /// `self` with `changes` applied: later cursors replace earlier ones; positions of another server replace
   /// all earlier positions.
