@@ -56,9 +56,6 @@ public struct SimulationFaults: OptionSet, Hashable, Sendable {
     .coordinator, .concurrent, .synchronizer,
   ]
 
-  /// The standard faults before synchronizer restarts joined them.
-  public static let standardWithoutSynchronizerRestarts = standard.subtracting(.synchronizer)
-
   /// The standard faults before concurrent commands joined them.
   public static let standardWithoutConcurrency = standard.subtracting([.concurrent, .synchronizer])
 
