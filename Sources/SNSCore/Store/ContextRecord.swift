@@ -6,7 +6,8 @@ public enum ContextFile: Hashable, Sendable, Comparable, CustomStringConvertible
   case follows(UserID)
   /// `<user>.timeline`: posts on that user's timeline, own and delivered.
   case timeline(UserID)
-  /// `cursors`: what a synchronizer has scanned and sent (only in `synchronizer_<id>/`).
+  /// `cursors`: the per-item cursors of earlier synchronizers (only in `synchronizer_<id>/`; read once and
+  /// folded into `progress` by ``FileSyncProgressStore``).
   case cursors
 
   /// The file's name inside its directory. Only validated integers ever become part of a path.
@@ -94,7 +95,7 @@ public enum ContextRecord: Hashable, Sendable {
   case follower(FollowEvent)
   /// In `<owner>.timeline`: a post, the owner's own or one delivered by a synchronizer.
   case post(Post)
-  /// In a synchronizer's `cursors`: one delivered item of a user's stream.
+  /// In an earlier synchronizer's `cursors`: one delivered item of a user's stream.
   case cursor(SyncCursor)
 
   /// Identifies the record inside its file: appending a record whose key is already there changes nothing.
