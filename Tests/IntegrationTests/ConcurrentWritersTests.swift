@@ -69,7 +69,7 @@ struct ConcurrentWritersTests {
         await two.stop()
       }
       #expect(finished, "writers did not finish: \(one.output.suffix(300)) \(two.output.suffix(300))")
-      #expect(one.process.terminationStatus == 0 && two.process.terminationStatus == 0)
+      #expect(one.exitStatus == 0 && two.exitStatus == 0)
       #expect(acknowledged(one) == Self.count && acknowledged(two) == Self.count)
       let written = try verify("\(root)/master_1/7.timeline")
       #expect(written[1] == Set(1...UInt64(Self.count)))
@@ -95,7 +95,7 @@ struct ConcurrentWritersTests {
       #expect(started)
       let finished = await one.waitForExit(within: .seconds(240))
       if !finished { await one.stop() }
-      #expect(finished && one.process.terminationStatus == 0)
+      #expect(finished && one.exitStatus == 0)
       #expect(ackedByTwo < Self.count, "writer 2 finished before it was killed; the test proved less")
 
       let written = try verify("\(root)/master_1/7.timeline")
@@ -106,7 +106,7 @@ struct ConcurrentWritersTests {
       let again = try writer(2, root: root)
       let done = await again.waitForExit(within: .seconds(240))
       if !done { await again.stop() }
-      #expect(done && again.process.terminationStatus == 0)
+      #expect(done && again.exitStatus == 0)
       let final = try verify("\(root)/master_1/7.timeline")
       #expect(final[2] == Set(1...UInt64(Self.count)))
     }

@@ -43,7 +43,7 @@ struct FullDiskTests {
         refused.output.contains("No space left on device"), "status \(refused.status): \(refused.output)")
       try disk.free()
       #expect(await inDoubt.waitForExit(within: .seconds(60)), "the retried post is still pending")
-      #expect(inDoubt.process.terminationStatus == 0, "\(inDoubt.output)")
+      #expect(inDoubt.exitStatus == 0, "\(inDoubt.output)")
       for directory in ["master_1", "slave_2"] {
         let text = (try? String(contentsOfFile: "\(machine)/\(directory)/1.timeline", encoding: .utf8)) ?? ""
         #expect(text.components(separatedBy: " in doubt while full").count == 2, "\(directory): \(text)")

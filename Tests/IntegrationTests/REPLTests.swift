@@ -69,6 +69,6 @@ struct REPLTests {
       })
     repl.closeInput()
     #expect(await repl.waitForExit(within: .seconds(10)))
-    #expect(repl.process.terminationStatus == 0, "\(repl.output)")
+    #expect(repl.exitStatus == 0, "\(repl.output)")
   }
 }

@@ -58,6 +58,10 @@ final class SNSProcess {
   /// loaded machine can leave for a while) counts as stopped: it holds no port, file or lock any more.
   var isRunning: Bool { process.isRunning && !ProcessState.hasExited(pid) }
 
+  /// The exit status once Foundation has reaped the process; `nil` before (reading `terminationStatus` then
+  /// traps).
+  var exitStatus: Int32? { process.isRunning ? nil : process.terminationStatus }
+
   /// The kernel's view of the process, for a failure message: `/proc/<pid>/stat`'s state and wait channel.
   var kernelState: String { ProcessState.describe(pid) }
 
@@ -90,9 +94,10 @@ final class SNSProcess {
     _ = await waitForExit(within: .seconds(30))
   }
 
+  /// Waits until Foundation has reaped the process (so ``exitStatus`` has its status), at most `timeout`.
   func waitForExit(within timeout: Duration) async -> Bool {
     let deadline = ContinuousClock.now + timeout
-    while isRunning {
+    while process.isRunning {
       if ContinuousClock.now > deadline { return false }
       try? await Task.sleep(for: .milliseconds(20))
     }

@@ -65,7 +65,7 @@ struct StorageErrorTests {
     #expect(list.status == 0 && list.output.contains("All users: 1"), "LIST during the fault: \(list.output)")
     try await heal()
     #expect(await poster.waitForExit(within: .seconds(60)), "the post never got an answer")
-    let told = poster.process.isRunning ? nil : poster.process.terminationStatus
+    let told = poster.exitStatus
     let machine = deployment.dataDirectory(ofCluster: 1)
     func copies(in directory: String) -> Int {
       let lines = ((try? String(contentsOfFile: "\(machine)/\(directory)/1.timeline", encoding: .utf8)) ?? "")
