@@ -82,14 +82,22 @@ struct SyncProgressTests {
     for line in lines {
       let encoded = line.encoded
       #expect(encoded.hasSuffix("\n"))
-      let decoded = SyncProgressLine(line: encoded.dropLast())
+      let decoded = SyncProgressLine(line: Array(encoded.utf8.dropLast())[...])
       #expect(decoded == line)
       if case .scanned(_, _, let position) = line, case .scanned(_, _, let back)? = decoded {
         #expect(back.identity == position.identity)
       }
       var damaged = Array(encoded.dropLast().utf8)
       damaged[damaged.count - 1] ^= 1
-      #expect(SyncProgressLine(line: String(decoding: damaged, as: UTF8.self)[...]) == nil)
+      #expect(SyncProgressLine(line: damaged[...]) == nil)
+    }
+    // Numbers are plain digits, as everywhere in the data directory: a sign or an empty field is refused.
+    for payload in [
+      "delivered posts +7 12", "delivered posts 7 +12", "delivered posts 7 12 15,,18", "scanned 2 users -1 -",
+    ] {
+      #expect(
+        SyncProgressLine(line: Array(RecordCodec.line(payload: payload).utf8.dropLast())[...]) == nil,
+        "\(payload)")
     }
   }
 

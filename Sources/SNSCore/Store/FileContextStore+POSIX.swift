@@ -90,6 +90,17 @@ struct OpenContextFile: ~Copyable {
     }
   }
 
+  /// ``openForReading(_:)`` with `flock(LOCK_SH)` held on the file that is at the path once the lock is held
+  /// (one replaced while this waited, ``FileContextStore/replace(_:)``, is opened again). `nil` if the file
+  /// does not exist.
+  static func openLockedForReading(_ path: String) throws(SNSError) -> OpenContextFile? {
+    while true {
+      guard let handle = try openForReading(path) else { return nil }
+      try handle.lock(exclusive: false)
+      if try handle.isStillAtPath() { return handle }
+    }
+  }
+
   /// Opens an existing file for reading, and for cutting a damaged tail when allowed. Falls back to
   /// read-only when the file or file system refuses writing (`EACCES`, `EROFS`: e.g. ext4 remounted
   /// read-only after an I/O error), so that whole records stay readable. `nil` if the file does not exist.

@@ -17,19 +17,9 @@ extension FileContextStore {
     if let cache = caches[file], cache.identity == status.identity, cache.consumed == status.size {
       return cache
     }
-    guard var handle = try OpenContextFile.openForReading(path) else {
+    guard let handle = try OpenContextFile.openLockedForReading(path) else {
       caches[file] = nil
       return nil
-    }
-    try handle.lock(exclusive: false)
-    // Replaced (``replace(_:)``) while this waited for the lock: read the file that is there now.
-    while !(try handle.isStillAtPath()) {
-      guard let current = try OpenContextFile.openForReading(path) else {
-        caches[file] = nil
-        return nil
-      }
-      handle = current
-      try handle.lock(exclusive: false)
     }
     // Taken out of the dictionary so that appending to its arrays does not copy them; put back on every
     // exit, also after an error, because ``refresh(_:from:exclusive:)`` only ever commits consistent states.
@@ -79,11 +69,7 @@ extension FileContextStore {
 
     let bytes = try handle.read(at: cache.consumed, count: Int(status.size - cache.consumed))
     let scan = TailScan(bytes: bytes, base: cache.consumed)
-    for line in scan.skipped {
-      logger.error(
-        "Skipping line at offset \(line.offset) of \(handle.path) (\(line.length) bytes): \(line.error)",
-        metadata: ["file": "\(handle.path)", "offset": "\(line.offset)", "bytes": "\(line.length)"])
-    }
+    logSkippedLines(of: scan, in: handle.path)
     for (offset, record) in scan.records {
       cache.add(record, at: offset)
     }
@@ -123,13 +109,7 @@ extension FileContextStore {
     if status.size == position.offset {
       return ([], FilePosition(offset: position.offset, identity: status.identity))
     }
-    guard var handle = try OpenContextFile.openForReading(path) else { return nil }
-    try handle.lock(exclusive: false)
-    while !(try handle.isStillAtPath()) {
-      guard let current = try OpenContextFile.openForReading(path) else { return nil }
-      handle = current
-      try handle.lock(exclusive: false)
-    }
+    guard let handle = try OpenContextFile.openLockedForReading(path) else { return nil }
     let locked = try handle.status()
     guard holds(locked) else { return nil }
     // The byte before the position must end a line, and the first line after it must be whole: a file
@@ -142,11 +122,15 @@ extension FileContextStore {
     if scan.skipped.first?.offset == position.offset || (scan.records.isEmpty && scan.damagedTailLength > 0) {
       return nil
     }
+    logSkippedLines(of: scan, in: path)
+    return (scan.records.map(\.record), FilePosition(offset: scan.wholeEnd, identity: locked.identity))
+  }
+
+  func logSkippedLines(of scan: TailScan, in path: String) {
     for line in scan.skipped {
       logger.error(
         "Skipping line at offset \(line.offset) of \(path) (\(line.length) bytes): \(line.error)",
         metadata: ["file": "\(path)", "offset": "\(line.offset)", "bytes": "\(line.length)"])
     }
-    return (scan.records.map(\.record), FilePosition(offset: scan.wholeEnd, identity: locked.identity))
   }
 }

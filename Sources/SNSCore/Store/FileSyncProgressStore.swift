@@ -62,8 +62,7 @@ public final class FileSyncProgressStore: SyncProgressStore {
       var damaged = 0
       var lineStart = 0
       while let lineEnd = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n")) {
-        let text = String(decoding: bytes[lineStart..<lineEnd], as: UTF8.self)
-        if let line = SyncProgressLine(line: text[...]) {
+        if let line = SyncProgressLine(line: bytes[lineStart..<lineEnd]) {
           line.apply(to: &loaded.progress)
           loaded.lines += 1
         } else {

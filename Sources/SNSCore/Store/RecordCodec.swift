@@ -77,9 +77,11 @@ public enum RecordCodec {
   public static func encodedSize(of record: ContextRecord) -> Int { payload(of: record).utf8.count + 10 }
 
   /// The whole line for `record`, checksum first and ending in `\n`.
-  public static func encode(_ record: ContextRecord) -> String {
-    let payload = payload(of: record)
-    return "\(hex(CRC32C.checksum(payload.utf8))) \(payload)\n"
+  public static func encode(_ record: ContextRecord) -> String { line(payload: payload(of: record)) }
+
+  /// `payload` as a checksummed line (`<crc> <payload>\n`), as every file of a data directory writes them.
+  static func line(payload: String) -> String {
+    "\(hex(CRC32C.checksum(payload.utf8))) \(payload)\n"
   }
 
   /// The line as the bytes a single `write(2)` puts on disk.
@@ -97,6 +99,11 @@ public enum RecordCodec {
   /// Decodes one line of bytes, without its terminating `\n`. Checks the checksum first, then every field
   /// with the vocabulary's validating initialisers.
   public static func decode(line: ArraySlice<UInt8>) throws(RecordDecodingError) -> ContextRecord {
+    try decode(payload: checkedPayload(of: line))
+  }
+
+  /// The payload of a checksummed line (without its `\n`), once its checksum matches.
+  static func checkedPayload(of line: ArraySlice<UInt8>) throws(RecordDecodingError) -> ArraySlice<UInt8> {
     let checksumLength = 8
     guard line.count > checksumLength, line[line.startIndex + checksumLength] == space,
       let stored = parseHex(line.prefix(checksumLength))
@@ -104,7 +111,7 @@ public enum RecordCodec {
     let payload = line.dropFirst(checksumLength + 1)
     let computed = CRC32C.checksum(payload)
     guard stored == computed else { throw .checksumMismatch(stored: stored, computed: computed) }
-    return try decode(payload: payload)
+    return payload
   }
 
   /// Formats a checksum as eight lowercase hex digits.

@@ -23,10 +23,7 @@ enum SyncProgressLine: Hashable, Sendable {
     }
   }
 
-  var encoded: String {
-    let payload = payload
-    return "\(RecordCodec.hex(CRC32C.checksum(payload.utf8))) \(payload)\n"
-  }
+  var encoded: String { RecordCodec.line(payload: payload) }
 
   /// The lines that write `changes` (or a whole progress, for a compacted file).
   static func lines(for changes: SyncProgress.Changes) -> [SyncProgressLine] {
@@ -39,32 +36,39 @@ enum SyncProgressLine: Hashable, Sendable {
     return lines
   }
 
-  /// Decodes one line without its `\n`; `nil` if it is damaged or not a progress line.
-  init?(line: Substring) {
-    let parts = line.split(separator: " ", omittingEmptySubsequences: false)
-    guard parts.count >= 2, parts[0].count == 8, let stored = UInt32(parts[0], radix: 16) else { return nil }
-    let payload = line.dropFirst(9)
-    guard CRC32C.checksum(payload.utf8) == stored else { return nil }
-    let fields = Array(parts.dropFirst())
-    switch fields[0] {
+  /// Decodes one line without its `\n`; `nil` if it is damaged or not a progress line. Numbers are plain
+  /// decimal digits, as everywhere in the data directory.
+  init?(line: ArraySlice<UInt8>) {
+    guard let payload = try? RecordCodec.checkedPayload(of: line) else { return nil }
+    let fields = String(decoding: payload, as: UTF8.self).split(
+      separator: " ", omittingEmptySubsequences: false)
+    func number(_ field: Substring) -> UInt64? {
+      guard !field.isEmpty, field.count <= 19, field.utf8.allSatisfy({ (48...57).contains($0) }) else {
+        return nil
+      }
+      return UInt64(field)
+    }
+    switch fields.first {
     case "delivered" where fields.count == 4 || fields.count == 5:
       guard let kind = SyncCursor.Stream(rawValue: String(fields[1])),
-        let user = Int(fields[2]).flatMap({ try? UserID($0) }), let through = UInt64(fields[3])
+        let user = try? UserID(parsing: fields[2]),
+        let through = number(fields[3])
       else { return nil }
       var above: [UInt64] = []
       if fields.count == 5 {
-        let numbers = fields[4].split(separator: ",").map { UInt64($0) }
+        let numbers = fields[4].split(separator: ",", omittingEmptySubsequences: false).map(number)
         guard numbers.allSatisfy({ $0 != nil }) else { return nil }
         above = numbers.compactMap { $0 }
       }
       self = .delivered(SyncStream(kind, of: user), DeliveredSequences(through: through, above: above))
     case "scanned" where fields.count == 5:
-      guard let server = Int(fields[1]).flatMap({ try? ServerID($0) }),
-        let file = ContextFile(fileName: String(fields[2])), let offset = Int64(fields[3]), offset >= 0
+      guard let server = try? ServerID(parsing: fields[1]),
+        let file = ContextFile(fileName: String(fields[2])),
+        let offset = number(fields[3]).flatMap({ Int64(exactly: $0) })
       else { return nil }
       var identity: FileIdentity?
       if fields[4] != "-" {
-        let numbers = fields[4].split(separator: ":").map { UInt64($0) }
+        let numbers = fields[4].split(separator: ":", omittingEmptySubsequences: false).map(number)
         guard numbers.count == 2, let device = numbers[0], let inode = numbers[1] else { return nil }
         identity = FileIdentity(device: device, inode: inode)
       }
