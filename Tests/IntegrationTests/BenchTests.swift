@@ -14,7 +14,7 @@ struct BenchTests {
     try "not the bench's secret\n".write(toFile: secret, atomically: true, encoding: .utf8)
     defer { try? FileManager.default.removeItem(atPath: secret) }
     let (status, output) = try await runSNS(
-      ["bench", "all", "--quick", "--json", json], timeout: .seconds(180),
+      ["bench", "all", "--quick", "--json", json], timeout: .seconds(600),
       environment: ["SNS_SECRET_FILE": secret])
     #expect(status == 0, "\(output.suffix(2000))")
     for scenario in ["baseline", "post", "sync", "visibility", "failover", "footprint", "catchup"] {
