@@ -12,6 +12,7 @@ struct FootprintScenario {
     var ready: Duration
     var rss: Int
     var peak: Int
+    var anonymous: Int
   }
 
   func run() async throws -> ScenarioReport {
@@ -19,14 +20,14 @@ struct FootprintScenario {
     let posts = settings.pick(full: 1_000_000, quick: 50_000)
     var report = ScenarioReport(
       scenario: "footprint", title: "a server holding \(users) users / \(posts) posts",
-      columns: ["start", "ready ms", "RSS MB", "peak RSS MB"])
+      columns: ["start", "ready ms", "RSS MB", "peak RSS MB", "anon MB"])
     let (samples, bytes) = try await withProcessGroup(settings, "footprint") { group, root in
       try await measure(group, root: root, users: users, posts: posts)
     }
     for sample in samples {
       report.rows.append([
         sample.label, BenchFormat.milliseconds(sample.ready), BenchFormat.megabytes(sample.rss),
-        BenchFormat.megabytes(sample.peak),
+        BenchFormat.megabytes(sample.peak), BenchFormat.megabytes(sample.anonymous),
       ])
     }
     report.notes.append("data directory: \(String(format: "%.1f", Double(bytes) / 1_048_576)) MB on disk")
@@ -34,6 +35,7 @@ struct FootprintScenario {
       let megabytes = Double(restart.rss) / 1024
       report.metrics = [
         "footprint.rss_mb": megabytes, "footprint.peak_rss_mb": Double(restart.peak) / 1024,
+        "footprint.anon_mb": Double(restart.anonymous) / 1024,
         "footprint.restart_ms": restart.ready.milliseconds,
       ]
       // The goals are for 10 k users / 1 M posts: a quick run's smaller counts get no verdict.
@@ -49,6 +51,14 @@ struct FootprintScenario {
           met: judged ? restart.ready <= .seconds(2) : nil))
     }
     let judged = !settings.quick
+    if let served = samples.first(where: { $0.label == "after a LIST by every user" }) {
+      let megabytes = Double(served.rss) / 1024
+      report.metrics["footprint.served_rss_mb"] = megabytes
+      report.ratios.append(
+        BenchRatio(
+          name: "after a LIST by every user: RSS / 50 MB", value: megabytes / 50,
+          goal: judged ? "≤ 1.00 (≤ 50 MB)" : nil, met: judged ? megabytes <= 50 : nil))
+    }
     for sample in samples where sample.label.hasPrefix("synchronizer") {
       let megabytes = Double(sample.rss) / 1024
       let key = sample.label.hasSuffix("kill -9") ? "restart" : "first"
@@ -71,7 +81,10 @@ struct FootprintScenario {
         "--quick: the goals are for 10000 users / 1000000 posts, so these smaller counts get no verdict")
     }
     report.notes.append(
-      "ready = from spawning `sns server` to its first successful Login (it registers with the running coordinator first); for the synchronizer, from spawning it to the end of its first round"
+      "anon = the part of RSS that is the process's own heap and stacks; the rest is shared libraries' code mapped from files (Swift runtime, Foundation, ICU, gRPC)"
+    )
+    report.notes.append(
+      "ready = from spawning `sns server` to its first successful Login (it registers with the running coordinator first); for the synchronizer, from spawning it to the end of its first round; after a LIST by every user, how long those LISTs took (8 at a time)"
     )
     return report
   }
@@ -115,11 +128,39 @@ struct FootprintScenario {
       guard let memory = server.memory() else {
         throw BenchError.setup("cannot read /proc/\(server.pid)/status")
       }
-      samples.append(Sample(label: label, ready: ready, rss: memory.rss, peak: memory.peak))
+      samples.append(
+        Sample(label: label, ready: ready, rss: memory.rss, peak: memory.peak, anonymous: memory.anonymous))
     }
+    samples.append(try await serveEveryUser(ids, through: client, of: server))
     samples += try await measureSynchronizer(
       group, dataDirectory: dataDirectory, coordinator: coordinatorPort)
     return (samples, bytes)
+  }
+
+  /// Every user runs LIST once (each command reads that user's files), so the server's store has been through
+  /// the whole history: its memory then shows whether the cache holds to its budget. Ready = how long it took.
+  func serveEveryUser(_ users: [UserID], through client: any ClientPort, of server: ChildProcess) async throws
+    -> Sample
+  {
+    settings.progress("  serving every user once (LIST)")
+    let start = ContinuousClock.now
+    let lanes = 8
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      for lane in 0..<lanes {
+        group.addTask {
+          for index in stride(from: lane, to: users.count, by: lanes) {
+            _ = try await client.execute(.list, for: users[index])
+          }
+        }
+      }
+      try await group.waitForAll()
+    }
+    guard let memory = server.memory() else {
+      throw BenchError.setup("cannot read /proc/\(server.pid)/status")
+    }
+    return Sample(
+      label: "after a LIST by every user", ready: ContinuousClock.now - start, rss: memory.rss,
+      peak: memory.peak, anonymous: memory.anonymous)
   }
 
   /// The cluster's synchronizer over the same directory: its first round (a scan of the whole history), and
@@ -150,7 +191,8 @@ struct FootprintScenario {
       guard let memory = synchronizer.memory() else {
         throw BenchError.setup("cannot read /proc/\(synchronizer.pid)/status")
       }
-      samples.append(Sample(label: label, ready: ready, rss: memory.rss, peak: memory.peak))
+      samples.append(
+        Sample(label: label, ready: ready, rss: memory.rss, peak: memory.peak, anonymous: memory.anonymous))
     }
     return samples
   }

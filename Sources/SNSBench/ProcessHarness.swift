@@ -69,8 +69,9 @@ final class ChildProcess {
     return true
   }
 
-  /// Resident and peak resident set size in KiB, from `/proc/<pid>/status`.
-  func memory() -> (rss: Int, peak: Int)? {
+  /// Resident and peak resident set size in KiB, from `/proc/<pid>/status`, and of the resident set what is
+  /// anonymous (heap and stacks, the process's own data, as opposed to the shared libraries' mapped code).
+  func memory() -> (rss: Int, peak: Int, anonymous: Int)? {
     guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
     func field(_ name: String) -> Int? {
       guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }) else {
@@ -78,8 +79,10 @@ final class ChildProcess {
       }
       return line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Int($0) }
     }
-    guard let rss = field("VmRSS"), let peak = field("VmHWM") else { return nil }
-    return (rss, peak)
+    guard let rss = field("VmRSS"), let peak = field("VmHWM"), let anonymous = field("RssAnon") else {
+      return nil
+    }
+    return (rss, peak, anonymous)
   }
 
   /// The last lines of the log, for error messages.

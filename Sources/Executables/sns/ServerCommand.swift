@@ -21,6 +21,8 @@ struct ServerCommand: AsyncParsableCommand {
   @Option(help: "How often timeline mode checks the timeline file.") var timelinePoll: Duration =
     .milliseconds(500)
   @Option(help: "Largest post in bytes.") var maxPostBytes: Int = 1024
+  @Option(help: "Mebibytes of records kept in memory, of the users served last (the files stay the truth).")
+  var storeCacheMib: Int = FileContextStore.defaultCacheBudget >> 20
   @Option(help: "How long to wait for the coordinator at start-up.") var startupTimeout: Duration = .seconds(
     15)
   @OptionGroup var secretOptions: SecretOptions
@@ -35,6 +37,9 @@ struct ServerCommand: AsyncParsableCommand {
     do {
       (clusterID, serverID) = (try ClusterID(cluster), try ServerID(id))
     } catch { fail("\(error)") }
+    guard (0...(1 << 30)).contains(storeCacheMib) else {
+      fail("--store-cache-mib must be between 0 and \(1 << 30), not \(storeCacheMib)")
+    }
     let secret = try insecureOption.secret(from: secretOptions)
     let dialer = GRPCDialer(options: CallOptions(secret: secret, tls: tls.client()))
     defer { dialer.close() }
@@ -52,7 +57,7 @@ struct ServerCommand: AsyncParsableCommand {
       in: dataDir, id: serverID, roleIfNew: hasMaster ? .slave : .master)
     let store: FileContextStore
     do {
-      store = try FileContextStore(directory: directory, logger: logger)
+      store = try FileContextStore(directory: directory, logger: logger, cacheBudget: storeCacheMib << 20)
     } catch { fail("cannot use the data directory \(directory): \(error)") }
     var configuration = ServerConfiguration(
       cluster: clusterID, id: serverID, endpoint: advertise ?? listen, clusterCount: status.clusters.count,

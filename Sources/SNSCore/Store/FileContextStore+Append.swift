@@ -9,6 +9,7 @@ struct WrittenFile: Sendable {
     var position: Int
     var record: ContextRecord
     var offset: Int64
+    var length: Int
   }
 
   var file: ContextFile
@@ -68,12 +69,12 @@ extension FileContextStore {
   /// On a failed write the lines are cut away again before the lock is dropped, and nothing stays in flight.
   func write(
     _ records: [(index: Int, record: ContextRecord)], to file: ContextFile,
-    in caches: inout [ContextFile: FileCache]
+    in caches: inout FileCaches
   ) throws(SNSError) -> WrittenFile {
     let path = path(of: file)
     let handle = try OpenContextFile.openLockedForAppending(path)
-    var cache = caches.removeValue(forKey: file) ?? FileCache()
-    defer { caches[file] = cache }
+    var cache = caches.take(file)
+    defer { keep(cache, of: file, in: &caches) }
     _ = try refresh(&cache, from: handle, exclusive: true)
     let before = try handle.status()
     // Before the first write: `stamp(of:)` must never show these bytes while reads do not (see there).
@@ -91,7 +92,7 @@ extension FileContextStore {
         guard !cache.keys.contains(key), !writtenKeys.contains(key) else { continue }
         let line = RecordCodec.encodedBytes(record)
         try handle.writeLine(line)
-        lines.append(WrittenFile.Line(position: index, record: record, offset: end))
+        lines.append(WrittenFile.Line(position: index, record: record, offset: end, length: line.count))
         writtenKeys.insert(key)
         end += Int64(line.count)
       }

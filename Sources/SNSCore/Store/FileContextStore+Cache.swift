@@ -16,12 +16,19 @@ struct FileCache: Sendable {
   /// is durable only after its directory is fsynced, and the creator may be another process that has not
   /// got there yet; doing it once per file and store keeps every acknowledged append durable.
   var directoryEntrySynced = false
+  /// About how much memory ``records``, ``offsets`` and ``keys`` take: what ``FileCaches`` budgets.
+  private(set) var approximateBytes = 0
+
+  /// What one cached record costs beyond its line's bytes: the record's value, its key in ``keys`` and its
+  /// offset, measured roughly with `sns bench footprint`.
+  static let bytesPerRecord = 160
 
   init(identity: FileIdentity? = nil) {
     self.identity = identity
   }
 
-  mutating func add(_ record: ContextRecord, at offset: Int64) {
+  mutating func add(_ record: ContextRecord, at offset: Int64, lineLength: Int) {
+    approximateBytes += lineLength + Self.bytesPerRecord
     records.append(record)
     offsets.append(offset)
     keys.insert(record.key)
@@ -58,7 +65,7 @@ struct TailScan {
     var error: RecordDecodingError
   }
 
-  var records: [(offset: Int64, record: ContextRecord)] = []
+  var records: [(offset: Int64, length: Int, record: ContextRecord)] = []
   var skipped: [SkippedLine] = []
   /// The end of the last intact line: the file's consumed offset after this scan.
   var wholeEnd: Int64
@@ -77,7 +84,7 @@ struct TailScan {
       let length = lineEnd + 1 - lineStart
       do throws(RecordDecodingError) {
         let record = try RecordCodec.decode(line: bytes[lineStart..<lineEnd])
-        records.append((offset, record))
+        records.append((offset, length, record))
         skipped += pendingDamage
         pendingDamage = []
         wholeEnd = base + Int64(lineEnd + 1)
@@ -97,5 +104,18 @@ struct TailScan {
     } else if lineStart < bytes.count {
       damageReason = "last line has no newline (torn write)"
     }
+  }
+}
+
+extension FileContextStore {
+  /// Puts `cache` back as the most recently used file; files in flight in a round are never forgotten (a
+  /// reader serves them from the cache while their lock is held).
+  func keep(_ cache: FileCache, of file: ContextFile, in caches: inout FileCaches) {
+    caches.put(file, cache, pinned: { self.inFlight.withLock { Set($0.keys) } })
+  }
+
+  /// How many bytes of records, by estimate, and how many files this store holds in memory now.
+  public var cacheUsage: (bytes: Int, files: Int) {
+    caches.withLock { ($0.cachedBytes, $0.count) }
   }
 }

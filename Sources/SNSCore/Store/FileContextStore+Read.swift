@@ -4,27 +4,28 @@ extension FileContextStore {
   /// Costs one `stat` when nothing changed. Otherwise reads the new bytes under `LOCK_SH` (a writer holds
   /// `LOCK_EX` while it writes, so a half-written line seen here was torn by a crash), and if the tail is
   /// damaged takes `LOCK_EX` to cut it.
-  func refreshForReading(_ file: ContextFile, in caches: inout [ContextFile: FileCache]) throws(SNSError)
+  func refreshForReading(_ file: ContextFile, in caches: inout FileCaches) throws(SNSError)
     -> FileCache?
   {
     // A round holds this file's lock until its lines are durable; what is acknowledged is in the cache.
-    if inFlight.withLock({ $0[file] != nil }) { return caches[file] }
+    if inFlight.withLock({ $0[file] != nil }) { return caches.peek(file) }
     let path = path(of: file)
     guard let status = try FileStatus.at(path: path) else {
-      caches[file] = nil
+      caches.drop(file)
       return nil
     }
-    if let cache = caches[file], cache.identity == status.identity, cache.consumed == status.size {
+    if let cache = caches.peek(file), cache.identity == status.identity, cache.consumed == status.size {
+      caches.touch(file)
       return cache
     }
     guard let handle = try OpenContextFile.openLockedForReading(path) else {
-      caches[file] = nil
+      caches.drop(file)
       return nil
     }
     // Taken out of the dictionary so that appending to its arrays does not copy them; put back on every
     // exit, also after an error, because ``refresh(_:from:exclusive:)`` only ever commits consistent states.
-    var cache = caches.removeValue(forKey: file) ?? FileCache()
-    defer { caches[file] = cache }
+    var cache = caches.take(file)
+    defer { keep(cache, of: file, in: &caches) }
     if try refresh(&cache, from: handle, exclusive: false) == .needsExclusiveLock {
       guard handle.isWritable else {
         // Whole records are still served; the next writer cuts the tail before it appends.
@@ -70,8 +71,8 @@ extension FileContextStore {
     let bytes = try handle.read(at: cache.consumed, count: Int(status.size - cache.consumed))
     let scan = TailScan(bytes: bytes, base: cache.consumed)
     logSkippedLines(of: scan, in: handle.path)
-    for (offset, record) in scan.records {
-      cache.add(record, at: offset)
+    for (offset, length, record) in scan.records {
+      cache.add(record, at: offset, lineLength: length)
     }
     cache.consumed = scan.wholeEnd
     guard scan.damagedTailLength > 0 else { return .current }

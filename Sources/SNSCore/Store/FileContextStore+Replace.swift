@@ -44,12 +44,12 @@ extension FileContextStore {
   /// returns the replacements made.
   private func rewrite(
     _ file: ContextFile, with replacements: [RecordKey: ContextRecord],
-    in caches: inout [ContextFile: FileCache]
+    in caches: inout FileCaches
   ) throws(SNSError) -> [ContextRecord] {
     let path = path(of: file)
     guard try FileStatus.at(path: path) != nil else { return [] }
     let handle = try OpenContextFile.openLockedForAppending(path)
-    var cache = caches.removeValue(forKey: file) ?? FileCache()
+    var cache = caches.take(file)
     _ = try refresh(&cache, from: handle, exclusive: true)
     // The lines to swap, by the offset where each starts; a line ends at the next record's offset or at the
     // end of what was consumed (skipped damaged lines in between are kept as they are).
@@ -60,7 +60,7 @@ extension FileContextStore {
       }
     }
     guard !swaps.isEmpty else {
-      caches[file] = cache
+      keep(cache, of: file, in: &caches)
       return []
     }
     let old = try handle.read(at: 0, count: Int(cache.consumed))
@@ -79,11 +79,11 @@ extension FileContextStore {
     do throws(SNSError) {
       try replaceFile(at: path, in: directory, with: new, via: path + ".replacing")
     } catch {
-      caches[file] = nil
+      caches.drop(file)
       throw error
     }
     // The old descriptor (and its lock) goes away with `handle`; the next read loads the new file.
-    caches[file] = nil
+    caches.drop(file)
     logger.warning(
       "Replaced \(swaps.count) record(s) in \(path) with the master's",
       metadata: ["file": "\(path)", "keys": "\(swaps.map { $0.record.key.value })"])

@@ -72,14 +72,14 @@ extension FileContextStore {
     var appended = [Set<Int>](repeating: [], count: appends.count)
     caches.withLock { caches in
       for ((file, entries), error) in zip(written, syncErrors) where error == nil {
-        var cache = caches.removeValue(forKey: file.file) ?? FileCache()
+        var cache = caches.take(file.file)
         for line in file.lines {
-          cache.add(line.record, at: line.offset)
+          cache.add(line.record, at: line.offset, lineLength: line.length)
           appended[entries[line.position].append].insert(entries[line.position].index)
         }
         cache.consumed = file.end
         cache.directoryEntrySynced = true
-        caches[file.file] = cache
+        keep(cache, of: file.file, in: &caches)
       }
       // After the caches: whoever sees a file's new size in `stamp(of:)` then reads its new records.
       inFlight.withLock { inFlight in

@@ -8,7 +8,9 @@ import Synchronization
 /// Several processes may use the same directory at once (a master and its cluster's synchronizer), and so
 /// may several instances in one process. They coordinate through `flock` on each file: appends under
 /// `LOCK_EX`, reads under `LOCK_SH`, so nobody sees another writer's half-written line. Each instance caches
-/// the records it has read and, on each call, reads only the bytes appended since.
+/// the records of the files it used last, within a memory budget (``FileCaches``), and on each call reads only
+/// the bytes appended since; a file it forgot is read again from disk when next needed. Opening a directory
+/// checks only the end of each file, so start-up time and memory do not grow with the history.
 ///
 /// Reads do their blocking file work synchronously, holding this instance's mutex but never across a
 /// suspension point. Appends are group-committed on dedicated threads, and the mutex is not held while they
@@ -22,7 +24,7 @@ public final class FileContextStore: ContextStore {
   let logger: Logger
   /// Per-file caches. One lock for the whole store: calls are short, and appends to one file must be
   /// serialised within the process anyway.
-  let caches = Mutex<[ContextFile: FileCache]>([:])
+  let caches: Mutex<FileCaches>
   /// Appends waiting for the current group-commit round to finish (see `FileContextStore+GroupCommit.swift`).
   let commits = Mutex(CommitQueue())
   let statistics = Mutex(CommitStatistics())
@@ -37,45 +39,53 @@ public final class FileContextStore: ContextStore {
   /// fsync's failure. Tests block it to hold a round in its sync deterministically, or fail it; `nil` in
   /// production.
   let durabilityBarrier: (@Sendable (ContextFile) throws(SNSError) -> Void)?
-  /// Whether this store read every file when it opened (its owner's view) or reads files when asked
-  /// (``openingLazily(directory:logger:)``): then scans by position never cache what they read.
-  let readsFilesOnOpen: Bool
+  /// Whether this store checked the tail of every file when it opened (its owner's view) or leaves that to
+  /// the owner (``openingLazily(directory:logger:)``).
+  let checksTailsOnOpen: Bool
 
-  /// Opens (creating it with its parents if missing) the context directory `directory`, and checks every
-  /// context file in it, cutting torn or corrupt tails (logged as warnings).
+  /// How many bytes of records a store caches by default: the files of the users served last. More makes
+  /// repeated reads of many users' files cheaper; the files stay the truth either way.
+  public static let defaultCacheBudget = 8 << 20
+
+  /// Opens (creating it with its parents if missing) the context directory `directory`, and checks the last
+  /// line of every context file in it; a file whose tail is torn or corrupt is read and its tail cut (logged
+  /// as a warning). At most about `cacheBudget` bytes of records stay cached.
   ///
   /// - Throws: ``SNSError/storage(_:)`` if the directory cannot be created, is not a directory, is not
   ///   writable, or a file in it cannot be read.
-  public convenience init(directory: String, logger: Logger) throws {
-    try self.init(directory: directory, logger: logger, durabilityBarrier: nil)
+  public convenience init(directory: String, logger: Logger, cacheBudget: Int = defaultCacheBudget) throws {
+    try self.init(directory: directory, logger: logger, durabilityBarrier: nil, cacheBudget: cacheBudget)
   }
 
   /// Opens a directory another process owns (a synchronizer's view of its cluster's server directories)
   /// without reading its files: each file is read when first asked for, and a read after a position
   /// (``records(in:after:)``, also one an earlier process was handed) reads only the bytes after it and keeps
   /// nothing of them in memory, so scanning a large history costs no memory. Files it appends to, or reads
-  /// whole, are cached as usual.
+  /// whole, are cached as usual, within `cacheBudget`.
   /// The owner cuts torn tails when it opens the directory; this store serves whole records only.
-  public static func openingLazily(directory: String, logger: Logger) throws -> FileContextStore {
+  public static func openingLazily(
+    directory: String, logger: Logger, cacheBudget: Int = defaultCacheBudget
+  ) throws -> FileContextStore {
     try FileContextStore(
-      directory: directory, logger: logger, durabilityBarrier: nil, readsFilesOnOpen: false)
+      directory: directory, logger: logger, durabilityBarrier: nil, cacheBudget: cacheBudget,
+      checksTailsOnOpen: false)
   }
 
   /// ``init(directory:logger:)`` with a test hook called before each fsync of a round.
   init(
     directory: String, logger: Logger, durabilityBarrier: (@Sendable (ContextFile) throws(SNSError) -> Void)?,
-    readsFilesOnOpen: Bool = true
+    cacheBudget: Int = defaultCacheBudget, checksTailsOnOpen: Bool = true
   ) throws {
     self.directory =
       directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
     self.logger = logger
     self.durabilityBarrier = durabilityBarrier
-    self.readsFilesOnOpen = readsFilesOnOpen
+    self.caches = Mutex(FileCaches(budget: cacheBudget))
+    self.checksTailsOnOpen = checksTailsOnOpen
     try Self.prepare(directory: self.directory)
-    guard readsFilesOnOpen else { return }
-    let files = try listFiles()
-    try caches.withLock { caches throws(SNSError) in
-      for file in files {
+    guard checksTailsOnOpen else { return }
+    for file in try listFiles() where try !tailIsIntact(file) {
+      try caches.withLock { caches throws(SNSError) in
         _ = try refreshForReading(file, in: &caches)
       }
     }
@@ -117,12 +127,12 @@ public final class FileContextStore: ContextStore {
   ///
   /// A position past the end of the file, or one handed out for a file that has since been replaced, starts
   /// again from the beginning: delivering twice is harmless (appends are idempotent), skipping would lose
-  /// records.
+  /// records. A file this store does not hold in its cache is read from the position on, and not cached.
   public func records(in file: ContextFile, after position: FilePosition) async throws -> (
     records: [ContextRecord], next: FilePosition
   ) {
     try caches.withLock { caches throws(SNSError) in
-      if !readsFilesOnOpen, caches[file] == nil, inFlight.withLock({ $0[file] == nil }),
+      if caches.peek(file) == nil, inFlight.withLock({ $0[file] == nil }),
         let tail = try readTail(of: file, after: position)
       {
         return tail

@@ -87,7 +87,7 @@ public final class FileSyncProgressStore: SyncProgressStore {
     if let legacy = try OpenContextFile.openForReading(legacyPath) {
       let bytes = try legacy.read(at: 0, count: Int(try legacy.status().size))
       let scan = TailScan(bytes: bytes, base: 0)
-      for case (_, .cursor(let cursor)) in scan.records {
+      for case (_, _, .cursor(let cursor)) in scan.records {
         let stream = SyncStream(cursor.stream, of: cursor.user)
         loaded.progress.delivered[stream, default: DeliveredSequences()].insert(cursor.sequence)
       }
