@@ -52,6 +52,76 @@ struct FileContextStoreMemoryTests {
     }
   }
 
+  @Test("an append to a file whose records were forgotten reads only what others appended since")
+  func appendingToAForgottenFileKeepsItForgotten() async throws {
+    try await Fixture.withTemporaryDirectory { directory in
+      let store = try FileContextStore(
+        directory: directory, logger: LogRecorder().logger, cacheBudget: 16 << 10)
+      for user in 1...40 {
+        _ = try await store.append(Self.posts(of: user, count: 20))
+      }
+      let forgotten = store.cacheUsage
+      #expect(forgotten.files < 40)
+      // Another process appends to user 1's file meanwhile; this store sees those keys too.
+      let other = try FileContextStore(directory: directory, logger: LogRecorder().logger)
+      _ = try await other.append([PlacedRecord(Fixture.post(1, 21), in: Fixture.timeline(1))])
+
+      let again = Self.posts(of: 1, count: 22)
+      #expect(try await store.append(again) == [again[21]])
+      #expect(store.cacheUsage.bytes <= forgotten.bytes, "the file was not read back into the cache")
+      #expect(try await store.records(in: Fixture.timeline(1)) == again.map(\.record))
+      #expect(try await store.append(again) == [])
+    }
+  }
+
+  @Test("a read while a round holds a forgotten file locked serves its acknowledged records")
+  func readingAForgottenFileDuringItsRound() async throws {
+    try await Fixture.withTemporaryDirectory { directory in
+      let gate = SyncGate()
+      let store = try FileContextStore(
+        directory: directory, logger: LogRecorder().logger, durabilityBarrier: gate.barrier, cacheBudget: 0)
+      let file = Fixture.timeline(1)
+      let first = Self.posts(of: 1, count: 3)
+      _ = try await store.append(first)
+      _ = try await store.append(Self.posts(of: 2, count: 3))
+      #expect(store.cacheUsage.files == 1, "user 1's records were forgotten")
+
+      gate.arm()
+      let next = PlacedRecord(Fixture.post(1, 4), in: file)
+      async let appending = store.append([next])
+      #expect(await gate.nextArrival(within: FileContextStoreRoundTests.patience) == file)
+      #expect(try await store.records(in: file) == first.map(\.record))
+      #expect(try await store.records(in: file, after: .start).records == first.map(\.record))
+      gate.release()
+      #expect(try await appending == [next])
+      #expect(try await store.records(in: file) == (first + [next]).map(\.record))
+    }
+  }
+
+  @Test("a key summary answers exactly as the set of keys it was given")
+  func keySummaryMatchesASet() {
+    var generator = SystemRandomNumberGenerator()
+    var summary = KeySummary()
+    var model: Set<RecordKey> = []
+    var records: [ContextRecord] = []
+    for _ in 0..<3_000 {
+      let author = Int.random(in: 1...4, using: &generator)
+      let sequence = UInt64.random(in: 1...300, using: &generator)
+      let record: ContextRecord =
+        switch Int.random(in: 0..<3, using: &generator) {
+        case 0: Fixture.post(author, sequence)
+        case 1: .following(Fixture.follow(author, author + 1, sequence))
+        default: .user(Fixture.user(Int(sequence)))
+        }
+      records.append(record)
+      #expect(summary.contains(record) == model.contains(record.key), "\(record.key)")
+      summary.insert(record)
+      model.insert(record.key)
+    }
+    for record in records { #expect(summary.contains(record)) }
+    for sequence in 301...310 { #expect(!summary.contains(Fixture.post(1, UInt64(sequence)))) }
+  }
+
   @Test(
     "opening a directory reads only the end of each file: nothing is cached, middle damage is left to reads")
   func openingChecksOnlyTails() async throws {

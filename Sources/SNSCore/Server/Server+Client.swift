@@ -100,10 +100,14 @@ extension Server {
   func loadView(of user: UserID) async throws -> UserView {
     // Only the users appended since the last command are hashed (see ``KnownUsers``).
     knownUsers.update(from: try await store.records(in: .users))
-    return UserView.build(
-      user: user, knownUsers: knownUsers.users,
-      follows: try await store.records(in: .follows(user)),
-      timeline: try await store.records(in: .timeline(user)))
+    // Only what was appended to the user's files since their last command is read (see ``UserFold``).
+    var fold = userFolds[user] ?? UserFold(user: user)
+    let follows = try await store.records(in: .follows(user), after: fold.followsPosition)
+    fold.foldFollows(follows.records, next: follows.next)
+    let timeline = try await store.records(in: .timeline(user), after: fold.timelinePosition)
+    fold.foldTimeline(timeline.records, next: timeline.next)
+    userFolds[user] = fold
+    return fold.view(knownUsers: knownUsers.users)
   }
 
   /// Mirrors `records` (after any the slave missed) and says how it went.

@@ -28,6 +28,8 @@ extension Server {
     let conflicting = try await conflicts(with: records, appended: appended)
     guard !conflicting.isEmpty else { return appended }
     let replaced = try await store.replace(conflicting)
+    // A store may swap records in place, where no position shows it: every user's files are read again.
+    if !replaced.isEmpty { userFolds = [:] }
     logger.warning(
       "replaced records that differ from the master's",
       metadata: ["records": "\(replaced.map(\.record.key.value))"])

@@ -17,6 +17,8 @@ public actor Server: ClientPort, ServerPeerPort {
   var knownToHoldData = false
   /// The users file folded into a set, updated incrementally by each command (see ``KnownUsers``).
   var knownUsers = KnownUsers()
+  /// Each user's follow file and timeline folded so far (see ``UserFold``), updated by each command.
+  var userFolds: [UserID: UserFold] = [:]
   /// Writes that may be acknowledged without the slave (see ``SoloWrites``): a catch-up waits for them.
   var soloWrites = SoloWrites()
   /// Where an interrupted pull (catch-up or reconcile) goes on.

@@ -89,7 +89,7 @@ extension FileContextStore {
     do throws(SNSError) {
       for (index, record) in records {
         let key = record.key
-        guard !cache.keys.contains(key), !writtenKeys.contains(key) else { continue }
+        guard !cache.keys.contains(record), !writtenKeys.contains(key) else { continue }
         let line = RecordCodec.encodedBytes(record)
         try handle.writeLine(line)
         lines.append(WrittenFile.Line(position: index, record: record, offset: end, length: line.count))

@@ -1,14 +1,19 @@
-/// What one ``FileContextStore`` knows of one file: every whole record up to ``consumed``, so that reads
-/// and appends only look at bytes other writers appended since.
+/// What one ``FileContextStore`` knows of one file: the keys of every whole record up to ``consumed``, so
+/// that appends stay idempotent while only looking at bytes other writers appended since, and, while the file
+/// is among those used last (``FileCaches``), the records themselves.
 struct FileCache: Sendable {
   /// The file these records came from; a different identity at the path means the file was replaced.
   var identity: FileIdentity?
-  /// The records in file order. Kept apart from ``offsets`` so that a reader gets the array without a copy.
+  /// The records in file order, when ``holdsRecords``. Kept apart from ``offsets`` so that a reader gets the
+  /// array without a copy.
   private(set) var records: [ContextRecord] = []
   /// `offsets[i]` is where the line of `records[i]` starts.
   private(set) var offsets: [Int64] = []
-  /// The keys of ``records``: what makes appends idempotent.
-  private(set) var keys: Set<RecordKey> = []
+  /// Whether ``records`` holds every whole record up to ``consumed``; once forgotten, only ``keys`` is kept
+  /// up to date, and a read of the records reads the file again.
+  private(set) var holdsRecords = true
+  /// The keys of every record up to ``consumed``: what makes appends idempotent.
+  private(set) var keys = KeySummary()
   /// Bytes of whole lines read: records, and whole lines skipped because they were damaged or unreadable.
   /// Always the end of a line, never inside one.
   var consumed: Int64 = 0
@@ -16,11 +21,11 @@ struct FileCache: Sendable {
   /// is durable only after its directory is fsynced, and the creator may be another process that has not
   /// got there yet; doing it once per file and store keeps every acknowledged append durable.
   var directoryEntrySynced = false
-  /// About how much memory ``records``, ``offsets`` and ``keys`` take: what ``FileCaches`` budgets.
-  private(set) var approximateBytes = 0
+  /// About how much memory ``records`` and ``offsets`` take: what ``FileCaches`` budgets and can forget.
+  private(set) var recordBytes = 0
 
-  /// What one cached record costs beyond its line's bytes: the record's value, its key in ``keys`` and its
-  /// offset, measured roughly with `sns bench footprint`.
+  /// What one cached record costs beyond its line's bytes (the record's value and its offset), measured
+  /// roughly with `sns bench footprint`.
   static let bytesPerRecord = 160
 
   init(identity: FileIdentity? = nil) {
@@ -28,10 +33,19 @@ struct FileCache: Sendable {
   }
 
   mutating func add(_ record: ContextRecord, at offset: Int64, lineLength: Int) {
-    approximateBytes += lineLength + Self.bytesPerRecord
+    keys.insert(record)
+    guard holdsRecords else { return }
+    recordBytes += lineLength + Self.bytesPerRecord
     records.append(record)
     offsets.append(offset)
-    keys.insert(record.key)
+  }
+
+  /// Keeps only what appends need (identity, keys, consumed): the records are read from disk when next asked.
+  mutating func forgetRecords() {
+    records = []
+    offsets = []
+    recordBytes = 0
+    holdsRecords = false
   }
 
   /// Where the line of the `index`th record starts.
@@ -114,8 +128,9 @@ extension FileContextStore {
     caches.put(file, cache, pinned: { self.inFlight.withLock { Set($0.keys) } })
   }
 
-  /// How many bytes of records, by estimate, and how many files this store holds in memory now.
-  public var cacheUsage: (bytes: Int, files: Int) {
-    caches.withLock { ($0.cachedBytes, $0.count) }
+  /// How many bytes of records, by estimate, and how many files' records this store holds in memory now, and
+  /// how many bytes the keys of every file it has used take.
+  public var cacheUsage: (bytes: Int, files: Int, keyBytes: Int) {
+    caches.withLock { ($0.cachedBytes, $0.count, $0.keyBytes) }
   }
 }

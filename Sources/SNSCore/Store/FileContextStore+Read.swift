@@ -7,14 +7,20 @@ extension FileContextStore {
   func refreshForReading(_ file: ContextFile, in caches: inout FileCaches) throws(SNSError)
     -> FileCache?
   {
-    // A round holds this file's lock until its lines are durable; what is acknowledged is in the cache.
-    if inFlight.withLock({ $0[file] != nil }) { return caches.peek(file) }
+    // A round holds this file's lock until its lines are durable; what is acknowledged is in the cache, or
+    // before the size the round found.
+    if let before = inFlight.withLock({ $0[file] }) {
+      if let cache = caches.peek(file), cache.holdsRecords { return cache }
+      return try readWhileInFlight(file, upTo: before.size)
+    }
     let path = path(of: file)
     guard let status = try FileStatus.at(path: path) else {
       caches.drop(file)
       return nil
     }
-    if let cache = caches.peek(file), cache.identity == status.identity, cache.consumed == status.size {
+    if let cache = caches.peek(file), cache.holdsRecords, cache.identity == status.identity,
+      cache.consumed == status.size
+    {
       caches.touch(file)
       return cache
     }
@@ -24,7 +30,7 @@ extension FileContextStore {
     }
     // Taken out of the dictionary so that appending to its arrays does not copy them; put back on every
     // exit, also after an error, because ``refresh(_:from:exclusive:)`` only ever commits consistent states.
-    var cache = caches.take(file)
+    var cache = caches.takeWhole(file)
     defer { keep(cache, of: file, in: &caches) }
     if try refresh(&cache, from: handle, exclusive: false) == .needsExclusiveLock {
       guard handle.isWritable else {
@@ -91,6 +97,19 @@ extension FileContextStore {
         "file": "\(handle.path)", "offset": "\(scan.wholeEnd)", "bytes": "\(scan.damagedTailLength)",
       ])
     return .current
+  }
+
+  /// The records of a file this store's round holds locked, up to `size`, where its whole lines ended when
+  /// the round took the lock: read without a lock of its own (it would wait for the round's), and not cached.
+  private func readWhileInFlight(_ file: ContextFile, upTo size: Int64) throws(SNSError) -> FileCache? {
+    guard let handle = try OpenContextFile.openForReading(path(of: file)) else { return nil }
+    var cache = FileCache(identity: try handle.status().identity)
+    let scan = TailScan(bytes: try handle.read(at: 0, count: Int(size)), base: 0)
+    for (offset, length, record) in scan.records {
+      cache.add(record, at: offset, lineLength: length)
+    }
+    cache.consumed = scan.wholeEnd
+    return cache
   }
 
   /// The whole records after `position` of a file this store has not cached, read without caching it: what a

@@ -49,7 +49,7 @@ extension FileContextStore {
     let path = path(of: file)
     guard try FileStatus.at(path: path) != nil else { return [] }
     let handle = try OpenContextFile.openLockedForAppending(path)
-    var cache = caches.take(file)
+    var cache = caches.takeWhole(file)
     _ = try refresh(&cache, from: handle, exclusive: true)
     // The lines to swap, by the offset where each starts; a line ends at the next record's offset or at the
     // end of what was consumed (skipped damaged lines in between are kept as they are).

@@ -132,7 +132,7 @@ public final class FileContextStore: ContextStore {
     records: [ContextRecord], next: FilePosition
   ) {
     try caches.withLock { caches throws(SNSError) in
-      if caches.peek(file) == nil, inFlight.withLock({ $0[file] == nil }),
+      if caches.peek(file)?.holdsRecords != true, inFlight.withLock({ $0[file] == nil }),
         let tail = try readTail(of: file, after: position)
       {
         return tail

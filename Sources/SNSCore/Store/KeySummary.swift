@@ -1,0 +1,95 @@
+/// The keys of every record in one file, held as runs of sequences: what keeps appends idempotent without
+/// keeping the records (or one string per record) in memory.
+///
+/// Every ``RecordKey`` is a group and a number within it — the user for `user` records, the follower for
+/// follow events, the author for posts, the stream and user for cursors — and the numbers of one group
+/// mostly come in runs (an author's posts, a follower's events), so a file's keys cost a few bytes per
+/// group and gap, not per record.
+struct KeySummary: Sendable, Equatable {
+  enum Group: Hashable, Sendable {
+    case user
+    case following(UserID)
+    case follower(UserID)
+    case post(UserID)
+    case cursor(String, UserID)
+  }
+
+  private var runs: [Group: SequenceRuns] = [:]
+  /// About how many bytes this summary takes, for ``FileCaches``.
+  private(set) var approximateBytes = 0
+
+  static func placement(of record: ContextRecord) -> (group: Group, number: UInt64) {
+    switch record {
+    case .user(let user): (.user, UInt64(user.value))
+    case .following(let event): (.following(event.follower), event.sequence)
+    case .follower(let event): (.follower(event.follower), event.sequence)
+    case .post(let post): (.post(post.id.author), post.id.sequence)
+    case .cursor(let cursor): (.cursor(cursor.stream.rawValue, cursor.user), cursor.sequence)
+    }
+  }
+
+  func contains(_ record: ContextRecord) -> Bool {
+    let (group, number) = Self.placement(of: record)
+    return runs[group]?.contains(number) ?? false
+  }
+
+  mutating func insert(_ record: ContextRecord) {
+    let (group, number) = Self.placement(of: record)
+    var groupRuns = runs.removeValue(forKey: group) ?? SequenceRuns()
+    let before = groupRuns.count
+    groupRuns.insert(number)
+    approximateBytes += (before == 0 ? Self.bytesPerGroup : 0) + (groupRuns.count - before) * Self.bytesPerRun
+    runs[group] = groupRuns
+  }
+
+  /// What a group costs beyond its runs (its key and the dictionary's slot), and what a run costs.
+  static let bytesPerGroup = 64
+  static let bytesPerRun = 16
+}
+
+/// A set of numbers as sorted, disjoint, non-adjacent closed runs.
+struct SequenceRuns: Sendable, Equatable {
+  private var starts: [UInt64] = []
+  private var ends: [UInt64] = []
+
+  var count: Int { starts.count }
+
+  /// The index of the last run starting at or before `number`, if any.
+  private func runIndex(atOrBefore number: UInt64) -> Int? {
+    var low = 0
+    var high = starts.count
+    while low < high {
+      let middle = (low + high) / 2
+      if starts[middle] <= number { low = middle + 1 } else { high = middle }
+    }
+    return low == 0 ? nil : low - 1
+  }
+
+  func contains(_ number: UInt64) -> Bool {
+    guard let index = runIndex(atOrBefore: number) else { return false }
+    return number <= ends[index]
+  }
+
+  mutating func insert(_ number: UInt64) {
+    let before = runIndex(atOrBefore: number)
+    if let before, number <= ends[before] { return }
+    let joinsBefore = before.map { ends[$0] &+ 1 == number } ?? false
+    let next = (before ?? -1) + 1
+    let joinsNext = next < starts.count && number &+ 1 == starts[next]
+    switch (joinsBefore, joinsNext) {
+    case (true, true):
+      if let before {
+        ends[before] = ends[next]
+        starts.remove(at: next)
+        ends.remove(at: next)
+      }
+    case (true, false):
+      if let before { ends[before] = number }
+    case (false, true):
+      starts[next] = number
+    case (false, false):
+      starts.insert(number, at: next)
+      ends.insert(number, at: next)
+    }
+  }
+}
