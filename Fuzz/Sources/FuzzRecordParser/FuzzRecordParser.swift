@@ -22,8 +22,8 @@ func check(_ bytes: [UInt8]) {
   precondition(scan.wholeEnd == base || bytes[Int(scan.wholeEnd - base) - 1] == UInt8(ascii: "\n"))
   precondition(scan.damagedTailLength == base + Int64(bytes.count) - scan.wholeEnd)
   var previous: Int64 = -1
-  for (offset, record) in scan.records {
-    precondition(offset > previous && offset < scan.wholeEnd)
+  for (offset, length, record) in scan.records {
+    precondition(offset > previous && offset + Int64(length) <= scan.wholeEnd)
     previous = offset
     roundTrip(record)
   }
