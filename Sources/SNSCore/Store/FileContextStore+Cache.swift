@@ -40,6 +40,14 @@ struct FileCache: Sendable {
     offsets.append(offset)
   }
 
+  /// Adds the whole records a scan of the bytes after ``consumed`` found, and moves ``consumed`` past them.
+  mutating func add(_ scan: TailScan) {
+    for (offset, length, record) in scan.records {
+      add(record, at: offset, lineLength: length)
+    }
+    consumed = scan.wholeEnd
+  }
+
   /// Keeps only what appends need (identity, keys, consumed): the records are read from disk when next asked.
   mutating func forgetRecords() {
     records = []

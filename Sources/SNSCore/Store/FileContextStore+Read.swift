@@ -77,10 +77,7 @@ extension FileContextStore {
     let bytes = try handle.read(at: cache.consumed, count: Int(status.size - cache.consumed))
     let scan = TailScan(bytes: bytes, base: cache.consumed)
     logSkippedLines(of: scan, in: handle.path)
-    for (offset, length, record) in scan.records {
-      cache.add(record, at: offset, lineLength: length)
-    }
-    cache.consumed = scan.wholeEnd
+    cache.add(scan)
     guard scan.damagedTailLength > 0 else { return .current }
     guard exclusive else { return .needsExclusiveLock }
 
@@ -105,10 +102,7 @@ extension FileContextStore {
     guard let handle = try OpenContextFile.openForReading(path(of: file)) else { return nil }
     var cache = FileCache(identity: try handle.status().identity)
     let scan = TailScan(bytes: try handle.read(at: 0, count: Int(size)), base: 0)
-    for (offset, length, record) in scan.records {
-      cache.add(record, at: offset, lineLength: length)
-    }
-    cache.consumed = scan.wholeEnd
+    cache.add(scan)
     return cache
   }
 

@@ -39,9 +39,6 @@ public final class FileContextStore: ContextStore {
   /// fsync's failure. Tests block it to hold a round in its sync deterministically, or fail it; `nil` in
   /// production.
   let durabilityBarrier: (@Sendable (ContextFile) throws(SNSError) -> Void)?
-  /// Whether this store checked the tail of every file when it opened (its owner's view) or leaves that to
-  /// the owner (``openingLazily(directory:logger:)``).
-  let checksTailsOnOpen: Bool
 
   /// How many bytes of records a store caches by default: the files of the users served last. More makes
   /// repeated reads of many users' files cheaper; the files stay the truth either way.
@@ -71,7 +68,8 @@ public final class FileContextStore: ContextStore {
       checksTailsOnOpen: false)
   }
 
-  /// ``init(directory:logger:)`` with a test hook called before each fsync of a round.
+  /// ``init(directory:logger:)`` with a test hook called before each fsync of a round; `checksTailsOnOpen`
+  /// is false for a directory another process owns (``openingLazily(directory:logger:cacheBudget:)``).
   init(
     directory: String, logger: Logger, durabilityBarrier: (@Sendable (ContextFile) throws(SNSError) -> Void)?,
     cacheBudget: Int = defaultCacheBudget, checksTailsOnOpen: Bool = true
@@ -81,7 +79,6 @@ public final class FileContextStore: ContextStore {
     self.logger = logger
     self.durabilityBarrier = durabilityBarrier
     self.caches = Mutex(FileCaches(budget: cacheBudget))
-    self.checksTailsOnOpen = checksTailsOnOpen
     try Self.prepare(directory: self.directory)
     guard checksTailsOnOpen else { return }
     for file in try listFiles() where try !tailIsIntact(file) {
