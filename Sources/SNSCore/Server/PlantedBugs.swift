@@ -15,4 +15,7 @@ public struct PlantedBugs: OptionSet, Hashable, Sendable {
   /// A synchronizer saves the position of every file it read, also of files whose items still wait for
   /// delivery, so a restarted synchronizer skips them.
   public static let savePositionsPastPendingItems = PlantedBugs(rawValue: 1 << 4)
+  /// A ``FileContextStore`` answers appends without fsyncing their files, so a crash can lose what it
+  /// acknowledged.
+  public static let acknowledgeBeforeFsync = PlantedBugs(rawValue: 1 << 5)
 }

@@ -72,7 +72,7 @@ extension FileContextStore {
     in caches: inout FileCaches
   ) throws(SNSError) -> WrittenFile {
     let path = path(of: file)
-    let handle = try OpenContextFile.openLockedForAppending(path)
+    let handle = try OpenContextFile.openLockedForAppending(path, on: fileSystem)
     var cache = caches.take(file)
     defer { keep(cache, of: file, in: &caches) }
     _ = try refresh(&cache, from: handle, exclusive: true)

@@ -74,7 +74,7 @@ extension FileContextStore {
     }
     let appends = [own] + others.map(\.records)
     // The round blocks (file locks, writes, fsyncs): off the cooperative pool, onto a thread of its own.
-    let results = await Self.roundThreads.run { self.rounds.withLock { _ in self.commitRound(appends) } }
+    let results = await runBlocking { self.rounds.withLock { _ in self.commitRound(appends) } }
     for (waiter, result) in zip(others, results.dropFirst()) {
       waiter.continuation.resume(returning: .done(result))
     }

@@ -5,7 +5,9 @@ extension FileContextStore {
   /// that fails here is read whole, which cuts its tail (``refresh(_:from:exclusive:)``).
   func tailIsIntact(_ file: ContextFile) throws(SNSError) -> Bool {
     let newline = UInt8(ascii: "\n")
-    guard let handle = try OpenContextFile.openLockedForReading(path(of: file)) else { return true }
+    guard let handle = try OpenContextFile.openLockedForReading(path(of: file), on: fileSystem) else {
+      return true
+    }
     let size = try handle.status().size
     guard size > 0 else { return true }
     // Most lines are far shorter than a page; a longer last line widens the window until it is found.

@@ -14,7 +14,7 @@ extension FileContextStore {
       return try readWhileInFlight(file, upTo: before.size)
     }
     let path = path(of: file)
-    guard let status = try FileStatus.at(path: path) else {
+    guard let status = try fileSystem.status(atPath: path) else {
       caches.drop(file)
       return nil
     }
@@ -24,7 +24,7 @@ extension FileContextStore {
       caches.touch(file)
       return cache
     }
-    guard let handle = try OpenContextFile.openLockedForReading(path) else {
+    guard let handle = try OpenContextFile.openLockedForReading(path, on: fileSystem) else {
       caches.drop(file)
       return nil
     }
@@ -99,7 +99,7 @@ extension FileContextStore {
   /// The records of a file this store's round holds locked, up to `size`, where its whole lines ended when
   /// the round took the lock: read without a lock of its own (it would wait for the round's), and not cached.
   private func readWhileInFlight(_ file: ContextFile, upTo size: Int64) throws(SNSError) -> FileCache? {
-    guard let handle = try OpenContextFile.openForReading(path(of: file)) else { return nil }
+    guard let handle = try OpenContextFile.openForReading(path(of: file), on: fileSystem) else { return nil }
     var cache = FileCache(identity: try handle.status().identity)
     let scan = TailScan(bytes: try handle.read(at: 0, count: Int(size)), base: 0)
     cache.add(scan)
@@ -118,12 +118,12 @@ extension FileContextStore {
       (position.identity == status.identity || (position.identity == nil && position.offset == 0))
         && status.size >= position.offset
     }
-    guard let status = try FileStatus.at(path: path) else { return ([], .start) }
+    guard let status = try fileSystem.status(atPath: path) else { return ([], .start) }
     guard holds(status) else { return nil }
     if status.size == position.offset {
       return ([], FilePosition(offset: position.offset, identity: status.identity))
     }
-    guard let handle = try OpenContextFile.openLockedForReading(path) else { return nil }
+    guard let handle = try OpenContextFile.openLockedForReading(path, on: fileSystem) else { return nil }
     let locked = try handle.status()
     guard holds(locked) else { return nil }
     // The byte before the position must end a line, and the first line after it must be whole: a file

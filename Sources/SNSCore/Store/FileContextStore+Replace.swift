@@ -18,7 +18,7 @@ extension FileContextStore {
   @discardableResult
   public func replace(_ records: [PlacedRecord]) async throws -> [PlacedRecord] {
     guard !records.isEmpty else { return [] }
-    return try await Self.roundThreads.run { () -> Result<[PlacedRecord], SNSError> in
+    return try await runBlocking { () -> Result<[PlacedRecord], SNSError> in
       self.rounds.withLock { _ in
         Result { () throws(SNSError) -> [PlacedRecord] in try self.rewrite(records) }
       }
@@ -47,8 +47,8 @@ extension FileContextStore {
     in caches: inout FileCaches
   ) throws(SNSError) -> [ContextRecord] {
     let path = path(of: file)
-    guard try FileStatus.at(path: path) != nil else { return [] }
-    let handle = try OpenContextFile.openLockedForAppending(path)
+    guard try fileSystem.status(atPath: path) != nil else { return [] }
+    let handle = try OpenContextFile.openLockedForAppending(path, on: fileSystem)
     var cache = caches.takeWhole(file)
     _ = try refresh(&cache, from: handle, exclusive: true)
     // The lines to swap, by the offset where each starts; a line ends at the next record's offset or at the
@@ -77,7 +77,7 @@ extension FileContextStore {
     new += old[copied...]
 
     do throws(SNSError) {
-      try replaceFile(at: path, in: directory, with: new, via: path + ".replacing")
+      try fileSystem.replaceFile(at: path, in: directory, with: new, via: path + ".replacing")
     } catch {
       caches.drop(file)
       throw error

@@ -22,6 +22,10 @@ public final class FileContextStore: ContextStore {
   /// The directory this store reads and writes, e.g. `<data-dir>/master_1`.
   public let directory: String
   let logger: Logger
+  /// Where the files are: the real file system, or the simulation's files in memory.
+  let fileSystem: any StoreFileSystem
+  /// Bugs planted on purpose, to show that the simulation catches them (empty in production).
+  let plantedBugs: PlantedBugs
   /// Per-file caches. One lock for the whole store: calls are short, and appends to one file must be
   /// serialised within the process anyway.
   let caches: Mutex<FileCaches>
@@ -29,7 +33,7 @@ public final class FileContextStore: ContextStore {
   let commits = Mutex(CommitQueue())
   let statistics = Mutex(CommitStatistics())
   /// Held by a group-commit round and by ``replace(_:)``, which must not rewrite a file under a round.
-  /// Only ever taken on ``roundThreads`` (it blocks).
+  /// Only ever taken through ``runBlocking(_:)`` (it blocks).
   let rounds = Mutex(())
   /// Files a round has written and locked but not yet made durable, with their stamp from before the round.
   /// Reads serve these from the cache (which has none of the round's lines) instead of waiting for the lock.
@@ -54,6 +58,18 @@ public final class FileContextStore: ContextStore {
     try self.init(directory: directory, logger: logger, durabilityBarrier: nil, cacheBudget: cacheBudget)
   }
 
+  /// ``init(directory:logger:cacheBudget:)`` on another file system (the simulation's), optionally with
+  /// `plantedBugs` that the simulation must catch; `lazily` as in
+  /// ``openingLazily(directory:logger:fileSystem:cacheBudget:)``.
+  public convenience init(
+    directory: String, logger: Logger, fileSystem: any StoreFileSystem, cacheBudget: Int = defaultCacheBudget,
+    lazily: Bool = false, plantedBugs: PlantedBugs = []
+  ) throws {
+    try self.init(
+      directory: directory, logger: logger, durabilityBarrier: nil, cacheBudget: cacheBudget,
+      checksTailsOnOpen: !lazily, fileSystem: fileSystem, plantedBugs: plantedBugs)
+  }
+
   /// Opens a directory another process owns (a synchronizer's view of its cluster's server directories)
   /// without reading its files: each file is read when first asked for, and a read after a position
   /// (``records(in:after:)``, also one an earlier process was handed) reads only the bytes after it and keeps
@@ -61,25 +77,29 @@ public final class FileContextStore: ContextStore {
   /// whole, are cached as usual, within `cacheBudget`.
   /// The owner cuts torn tails when it opens the directory; this store serves whole records only.
   public static func openingLazily(
-    directory: String, logger: Logger, cacheBudget: Int = defaultCacheBudget
+    directory: String, logger: Logger, fileSystem: any StoreFileSystem = POSIXFileSystem(),
+    cacheBudget: Int = defaultCacheBudget
   ) throws -> FileContextStore {
     try FileContextStore(
       directory: directory, logger: logger, durabilityBarrier: nil, cacheBudget: cacheBudget,
-      checksTailsOnOpen: false)
+      checksTailsOnOpen: false, fileSystem: fileSystem)
   }
 
   /// ``init(directory:logger:)`` with a test hook called before each fsync of a round; `checksTailsOnOpen`
   /// is false for a directory another process owns (``openingLazily(directory:logger:cacheBudget:)``).
   init(
     directory: String, logger: Logger, durabilityBarrier: (@Sendable (ContextFile) throws(SNSError) -> Void)?,
-    cacheBudget: Int = defaultCacheBudget, checksTailsOnOpen: Bool = true
+    cacheBudget: Int = defaultCacheBudget, checksTailsOnOpen: Bool = true,
+    fileSystem: any StoreFileSystem = POSIXFileSystem(), plantedBugs: PlantedBugs = []
   ) throws {
     self.directory =
       directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
     self.logger = logger
     self.durabilityBarrier = durabilityBarrier
+    self.fileSystem = fileSystem
+    self.plantedBugs = plantedBugs
     self.caches = Mutex(FileCaches(budget: cacheBudget))
-    try Self.prepare(directory: self.directory)
+    try Self.prepare(directory: self.directory, on: fileSystem)
     guard checksTailsOnOpen else { return }
     for file in try listFiles() where try !tailIsIntact(file) {
       try caches.withLock { caches throws(SNSError) in
@@ -162,7 +182,7 @@ public final class FileContextStore: ContextStore {
   public func stamp(of file: ContextFile) async throws -> FileStamp? {
     // `stat` first: a round marks the file before writing and unmarks it after its lines are readable, so
     // a size seen here is either covered by the mark or already readable.
-    let status = try FileStatus.at(path: path(of: file))
+    let status = try fileSystem.status(atPath: path(of: file))
     if let before = inFlight.withLock({ $0[file] }) { return before }
     return status.map { FileStamp(modificationNanoseconds: $0.modificationNanoseconds, size: $0.size) }
   }
@@ -176,18 +196,13 @@ public final class FileContextStore: ContextStore {
 
   /// The recognised context files in the directory, sorted; other names (temporary, stray) are ignored.
   func listFiles() throws(SNSError) -> [ContextFile] {
-    let names: [String]
-    do {
-      names = try FileManager.default.contentsOfDirectory(atPath: directory)
-    } catch {
-      // Foundation wraps the errno; unwrap it so the message reads like every other storage error.
-      if let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error,
-        (underlying as NSError).domain == NSPOSIXErrorDomain
-      {
-        throw storageError("list", directory, Int32((underlying as NSError).code))
-      }
-      throw .storage("cannot list \(directory): \(error)")
-    }
-    return names.compactMap(ContextFile.init(fileName:)).sorted()
+    try fileSystem.names(inDirectory: directory).compactMap(ContextFile.init(fileName:)).sorted()
+  }
+
+  /// Runs `body`, which makes blocking file-system calls: on ``roundThreads`` for a real disk, on the
+  /// caller's thread for a file system that never blocks.
+  func runBlocking<Result: Sendable>(_ body: @escaping @Sendable () -> Result) async -> Result {
+    guard fileSystem.callsMayBlock else { return body() }
+    return await Self.roundThreads.run(body)
   }
 }

@@ -6,11 +6,12 @@ import Foundation
 /// catch-up or "no live slave" answer, never per heartbeat.
 public struct FileCoordinatorRoleStore: CoordinatorRoleStore {
   public let directory: String
+  let fileSystem = POSIXFileSystem()
   var path: String { (directory as NSString).appendingPathComponent("roles.json") }
 
   /// Creates `directory` if needed.
   public init(directory: String) throws {
-    try FileContextStore.prepare(directory: directory)
+    try FileContextStore.prepare(directory: directory, on: fileSystem)
     self.directory = directory
   }
 
@@ -20,7 +21,7 @@ public struct FileCoordinatorRoleStore: CoordinatorRoleStore {
     let path = self.path
     let bytes = await Self.threads.run { () -> Result<Data?, SNSError> in
       do throws(SNSError) {
-        guard try FileStatus.at(path: path) != nil else { return .success(nil) }
+        guard try fileSystem.status(atPath: path) != nil else { return .success(nil) }
         guard let data = FileManager.default.contents(atPath: path) else {
           return .failure(.storage("cannot read \(path)"))
         }
@@ -42,7 +43,7 @@ public struct FileCoordinatorRoleStore: CoordinatorRoleStore {
     let (path, directory) = (self.path, self.directory)
     try await Self.threads.run { () -> Result<Void, SNSError> in
       do throws(SNSError) {
-        try replaceFile(at: path, in: directory, with: bytes, via: path + ".saving")
+        try fileSystem.replaceFile(at: path, in: directory, with: bytes, via: path + ".saving")
         return .success(())
       } catch { return .failure(error) }
     }.get()

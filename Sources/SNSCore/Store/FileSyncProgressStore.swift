@@ -15,6 +15,7 @@ import Synchronization
 public final class FileSyncProgressStore: SyncProgressStore {
   public let directory: String
   let logger: Logger
+  let fileSystem = POSIXFileSystem()
   var path: String { (directory as NSString).appendingPathComponent("progress") }
   var legacyPath: String { (directory as NSString).appendingPathComponent(ContextFile.cursors.fileName) }
 
@@ -33,7 +34,7 @@ public final class FileSyncProgressStore: SyncProgressStore {
 
   /// Creates `directory` if needed.
   public init(directory: String, logger: Logger) throws {
-    try FileContextStore.prepare(directory: directory)
+    try FileContextStore.prepare(directory: directory, on: fileSystem)
     self.directory = directory
     self.logger = logger
   }
@@ -55,7 +56,7 @@ public final class FileSyncProgressStore: SyncProgressStore {
 
   func loadBlocking() throws(SNSError) -> SyncProgress {
     var loaded = Saved()
-    if let handle = try OpenContextFile.openForReading(path) {
+    if let handle = try OpenContextFile.openForReading(path, on: fileSystem) {
       let size = try handle.status().size
       let bytes = try handle.read(at: 0, count: Int(size))
       var wholeEnd = 0
@@ -84,7 +85,7 @@ public final class FileSyncProgressStore: SyncProgressStore {
       }
       loaded.bytes = Int64(wholeEnd)
     }
-    if let legacy = try OpenContextFile.openForReading(legacyPath) {
+    if let legacy = try OpenContextFile.openForReading(legacyPath, on: fileSystem) {
       let bytes = try legacy.read(at: 0, count: Int(try legacy.status().size))
       let scan = TailScan(bytes: bytes, base: 0)
       for case (_, _, .cursor(let cursor)) in scan.records {
@@ -109,12 +110,12 @@ public final class FileSyncProgressStore: SyncProgressStore {
       return
     }
     let bytes = Array(lines.map(\.encoded).joined().utf8)
-    let handle = try OpenContextFile.openForAppending(path)
+    let handle = try OpenContextFile.openForAppending(path, on: fileSystem)
     let before = next.bytes
     do throws(SNSError) {
       try handle.writeLine(bytes)
       try handle.sync()
-      if before == 0 { try syncDirectory(directory) }
+      if before == 0 { try fileSystem.syncDirectory(directory) }
     } catch {
       // Nothing of a failed save may stay: a partial line would swallow the next save's first line.
       try? handle.truncate(to: before)
@@ -129,11 +130,11 @@ public final class FileSyncProgressStore: SyncProgressStore {
   func compact(_ progress: SyncProgress) throws(SNSError) {
     let lines = SyncProgressLine.lines(for: progress)
     let bytes = Array(lines.map(\.encoded).joined().utf8)
-    try replaceFile(at: path, in: directory, with: bytes, via: path + ".compacting")
+    try fileSystem.replaceFile(at: path, in: directory, with: bytes, via: path + ".compacting")
     let hadLegacy = saved.withLock { $0.legacyFilePresent }
     if hadLegacy {
-      removeFileQuietly(legacyPath)
-      try syncDirectory(directory)
+      fileSystem.removeQuietly(legacyPath)
+      try fileSystem.syncDirectory(directory)
     }
     saved.withLock {
       $0 = Saved(progress: progress, lines: lines.count, bytes: Int64(bytes.count), legacyFilePresent: false)
