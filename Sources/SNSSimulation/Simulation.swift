@@ -7,7 +7,8 @@ public struct SimulationFaults: OptionSet, Hashable, Sendable {
 
   /// A server process dies (kill -9) and restarts later over the same directory.
   public static let crash = SimulationFaults(rawValue: 1 << 0)
-  /// A server dies inside an append: only a prefix of the records in flight reaches the disk.
+  /// A server dies inside a write: its directory keeps what was fsynced and a seed-chosen part of the rest,
+  /// torn anywhere, as after a power cut.
   public static let torn = SimulationFaults(rawValue: 1 << 1)
   /// Links cut: client↔master, master↔slave, server↔coordinator, F↔F.
   public static let partition = SimulationFaults(rawValue: 1 << 2)
@@ -50,29 +51,38 @@ public struct SimulationFaults: OptionSet, Hashable, Sendable {
   /// the progress the last one saved (cursors and positions), with nothing of its memory.
   public static let synchronizer = SimulationFaults(rawValue: 1 << 15)
 
+  /// A cluster's machine loses power: both servers and the synchronizer die at once, and each server
+  /// directory keeps only what was fsynced (and a seed-chosen, torn part of the rest). All restart later.
+  public static let power = SimulationFaults(rawValue: 1 << 16)
+
   /// Everything except ``harsh`` and ``amnesia``: what CI sweeps.
   public static let standard: SimulationFaults = [
     .crash, .torn, .partition, .drop, .delay, .duplicate, .reorder, .skew, .pause, .full, .limits,
-    .coordinator, .concurrent, .synchronizer,
+    .coordinator, .concurrent, .synchronizer, .power,
   ]
 
+  /// The standard faults before power cuts joined them.
+  public static let standardWithoutPower = standard.subtracting([.power])
+
   /// The standard faults before concurrent commands joined them.
-  public static let standardWithoutConcurrency = standard.subtracting([.concurrent, .synchronizer])
+  public static let standardWithoutConcurrency = standard.subtracting([.concurrent, .synchronizer, .power])
 
   // Regression seeds replay the run they were found in with the faults of then.
 
   /// The standard faults with message limits, as the regression seeds found with them ran (before
   /// coordinator restarts joined them).
-  public static let standardWithLimits = standard.subtracting([.coordinator, .concurrent, .synchronizer])
+  public static let standardWithLimits = standard.subtracting([
+    .coordinator, .concurrent, .synchronizer, .power,
+  ])
 
   /// The standard faults before message limits joined them.
   public static let standardWithoutLimits = standard.subtracting([
-    .limits, .coordinator, .concurrent, .synchronizer,
+    .limits, .coordinator, .concurrent, .synchronizer, .power,
   ])
 
   /// The standard faults before full disks and message limits joined them.
   public static let standardWithoutFullDisks = standard.subtracting([
-    .full, .limits, .coordinator, .concurrent, .synchronizer,
+    .full, .limits, .coordinator, .concurrent, .synchronizer, .power,
   ])
 
   /// Names as the command line spells them, in a fixed order.
@@ -81,6 +91,7 @@ public struct SimulationFaults: OptionSet, Hashable, Sendable {
     ("duplicate", .duplicate), ("reorder", .reorder), ("skew", .skew), ("pause", .pause), ("harsh", .harsh),
     ("full", .full), ("limits", .limits), ("coordinator", .coordinator),
     ("amnesia", .amnesia), ("concurrent", .concurrent), ("synchronizer", .synchronizer),
+    ("power", .power),
   ]
 
   /// Parses `crash,partition` (also `standard`, `all`, `none`). Returns `nil` naming the unknown word.

@@ -37,7 +37,7 @@ extension SimulationWorld {
 
   /// Invariants after every step: no foreign data without a sync round; no two masters of one epoch.
   func checkStep() async {
-    if let first = disk.takeViolations().first { fail("visible-only-after-sync", first) }
+    if let first = visibility.takeViolations().first { fail("visible-only-after-sync", first) }
     if let first = links.takeOversized().first { fail("messages-within-limit", first) }
     for cluster in synchronizers.map(\.cluster) {
       var masters: [Epoch: String] = [:]

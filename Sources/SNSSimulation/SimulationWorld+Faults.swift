@@ -14,6 +14,8 @@ struct FaultSchedule {
     case restartCoordinator
     /// A new synchronizer process starts over the crashed one's directories and saved progress.
     case restartSynchronizer(SynchronizerSlot)
+    /// A machine that lost power starts again: new processes for its servers and its synchronizer.
+    case powerBack([ServerSlot], SynchronizerSlot?)
   }
   struct Active {
     let id: Int
@@ -46,7 +48,8 @@ extension SimulationWorld {
       options.faults.isDisjoint(with: [.coordinator, .amnesia]) ? [] : [SimulationFaults.coordinator]
     let kinds =
       SimulationFaults.names.map(\.1).filter {
-        [.crash, .torn, .partition, .pause, .full, .synchronizer].contains($0) && options.faults.contains($0)
+        [.crash, .torn, .partition, .pause, .full, .synchronizer, .power].contains($0)
+          && options.faults.contains($0)
       } + restarts
     guard let kind = random.pick(kinds) else { return }
     let now = clock.now().milliseconds
@@ -64,11 +67,11 @@ extension SimulationWorld {
       schedule(cluster, at: now + Int64(random.int(in: 150...900)), "crash \(slot.name)", .restart(slot))
     case .torn:
       guard let slot = victim() else { return }
-      let keeping = random.int(in: 0...2)
-      disk.armCrash(directory: slot.directory, keeping: keeping)
+      let tear = random.next()
+      disk.armCrash(directory: slot.directory, tear: tear)
       schedule(
         cluster, at: now + Int64(random.int(in: 300...1000)),
-        "torn write armed on \(slot.name) (keeps \(keeping) records of the append in flight)", .disarm(slot))
+        "torn write armed on \(slot.name) (tear \(tear % 1000))", .disarm(slot))
     case .full:
       guard let slot = victim() else { return }
       disk.fill(directory: slot.directory)
@@ -84,6 +87,13 @@ extension SimulationWorld {
       schedule(
         cluster, at: now + Int64(random.int(in: 150...900)), "synchronizer crash \(slot.name)",
         .restartSynchronizer(slot))
+    case .power:
+      let synchronizer = synchronizers.first { $0.cluster == cluster && !$0.crashed }
+      for slot in running { crash(slot) }
+      if let synchronizer { crash(synchronizer) }
+      schedule(
+        cluster, at: now + Int64(random.int(in: 150...900)), "power cut of cluster \(cluster)",
+        .powerBack(running, synchronizer))
     case .coordinator:
       guard !coordinatorDown else { return }
       network.takeDown(coordinatorEndpoint)
@@ -178,21 +188,25 @@ extension SimulationWorld {
         restartCoordinator()
       case .restartSynchronizer(let slot):
         restart(slot)
+      case .powerBack(let servers, let synchronizer):
+        for slot in servers { restart(slot) }
+        if let synchronizer { restart(synchronizer) }
       }
     }
   }
 
-  /// kill -9: the process stops answering and heartbeating; its in-memory state is gone, its files stay.
+  /// kill -9, and its directory as after a power cut: the process stops answering and heartbeating, its
+  /// in-memory state is gone, and of its files only what was fsynced stays whole.
   func crash(_ slot: ServerSlot) {
     network.takeDown(slot.endpoint)
-    disk.kill(handle: slot.store.handle)
+    disk.crash(process: slot.store.files.process, tear: tears.next())
     slot.status = .crashed
   }
 
   /// A new process over the same directory, at the same address: it knows only what its files say.
   func restart(_ slot: ServerSlot) {
     guard slot.status == .crashed else { return }
-    let store = disk.open(slot.directory, writer: .server)
+    let store = openStore(slot.directory, as: .server)
     let coordinatorPort = network.coordinator(at: coordinatorEndpoint)
     slot.store = store
     slot.server = makeServer(slot.configuration, name: slot.name, store: store, coordinator: coordinatorPort)
@@ -206,7 +220,7 @@ extension SimulationWorld {
   /// kill -9 of a synchronizer: it stops answering, its handles on the server directories die with it.
   func crash(_ slot: SynchronizerSlot) {
     network.takeDown(slot.endpoint)
-    for store in slot.handles { disk.kill(handle: store.handle) }
+    if let files = slot.handles.first?.files { disk.crash(process: files.process, tear: 0) }
     slot.crashed = true
   }
 

@@ -10,7 +10,7 @@ final class ServerSlot {
   let directory: String
   let configuration: ServerConfiguration
   var server: Server
-  var store: SimulatedStore
+  var store: CheckedStore
   /// `running`: heartbeats and answers; `crashed`: gone until restart; `frozen`: paused with its memory intact.
   enum Status { case running, crashed, frozen }
   var status = Status.running
@@ -18,7 +18,7 @@ final class ServerSlot {
 
   init(
     cluster: ClusterID, id: ServerID, name: String, endpoint: Endpoint, directory: String,
-    configuration: ServerConfiguration, server: Server, store: SimulatedStore
+    configuration: ServerConfiguration, server: Server, store: CheckedStore
   ) {
     self.cluster = cluster
     self.id = id
@@ -38,13 +38,13 @@ final class SynchronizerSlot {
   let name: String
   let endpoint: Endpoint
   var synchronizer: Synchronizer
-  var handles: [SimulatedStore]
+  var handles: [CheckedStore]
   let progress: SimulatedProgressStore
   var crashed = false
   var nextRound: Int64 = 0
   init(
     cluster: ClusterID, name: String, endpoint: Endpoint, synchronizer: Synchronizer,
-    handles: [SimulatedStore],
+    handles: [CheckedStore],
     progress: SimulatedProgressStore
   ) {
     self.cluster = cluster
@@ -81,7 +81,12 @@ final class SimulationWorld {
   let start: Int64
   let network = InMemoryNetwork()
   let links: SimulatedLinks
-  let disk: SimulatedDisk
+  /// Every machine's files; the real store runs on them.
+  let disk = SimulatedFileSystem()
+  /// What synchronizers delivered, against which servers' appends are checked.
+  let visibility: VisibilityLedger
+  /// How much of what was not fsynced each crash keeps (its own stream: crashes draw nothing from `random`).
+  var tears: SimulationRandom
   /// The coordinator process now running (a restart replaces it), and whether it is down.
   var coordinator: Coordinator
   var coordinatorDown = false
@@ -116,11 +121,12 @@ final class SimulationWorld {
     random = root.fork(1)
     let linkRandom = root.fork(2)
     var sizes = root.fork(3)
+    tears = root.fork(4)
     pageBytes = options.faults.contains(.limits) ? sizes.int(in: 128...1_024) : nil
     links = SimulatedLinks(
       random: linkRandom, network: network, clock: clock, maximumDelayMilliseconds: 60,
       messageLimit: pageBytes.map { 2 * $0 + 512 }, executor: executor)
-    disk = SimulatedDisk(clusterCount: clusterCount)
+    visibility = VisibilityLedger(clusterCount: clusterCount)
     start = clock.now().milliseconds
     roleStore = options.faults.contains(.amnesia) ? nil : SimulatedRoleStore()
     coordinator = Self.makeCoordinator(
@@ -161,7 +167,7 @@ final class SimulationWorld {
         configuration.plantedBugs = options.plantedBugs
         if let pageBytes { configuration.transferPageBytes = pageBytes }
         let directory = "cluster_\(number)/server_\(id)"
-        let store = disk.open(directory, writer: .server)
+        let store = openStore(directory, as: .server)
         let server = makeServer(configuration, name: name, store: store, coordinator: coordinatorPort)
         network.bind(server, at: at)
         let slot = ServerSlot(
@@ -200,11 +206,12 @@ final class SimulationWorld {
   /// progress its predecessors saved.
   func makeSynchronizer(
     cluster: ClusterID, number: Int, name: String, at: Endpoint, progress: SimulatedProgressStore
-  ) -> (Synchronizer, [SimulatedStore]) {
-    var stores: [ServerID: SimulatedStore] = [:]
+  ) -> (Synchronizer, [CheckedStore]) {
+    var stores: [ServerID: CheckedStore] = [:]
+    let files = disk.process(serving: nil)
     for id in 1...2 {
       guard let serverID = try? ServerID(id) else { preconditionFailure("bad server id") }
-      stores[serverID] = disk.open("cluster_\(number)/server_\(id)", writer: .synchronizer)
+      stores[serverID] = openStore("cluster_\(number)/server_\(id)", as: .synchronizer, files: files)
     }
     var configuration = SynchronizerConfiguration(
       cluster: cluster, endpoint: at, clusterCount: clusterCount, syncInterval: syncInterval)
@@ -253,8 +260,25 @@ final class SimulationWorld {
       configuration: configuration, clock: clock, logger: logger, roleStore: roleStore, restoring: roles)
   }
 
+  /// The real store of a new process on `directory`: a server's (which owns the directory and checks its
+  /// tails on opening) or a synchronizer's (`files`: its process, which opens its cluster's directories
+  /// lazily, as `sns synchronizer` does).
+  func openStore(_ directory: String, as writer: DiskWriter, files: SimulatedProcessFiles? = nil)
+    -> CheckedStore
+  {
+    let files = files ?? disk.process(serving: directory)
+    do {
+      let store = try FileContextStore(
+        directory: directory, logger: logger, fileSystem: files, lazily: writer == .synchronizer,
+        plantedBugs: options.plantedBugs)
+      return CheckedStore(store: store, files: files, writer: writer, ledger: visibility)
+    } catch {
+      preconditionFailure("a new process cannot open the simulated directory \(directory): \(error)")
+    }
+  }
+
   func makeServer(
-    _ configuration: ServerConfiguration, name: String, store: SimulatedStore,
+    _ configuration: ServerConfiguration, name: String, store: CheckedStore,
     coordinator: any CoordinatorPort
   ) -> Server {
     Server(

@@ -37,6 +37,11 @@ struct PlantedBugTests {
     await expectCaught(.savePositionsPastPendingItems, by: "timeline-fan-out", within: 200)
   }
 
+  @Test("a store that acknowledges appends before fsyncing them loses them in a crash: caught")
+  func acknowledgeBeforeFsync() async {
+    await expectCaught(.acknowledgeBeforeFsync, by: "acknowledged-writes-survive", within: 200)
+  }
+
   /// Sweeps seeds 1…`count` with `bug` planted and expects `invariant` to fail on one of them.
   func expectCaught(
     _ bug: PlantedBugs, by invariant: String, within count: Int, faults: SimulationFaults = .standard
