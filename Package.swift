@@ -39,6 +39,8 @@ let package = Package(
       name: "CEditLine",
       providers: [.apt(["libedit-dev"])]
     ),
+    // glibc's malloc.h: `sns synchronizer` returns freed memory to the system after each round.
+    .systemLibrary(name: "CSystemMemory"),
     .target(
       name: "SNSTransport",
       dependencies: [
@@ -71,6 +73,7 @@ let package = Package(
         "SNSSimulation",
         "SNSBench",
         "CEditLine",
+        "CSystemMemory",
         .product(name: "Prometheus", package: "swift-prometheus"),
         .product(name: "Subprocess", package: "swift-subprocess"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),

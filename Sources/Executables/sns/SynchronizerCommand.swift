@@ -75,7 +75,9 @@ struct SynchronizerCommand: AsyncParsableCommand {
     let metricsListener = metrics.start(role: "synchronizer", logger: logger)
     defer { metricsListener?.stop() }
     try await ProcessService.runUntilSignalled(
-      ProcessService(listener: listener, loop: { try await synchronizer.run() }, logger: logger),
+      ProcessService(
+        listener: listener, loop: { try await synchronizer.run(afterEachRound: returnFreedMemory) },
+        logger: logger),
       logger: logger)
   }
 }

@@ -42,11 +42,17 @@ extension ServerID {
 public final class FileServerDirectories: ServerDirectories {
   let dataDirectory: String
   let logger: Logger
+  let cacheBudget: Int
   let opened = Mutex<[String: FileContextStore]>([:])
 
-  public init(dataDirectory: String, logger: Logger) {
+  /// A synchronizer's stores cache records within `cacheBudget` bytes each: its scans read past positions
+  /// without caching, and its appends need only each file's keys, which every store keeps anyway.
+  public static let defaultCacheBudget = 1 << 20
+
+  public init(dataDirectory: String, logger: Logger, cacheBudget: Int = defaultCacheBudget) {
     self.dataDirectory = dataDirectory
     self.logger = logger
+    self.cacheBudget = cacheBudget
   }
 
   public func stores() async throws -> [ServerID: any ContextStore] {
@@ -59,7 +65,8 @@ public final class FileServerDirectories: ServerDirectories {
         result[id] = store
         continue
       }
-      let store = try FileContextStore.openingLazily(directory: path, logger: logger)
+      let store = try FileContextStore.openingLazily(
+        directory: path, logger: logger, cacheBudget: cacheBudget)
       opened.withLock { $0[path] = store }
       result[id] = store
     }

@@ -35,8 +35,9 @@ public actor Synchronizer: SynchronizerPort {
   var configuration: SynchronizerConfiguration { state.configuration }
 
   /// Runs a round every sync interval until cancelled, while it holds the lease (else it stands by). A failed
-  /// round is retried next time.
-  public func run() async throws {
+  /// round is retried next time. `afterEachRound` runs after every round, failed or not: what the process
+  /// does with the time between rounds (`sns synchronizer` gives the memory a round freed back to the system).
+  public func run(afterEachRound: @Sendable () -> Void = {}) async throws {
     var standingBy = false
     while !Task.isCancelled {
       if lease.acquire() {
@@ -47,6 +48,7 @@ public actor Synchronizer: SynchronizerPort {
         } catch {
           logger.warning("sync round failed; retrying next interval", metadata: ["error": "\(error)"])
         }
+        afterEachRound()
       } else if !standingBy {
         standingBy = true
         logger.notice("another synchronizer serves this cluster; standing by")
