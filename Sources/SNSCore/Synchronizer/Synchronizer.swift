@@ -12,7 +12,6 @@ public actor Synchronizer: SynchronizerPort {
   let clock: any SNSClock
   let logger: Logger
   let lease: any SynchronizerLease
-  var progressLoaded = false
 
   public init(
     configuration: SynchronizerConfiguration, directories: any ServerDirectories,
@@ -65,6 +64,8 @@ public actor Synchronizer: SynchronizerPort {
     public var destinations: [ClusterID] = []
     public var failed: [ClusterID] = []
 
+    public init() {}
+
     mutating func add(_ other: RoundReport) {
       users += other.users
       follows += other.follows
@@ -74,17 +75,14 @@ public actor Synchronizer: SynchronizerPort {
     }
   }
 
-  /// One synchronization round (DESIGN.md §5).
+  /// One synchronization round (DESIGN.md §5): the steps ``SynchronizerState`` asks for, done one after
+  /// another (`SynchronizerState+RoundSteps.swift`).
   @discardableResult
   public func round() async throws -> RoundReport {
     logger.info("sync round started")
     let started = ContinuousClock.now
     try await coordinator.registerSynchronizer(
       SynchronizerDescriptor(cluster: configuration.cluster, endpoint: configuration.endpoint))
-    if !progressLoaded {
-      state.onProgressLoaded(try await progressStore.load())
-      progressLoaded = true
-    }
     let status = try await coordinator.status()
     let peers = Dictionary(
       try await coordinator.synchronizers().map { ($0.cluster, $0.endpoint) },
@@ -95,39 +93,48 @@ public actor Synchronizer: SynchronizerPort {
       logger.info("no master directory to scan yet")
       return RoundReport()
     }
-    // The history is read in chunks, each delivered (and its progress saved) before the next is read, so a
-    // first scan of a large history holds one chunk in memory, not all of it. A failed delivery ends the
-    // round: what it read waits for the next.
-    var report = RoundReport()
-    let files = try await master.files()
+    var action = state.onRoundStarted(master: masterID, files: try await master.files())
     while true {
-      let complete = try await scan(master, id: masterID, files: files)
-      let chunk = try await deliverPending(from: master, peers: peers)
-      report.add(chunk)
-      if complete || !chunk.failed.isEmpty || Task.isCancelled { break }
-    }
-    SNSMetrics.syncRound(
-      records: report.users + report.follows + report.posts, duration: ContinuousClock.now - started,
-      failed: !report.failed.isEmpty)
-    logger.info(
-      "sync round finished",
-      metadata: [
-        "users": "\(report.users)", "follows": "\(report.follows)", "posts": "\(report.posts)",
-        "failed": "\(report.failed.map(\.value))",
-      ])
-    return report
-  }
-
-  /// Sends what waits for delivery, and saves the progress.
-  func deliverPending(from master: any ContextStore, peers: [ClusterID: Endpoint]) async throws -> RoundReport
-  {
-    var followerEvents: [UserID: [FollowEvent]] = [:]
-    for author in state.authorsWithPendingPosts {
-      followerEvents[author] = try await master.records(in: .follows(author)).compactMap {
-        if case .follower(let event) = $0 { event } else { nil }
+      switch action {
+      case .loadProgress:
+        action = state.onProgressLoaded(try await progressStore.load())
+      case .read(let file, let position):
+        let (records, next) = try await master.records(in: file, after: position)
+        action = state.onRead(file, records: records, upTo: next)
+      case .readFollowers(let authors):
+        var followerEvents: [UserID: [FollowEvent]] = [:]
+        for author in authors {
+          followerEvents[author] = try await master.records(in: .follows(author)).compactMap {
+            if case .follower(let event) = $0 { event } else { nil }
+          }
+        }
+        action = state.onFollowersRead(followerEvents)
+      case .deliver(let plan):
+        let (acknowledged, report) = await deliver(plan, peers: peers)
+        action = state.onDelivered(plan, acknowledged: acknowledged, report: report)
+      case .save(let changes):
+        try await progressStore.save(changes)
+        action = state.onSaved(changes, stopping: Task.isCancelled)
+      case .finish(let report):
+        SNSMetrics.syncRound(
+          records: report.users + report.follows + report.posts, duration: ContinuousClock.now - started,
+          failed: !report.failed.isEmpty)
+        logger.info(
+          "sync round finished",
+          metadata: [
+            "users": "\(report.users)", "follows": "\(report.follows)", "posts": "\(report.posts)",
+            "failed": "\(report.failed.map(\.value))",
+          ])
+        return report
       }
     }
-    let plan = state.planRound(followerEvents: followerEvents)
+  }
+
+  /// Sends each batch of `plan` to its cluster (this one's own through ``deliver(_:)``); returns the
+  /// destinations that took their batch, and what was sent.
+  func deliver(_ plan: SynchronizerState.RoundPlan, peers: [ClusterID: Endpoint]) async -> (
+    Set<ClusterID>, RoundReport
+  ) {
     var report = RoundReport()
     var acknowledged: Set<ClusterID> = []
     for (destination, batch) in plan.batches.sorted(by: { $0.key < $1.key }) {
@@ -154,62 +161,7 @@ public actor Synchronizer: SynchronizerPort {
         logger.warning("delivery failed", metadata: ["to": "\(destination)", "error": "\(error)"])
       }
     }
-    // Destinations with nothing to send acknowledge trivially.
-    acknowledged.formUnion(Set(state.allClusters).subtracting(plan.batches.keys))
-    acknowledged.formIntersection(Set(state.allClusters).subtracting(report.failed))
-    state.onRoundDelivered(plan, acknowledged: acknowledged)
-    let progress = state.progressToSave()
-    try await progressStore.save(progress)
-    state.onProgressSaved(progress)
-    return report
+    return (acknowledged, report)
   }
 
-  /// Reads what the master's files gained since the last scan (or since the saved positions), about
-  /// ``SynchronizerConfiguration/scanChunkRecords`` records at a time (whole files of `files`, the
-  /// directory's listing at the round's start); returns whether it got to the end of the list.
-  func scan(_ master: any ContextStore, id: ServerID, files: [ContextFile]) async throws -> Bool {
-    state.onScanStarted(master: id)
-    var users: [UserID] = []
-    if state.scanResumesAfter == nil {
-      users = try await readNew(.users, from: master).compactMap {
-        if case .user(let u) = $0 { u } else { nil }
-      }
-    }
-    var follows: [FollowEvent] = []
-    var posts: [Post] = []
-    var read = 0
-    var complete = true
-    for file in files where state.scanResumesAfter.map({ file > $0 }) ?? true {
-      switch file {
-      case .follows(let user) where state.cluster(of: user) == configuration.cluster:
-        let records = try await readNew(file, from: master)
-        read += records.count
-        for case .following(let event) in records where event.follower == user {
-          follows.append(event)
-        }
-      case .timeline(let user) where state.cluster(of: user) == configuration.cluster:
-        let records = try await readNew(file, from: master)
-        read += records.count
-        for case .post(let post) in records where post.author == user {
-          posts.append(post)
-        }
-      case .users, .cursors, .follows, .timeline:
-        continue
-      }
-      if read >= configuration.scanChunkRecords {
-        state.onScanPaused(after: file)
-        complete = false
-        break
-      }
-    }
-    if complete { state.onScanPaused(after: nil) }
-    state.onScanned(users: users, follows: follows, posts: posts)
-    return complete
-  }
-
-  func readNew(_ file: ContextFile, from store: any ContextStore) async throws -> [ContextRecord] {
-    let (records, next) = try await store.records(in: file, after: state.position(of: file))
-    state.onRead(file, upTo: next)
-    return records
-  }
 }

@@ -20,6 +20,10 @@ public struct SynchronizerState: Sendable {
   /// By author and sequence: a history scan finds each post once, and the first copy under a sequence is the
   /// one receivers would keep (they take records by key).
   var pendingPosts: [UserID: [UInt64: Post]] = [:]
+  /// Whether the saved progress was loaded (once per process, in its first round).
+  var progressLoaded = false
+  /// The round in progress (see `SynchronizerState+RoundSteps.swift`).
+  var round: RoundInProgress?
 
   public init(configuration: SynchronizerConfiguration) {
     self.configuration = configuration
@@ -30,7 +34,7 @@ public struct SynchronizerState: Sendable {
   func cluster(of user: UserID) -> ClusterID { ClusterID.of(user, clusterCount: configuration.clusterCount) }
 
   /// Restores the saved progress: cursors, and positions in the files of the master scanned last.
-  public mutating func onProgressLoaded(_ progress: SyncProgress) {
+  mutating func restore(_ progress: SyncProgress) {
     saved = progress
     delivered.merge(progress.delivered) { _, loaded in loaded }
     scannedMaster = progress.server
