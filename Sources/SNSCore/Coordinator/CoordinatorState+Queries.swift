@@ -34,9 +34,9 @@ extension CoordinatorState {
   /// A master asks for its slave before writing without one. Only the master of the cluster's current epoch is
   /// answered; "no live slave" lets it acknowledge alone, so it moves every slave to a new sync generation.
   ///
-  /// Found by the simulation (seed 5512): answering whoever asked let a master that had just been replaced
-  /// (its lease was valid when the command arrived, the answer came after the promotion) acknowledge alone,
-  /// and the marking fell on itself instead of on the new master's slaves; the write was lost.
+  /// Answering whoever asked would let a master that was just replaced (its lease was valid when the command
+  /// arrived, the answer comes after the promotion) acknowledge alone, with the marking falling on itself
+  /// instead of on the new master's slaves, and the write would be lost.
   public mutating func slave(for query: SlaveQuery, now: Timestamp) -> Result<SlaveAnswer, SNSError> {
     guard query.cluster.value <= configuration.clusterCount else {
       return .failure(.invalidArgument("cluster \(query.cluster) does not exist"))

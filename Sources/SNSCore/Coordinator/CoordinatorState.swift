@@ -195,7 +195,7 @@ public struct CoordinatorState: Sendable {
 
   /// The master is (or may be) acknowledging writes without its slaves: each must catch up again, in a new
   /// generation, before it can be promoted. A slave in the middle of a catch-up is moved on too: the catch-up
-  /// it is doing may have been read before the master's solo write (found by the simulation, seed 453).
+  /// it is doing may have been read before the master's solo write.
   mutating func markSlavesOutOfSync(_ clusterID: ClusterID) {
     guard var cluster = clusters[clusterID] else { return }
     markSlavesOutOfSync(in: &cluster)

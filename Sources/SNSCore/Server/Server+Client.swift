@@ -27,12 +27,10 @@ extension Server {
     if let refusal = owedLocally.refusal(of: plan.records, failing: await storeOwedLocally()) {
       throw refusal
     }
-    // Mirror first, then persist locally; acknowledge only when both are durable. Found by the simulation
-    // (seed 2): persisting concurrently left a refused write (slave unreachable, or a newer epoch) in this
-    // server's files under a post/follow sequence that the next master reused for an acknowledged write;
-    // when this server later caught up, the idempotent append kept the orphan and dropped the acknowledged
-    // record, which was lost once this server became master again. A write the slave did not take is now
-    // never written here.
+    // Mirror first, then persist locally; acknowledge only when both are durable. A write the slave did not
+    // take is never written here: left in this server's files under a sequence that the next master reuses
+    // for an acknowledged write, it would win this server's idempotent catch-up over the acknowledged record,
+    // which would be lost once this server became master again.
     // The planted bug (simulation self-test only) skips the slave as if there were none.
     // Without a known slave the write may be acknowledged alone: catch-ups wait until it is in the files.
     let mayGoAlone = plan.slave == nil
@@ -66,7 +64,7 @@ extension Server {
         "the slave stored the write, this server could not yet (\(error)); it will, once it can: try again")
     }
     // A different record already holds the key here: one a pull from the slave brought in after this write
-    // was planned (an orphan of a write that died with this server's previous process; seed 8202). The
+    // was planned (an orphan of a write that died with this server's previous process). The
     // slave refuses such a mirror for the same reason; a solo write is refused here.
     guard conflicting.isEmpty else {
       throw SNSError.unavailable("a different record holds \(conflicting[0].record.key); try again")

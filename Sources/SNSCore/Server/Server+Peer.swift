@@ -6,9 +6,8 @@ extension Server {
       throw error
     case .apply(let records):
       // A mirror may be a late copy from before the master restarted (same epoch, a key since given to
-      // another write), so it never overrides: a conflict refuses it, and the master does not acknowledge
-      // (found by the simulation in harsh mode, seed 2967, when mirrors replaced records). Catch-ups, which
-      // read the master's files as they are now, do override.
+      // another write), so it never overrides: a conflict refuses it, and the master does not acknowledge.
+      // Catch-ups, which read the master's files as they are now, do override.
       let conflicting = try await conflicts(with: records, appended: try await store.append(records))
       guard conflicting.isEmpty else {
         logger.warning(

@@ -143,9 +143,9 @@ extension ServerState {
       for case .post(let post) in plan.records.map(\.record) { attemptedPosts.forget(post) }
       return .acknowledge(plan.reply)
     case .slaveUnreachable:
-      // Found by the simulation (seed 95): acknowledging here lost the write when the master crashed before
-      // its next heartbeat re-sent it, and the slave, alive all along, was promoted without it. Only a slave
-      // the coordinator declared dead (`noSlave`) lets the master acknowledge alone.
+      // Acknowledging here would lose the write if the master crashed before its next heartbeat re-sent it:
+      // the slave, alive all along, would be promoted without it. Only a slave the coordinator declared dead
+      // (`noSlave`) lets the master acknowledge alone.
       return .refuse(.unavailable("the slave did not confirm the write"))
     case .slaveStorageFailed(let why):
       return .refuse(.storage("the slave could not store the write: \(why)"))

@@ -115,9 +115,9 @@ public struct ServerState: Sendable {
       // A process that starts as master may have died mid-write last time: its slave can hold records it lacks
       // (mirroring comes before the local append). It pulls them before taking writes, or it would hand out
       // their sequence numbers again. A promoted slave has everything already. A master that starts alone
-      // pulls when a slave appears: found by the simulation (seed 8202), a restarted master told "no slave"
-      // for a moment gave up reconciling, reused a sequence its slave held for a write that died with the old
-      // process, and the slave's idempotent append dropped the new, acknowledged follow.
+      // pulls when a slave appears: giving up because it was told "no slave" for a moment would let it reuse
+      // a sequence its slave holds for a write that died with the old process, and the slave's idempotent
+      // append would drop the new, acknowledged write.
       if case .registering = old { reconciling = true }
       if reconciling, let slave = assignment.slave {
         actions.append(.reconcile(from: slave, epoch: assignment.epoch))

@@ -1,10 +1,10 @@
 /// Counts the writes a master may acknowledge without its slave — from the moment it asks the coordinator
 /// for a slave until the write is in its own files — and holds catch-ups back until there are none.
 ///
-/// Found by the simulation (seed 453): the coordinator answers "no live slave" and moves every slave to a new
-/// sync generation; a slave that returns right then catches up in that generation. If the master served the
-/// catch-up before its solo write reached its files (the answer can even arrive after the catch-up request),
-/// the slave reported itself caught up without the write, was promoted, and the acknowledged write was lost.
+/// Why: the coordinator answers "no live slave" and moves every slave to a new sync generation; a slave that
+/// returns right then catches up in that generation. If the master served the catch-up before its solo write
+/// reached its files (the answer can even arrive after the catch-up request), the slave would report itself
+/// caught up without the write, could be promoted, and the acknowledged write would be lost.
 /// Serving a catch-up only when no solo write is under way closes that window: a write that asks the
 /// coordinator later is told about the returning slave and mirrored to it.
 struct SoloWrites {

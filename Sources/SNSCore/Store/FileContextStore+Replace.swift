@@ -7,7 +7,7 @@ extension FileContextStore {
   /// and the master refused it (the slave's answer was lost, or the slave crashed inside the append). If the
   /// master then restarts with its counters gone and gives that sequence to a new, acknowledged write, the
   /// slave's idempotent append keeps its own record and drops the master's; promoted later, it would lose an
-  /// acknowledged write (found by the simulation in harsh mode, seed 170). The current master's files hold
+  /// acknowledged write. The current master's files hold
   /// every acknowledged write, so in a catch-up (a read of those files) the slave lets them win
   /// (`Server.applyFromMaster`); a mirror, which may be a late copy, never replaces anything.
   ///

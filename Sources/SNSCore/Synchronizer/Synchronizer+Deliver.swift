@@ -83,9 +83,9 @@ extension Synchronizer {
   /// may have changed since the last round, and any other directory may lack its latest follow events, so
   /// without the coordinator's answer the delivery fails and the sender tries again next round.
   ///
-  /// Found by the simulation (seeds 120 and 1081): falling back to the directory scanned last (when the status
-  /// call was dropped) filtered a post with a replaced master's follow events, before an acknowledged
-  /// unfollow, and delivered it to a user who no longer followed its author.
+  /// Falling back to the directory scanned last (when the status call fails) could filter a post with a
+  /// replaced master's follow events, which may lack an acknowledged unfollow, and deliver it to a user who
+  /// no longer follows its author.
   ///
   /// Also returns the servers whose directories must take every delivery: the master and the live slaves.
   func referenceStore(_ stores: [ServerID: any ContextStore]) async throws -> (
