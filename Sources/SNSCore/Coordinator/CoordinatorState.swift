@@ -115,7 +115,7 @@ public struct CoordinatorState: Sendable {
     clusters[beat.cluster] = cluster
     let role: Role = cluster.master == beat.server ? .master : .slave
     // A heartbeat answer without a slave does not mark anyone out of sync: before it acknowledges alone, a
-    // master asks ``slave(ofCluster:now:)``, and that answer does. Idle moments of a slow slave cost nothing.
+    // master asks ``slave(for:now:)``, and that answer does. Idle moments of a slow slave cost nothing.
     let slave = slaveDescriptor(of: beat.cluster, now: now)
     let assignment = RoleAssignment(
       role: role, epoch: cluster.epoch,
