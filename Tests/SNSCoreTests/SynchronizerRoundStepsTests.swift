@@ -5,6 +5,14 @@ import Testing
 /// a dictionary, with no I/O, clock or network.
 @Suite("SynchronizerState round steps")
 struct SynchronizerRoundStepsTests {
+  /// Cluster 1 of 3, reading chunks of about 4 records.
+  let configuration: SynchronizerConfiguration = {
+    var configuration = SynchronizerConfiguration(
+      cluster: cluster(1), endpoint: endpoint("s1:1"), clusterCount: 3)
+    configuration.scanChunkRecords = 4
+    return configuration
+  }()
+
   /// Cluster 1 of 3: users 1, 4 and 7 post; user 2 (cluster 2) followed each of them from the start.
   func files(postsEach: Int) -> [ContextFile: [ContextRecord]] {
     var files: [ContextFile: [ContextRecord]] = [.users: [1, 4, 7].map { .user(user($0)) }]
@@ -86,9 +94,6 @@ struct SynchronizerRoundStepsTests {
 
   @Test("a long history is read and delivered in chunks, every post exactly once, in one round")
   func chunks() {
-    var configuration = SynchronizerConfiguration(
-      cluster: cluster(1), endpoint: endpoint("s1:1"), clusterCount: 3)
-    configuration.scanChunkRecords = 4
     var state = SynchronizerState(configuration: configuration)
     var saved = SyncProgress()
     let files = files(postsEach: 5)
@@ -109,9 +114,6 @@ struct SynchronizerRoundStepsTests {
 
   @Test("a failed delivery ends the round; the next round sends what it had to, and only that")
   func failedDelivery() {
-    var configuration = SynchronizerConfiguration(
-      cluster: cluster(1), endpoint: endpoint("s1:1"), clusterCount: 3)
-    configuration.scanChunkRecords = 4
     var state = SynchronizerState(configuration: configuration)
     var saved = SyncProgress()
     let files = files(postsEach: 5)
