@@ -49,6 +49,8 @@ final class SimulatedFileSystem: Sendable {
     var armed: [String: UInt64] = [:]
     /// Directories whose disk is full: writes fail with ENOSPC and write nothing.
     var full: Set<String> = []
+    /// Directories whose fsyncs fail with EIO (the data stays written, not durable).
+    var failingSyncs: Set<String> = []
     /// Directories whose process crashed inside a write since the driver last asked.
     var crashed: [String] = []
     /// Bytes written but not fsynced that crashes cut away.
@@ -73,6 +75,9 @@ final class SimulatedFileSystem: Sendable {
   func disarm(directory: String) { _ = state.withLock { $0.armed.removeValue(forKey: directory) } }
   func fill(directory: String) { _ = state.withLock { $0.full.insert(directory) } }
   func free(directory: String) { _ = state.withLock { $0.full.remove(directory) } }
+  /// Makes every fsync of a file in `directory` fail with EIO until ``healSyncs(directory:)``.
+  func failSyncs(directory: String) { _ = state.withLock { $0.failingSyncs.insert(directory) } }
+  func healSyncs(directory: String) { _ = state.withLock { $0.failingSyncs.remove(directory) } }
 
   /// kill -9 of a process. A server's directory is cut back to what is durable, torn by `tear`.
   func crash(process: Int, tear: UInt64) {

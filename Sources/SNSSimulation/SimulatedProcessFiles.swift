@@ -188,7 +188,10 @@ final class SimulatedFileHandle: StoreFileHandle {
   }
 
   func sync() throws(SNSError) {
-    try withNode { _, node throws(SNSError) in node.durableLength = node.bytes.count }
+    try withNode { state, node throws(SNSError) in
+      guard !state.failingSyncs.contains(directory) else { throw storageError("fsync", path, EIO) }
+      node.durableLength = node.bytes.count
+    }
   }
 
   func truncate(to length: Int64) throws(SNSError) {

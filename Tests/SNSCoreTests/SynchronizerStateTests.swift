@@ -86,3 +86,32 @@ struct SynchronizerStateTests {
       ])
   }
 }
+
+@Suite("Backfill requests")
+struct BackfillRequestTests {
+  @Test("many follows of one followee in a batch ask for its posts once, from the earliest follow")
+  func oneCursorPerFollowee() {
+    let state = SynchronizerState(
+      configuration: SynchronizerConfiguration(
+        cluster: cluster(1), endpoint: endpoint("s1:1"), clusterCount: 3))
+    // Users 2 and 3 (other clusters) follow and unfollow user 1 (here) again and again; user 5 follows 4.
+    var follows: [FollowEvent] = []
+    for round in 0..<50 {
+      for follower in [2, 3] {
+        follows.append(
+          FollowEvent(
+            kind: round % 2 == 0 ? .follow : .unfollow, follower: user(follower), followee: user(1),
+            sequence: UInt64(round + 1), time: Timestamp(milliseconds: Int64(1_000 + 10 * round + follower))))
+      }
+    }
+    follows.append(
+      FollowEvent(
+        kind: .follow, follower: user(5), followee: user(4), sequence: 1, time: Timestamp(milliseconds: 7)))
+    let cursors = state.backfillRequests(for: SyncBatch(from: cluster(2), follows: follows))
+    #expect(
+      cursors == [
+        BackfillCursor(followee: user(1), since: Timestamp(milliseconds: 1_002)),
+        BackfillCursor(followee: user(4), since: Timestamp(milliseconds: 7)),
+      ])
+  }
+}

@@ -95,6 +95,28 @@ struct SimulatedFileSystemTests {
     #expect(try await reopened.records(in: file) == (1...3).map { Self.post(UInt64($0)).record })
   }
 
+  @Test("an append whose lines cannot be removed for certain after a failed fsync is in doubt, not refused")
+  func failedTakeBackIsInDoubt() async throws {
+    let files = SimulatedFileSystem()
+    let (store, _) = try Self.open(files)
+    let file = ContextFile.timeline(Self.fixture { try UserID(1) })
+    try await store.append([Self.post(1)])
+    files.failSyncs(directory: Self.directory)
+    do {
+      try await store.append([Self.post(2)])
+      Issue.record("an append whose fsync failed succeeded")
+    } catch SNSError.unavailable(let why) {
+      #expect(why.contains("fsync"))
+    } catch {
+      Issue.record("answered \(error): a refusal is final, but the lines' removal was not made durable")
+    }
+    files.healSyncs(directory: Self.directory)
+    // The retry stores the post once, whatever stayed of the first attempt.
+    try await store.append([Self.post(2)])
+    let (reopened, _) = try Self.open(files)
+    #expect(try await reopened.records(in: file) == [Self.post(1).record, Self.post(2).record])
+  }
+
   @Test("a lock held by another open file is refused at once, not waited for")
   func lockConflictFailsAtOnce() async throws {
     let files = SimulatedFileSystem()

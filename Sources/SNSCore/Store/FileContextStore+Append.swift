@@ -41,8 +41,8 @@ final class HeldFile: Sendable {
     }
   }
 
-  /// Cuts the file back to `length` (see ``FileContextStore/takeBack(from:to:after:)``).
-  func takeBack(to length: Int64, after error: SNSError, in store: FileContextStore) {
+  /// Cuts the file back to `length`; the error to answer with (see ``FileContextStore/takeBack(from:to:after:)``).
+  func takeBack(to length: Int64, after error: SNSError, in store: FileContextStore) -> SNSError {
     handle.withLock { (value: inout OpenContextFile?) in
       switch value {
       case .some(let open): store.takeBack(from: open, to: length, after: error)
@@ -97,9 +97,9 @@ extension FileContextStore {
         end += Int64(line.count)
       }
     } catch {
-      takeBack(from: handle, to: start, after: error)
+      let answer = takeBack(from: handle, to: start, after: error)
       inFlight.withLock { $0[file] = nil }
-      throw error
+      throw answer
     }
     // Also when nothing was new, the file is fsynced: "already there" must be as durable as "appended", and
     // the lines found may come from a writer that crashed before its own fsync.
@@ -109,21 +109,27 @@ extension FileContextStore {
   }
 
   /// Removes a call's lines after a failed write or fsync, still under `LOCK_EX`, so that no reader ever
-  /// sees them and a retry writes and fsyncs them again instead of finding them "already there".
-  func takeBack(from handle: borrowing OpenContextFile, to length: Int64, after error: SNSError) {
+  /// sees them and a retry writes and fsyncs them again instead of finding them "already there". Returns
+  /// what to answer: `error` (a refusal: nothing of the call is anywhere) once the cut is durable, or an
+  /// ``SNSError/unavailable(_:)`` when it is not (the cut or its fsync failed too): the lines may still be
+  /// read, or come back after a crash, so the call's outcome is unknown and the caller must retry, not give up.
+  func takeBack(from handle: borrowing OpenContextFile, to length: Int64, after error: SNSError) -> SNSError {
     do throws(SNSError) {
       let size = try handle.status().size
-      guard size > length else { return }
+      guard size > length else { return error }
       try handle.truncate(to: length)
       try handle.sync()
       logger.warning(
         "Append to \(handle.path) failed (\(error)); removed its \(size - length) bytes",
         metadata: ["file": "\(handle.path)", "offset": "\(length)", "bytes": "\(size - length)"])
+      return error
     } catch let cleanup {
       // The next refresh reads whatever stayed, and the next append fsyncs it before calling it present.
       logger.error(
-        "Append to \(handle.path) failed (\(error)) and its bytes could not be removed: \(cleanup)",
+        "Append to \(handle.path) failed (\(error)) and its bytes could not be removed for certain: \(cleanup)",
         metadata: ["file": "\(handle.path)", "offset": "\(length)"])
+      return .unavailable(
+        "\(error); removing its lines failed too (\(cleanup)), so it may yet be stored: try again")
     }
   }
 }

@@ -64,8 +64,8 @@ extension FileContextStore {
     let syncErrors = syncAll(written.map(\.file))
     for ((file, entries), error) in zip(written, syncErrors) {
       guard let error else { continue }
-      file.held.takeBack(to: file.start, after: error, in: self)
-      for entry in entries { failures[entry.append] = error }
+      let answer = file.held.takeBack(to: file.start, after: error, in: self)
+      for entry in entries { failures[entry.append] = answer }
     }
     for (file, _) in written { file.held.release() }
 

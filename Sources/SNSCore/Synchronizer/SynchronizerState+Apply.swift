@@ -20,10 +20,19 @@ extension SynchronizerState {
     return records
   }
 
-  /// The followees (local users) whose posts must be backfilled for the follow events of a batch,
-  /// with the time from which on: a follow that arrives after the followee's posts were routed still gets them.
+  /// The followees (local users) whose posts must be backfilled for the follow events of a batch, with the
+  /// time from which on: a follow that arrives after the followee's posts were routed still gets them. One
+  /// cursor per followee, from its earliest follow in the batch: the sender routes each post by its own
+  /// follow history at the post's time, so one pass over a followee's posts serves every follow of them, and
+  /// a batch of many follows of one user (a resend after a restart) costs one read of their timeline.
   public func backfillRequests(for batch: SyncBatch) -> [BackfillCursor] {
-    batch.follows.filter { $0.kind == .follow && cluster(of: $0.followee) == configuration.cluster }
-      .map { BackfillCursor(followee: $0.followee, since: $0.time) }
+    var since: [UserID: Timestamp] = [:]
+    for event in batch.follows
+    where event.kind == .follow && cluster(of: event.followee) == configuration.cluster {
+      since[event.followee] = min(since[event.followee] ?? event.time, event.time)
+    }
+    return since.keys.sorted().compactMap { followee in
+      since[followee].map { BackfillCursor(followee: followee, since: $0) }
+    }
   }
 }
