@@ -268,4 +268,34 @@ struct ServerStateTests {
       other.onWriteFinished(plan2, mirror: .slaveUnreachable, now: t0)
         == .refuse(.unavailable("the slave did not confirm the write")))
   }
+
+  @Test("a follow retried while its first attempt is being written is refused, so it is stored once")
+  func followRetryInFlight() {
+    var state = master()
+    let view = UserView(knownUsers: [user(1), user(2)])
+    guard case .write(let first) = state.onCommand(.follow(user(2)), for: user(1), view: view, now: t0) else {
+      Issue.record("the first follow was not planned as a write")
+      return
+    }
+    // The files do not show the first attempt yet: only the in-flight pair keeps the retry from a second event.
+    guard case .refuse(.unavailable) = state.onCommand(.follow(user(2)), for: user(1), view: view, now: t0)
+    else {
+      Issue.record("a retry during the first attempt was planned again")
+      return
+    }
+    // Another pair is not held up.
+    let third = UserView(knownUsers: [user(1), user(2), user(4)])
+    guard case .write = state.onCommand(.follow(user(4)), for: user(1), view: third, now: t0) else {
+      Issue.record("a follow of another user was held up")
+      return
+    }
+    state.onWriteEnded(first)
+    let after = UserView(knownUsers: [user(1), user(2)], following: [user(2)], lastFollowSequence: 1)
+    #expect(
+      state.onCommand(.follow(user(2)), for: user(1), view: after, now: t0) == .reply(Reply(.alreadyExists)))
+    guard case .write = state.onCommand(.unfollow(user(2)), for: user(1), view: after, now: t0) else {
+      Issue.record("an unfollow after the follow ended was not planned")
+      return
+    }
+  }
 }

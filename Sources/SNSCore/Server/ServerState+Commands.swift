@@ -57,6 +57,9 @@ extension ServerState {
       // The course's MP1 sheet: a user this master does not know is an invalid username.
       guard view.knownUsers.contains(target) else { return .reply(Reply(.invalidUsername)) }
       guard !view.following.contains(target) else { return .reply(Reply(.alreadyExists)) }
+      guard followsInFlight.insert(FollowPair(follower: user, followee: target)).inserted else {
+        return .refuse(.unavailable("a follow change of \(target) is still being written; try again"))
+      }
       let event = FollowEvent(
         kind: .follow, follower: user, followee: target, sequence: nextFollowSequence(user, view), time: now)
       return write(.following(event), in: .follows(user))
@@ -65,6 +68,9 @@ extension ServerState {
       guard target != user else { return .reply(Reply(.invalidUsername)) }
       guard view.knownUsers.contains(target) else { return .reply(Reply(.invalidUsername)) }
       guard view.following.contains(target) else { return .reply(Reply(.notAFollower)) }
+      guard followsInFlight.insert(FollowPair(follower: user, followee: target)).inserted else {
+        return .refuse(.unavailable("a follow change of \(target) is still being written; try again"))
+      }
       let event = FollowEvent(
         kind: .unfollow, follower: user, followee: target, sequence: nextFollowSequence(user, view), time: now
       )
@@ -99,10 +105,15 @@ extension ServerState {
   }
 
   /// A write planned by ``onCommand(_:for:view:now:)`` ended, however it ended (acknowledged, refused, or an
-  /// error on the way): its key may be tried again.
+  /// error on the way): its key, or its follow pair, may be tried again.
   public mutating func onWriteEnded(_ plan: WritePlan) {
-    for case .post(let post) in plan.records.map(\.record) {
-      if let key = post.key { keysInFlight.remove(key) }
+    for record in plan.records.map(\.record) {
+      switch record {
+      case .post(let post): if let key = post.key { keysInFlight.remove(key) }
+      case .following(let event):
+        followsInFlight.remove(FollowPair(follower: event.follower, followee: event.followee))
+      default: break
+      }
     }
   }
 

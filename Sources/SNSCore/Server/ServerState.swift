@@ -24,6 +24,9 @@ public struct ServerState: Sendable {
   var lastAssignedPostSequence: [UserID: UInt64] = [:]
   /// Keys of posts being written now: a retry that arrives meanwhile must not write a second copy.
   var keysInFlight: Set<RequestKey> = []
+  /// (follower, followee) pairs whose follow or unfollow is being written: a retry of it meanwhile would read
+  /// the files from before it and store the change twice.
+  var followsInFlight: Set<FollowPair> = []
   /// Keyed posts planned but not acknowledged (yet): a retry writes the same post again.
   var attemptedPosts = AttemptedPosts()
   /// The coordinator's heartbeat interval and miss count, once it said them (see ``RoleAssignment``).
@@ -199,4 +202,10 @@ extension ServerState.Phase {
     case .master(let epoch, _), .slave(let epoch, _, _): epoch
     }
   }
+}
+
+/// A follower and a followee: what a follow or unfollow changes.
+struct FollowPair: Hashable, Sendable {
+  var follower: UserID
+  var followee: UserID
 }
