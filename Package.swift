@@ -63,6 +63,16 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]
     ),
+    // Real-process fault tests behind `sns chaos` (issue #15): seeded faults, a recorded workload, a checker.
+    .target(
+      name: "SNSChaos",
+      dependencies: [
+        "SNSCore",
+        "SNSTransport",
+        "SNSBench",
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
     .executableTarget(
       name: "sns",
       dependencies: [
@@ -70,6 +80,7 @@ let package = Package(
         "SNSTransport",
         "SNSSimulation",
         "SNSBench",
+        "SNSChaos",
         "CEditLine",
         .product(name: "Prometheus", package: "swift-prometheus"),
         .product(name: "Subprocess", package: "swift-subprocess"),
@@ -94,6 +105,10 @@ let package = Package(
     .testTarget(
       name: "IntegrationTests",
       dependencies: ["SNSCore"]
+    ),
+    .testTarget(
+      name: "SNSChaosTests",
+      dependencies: ["SNSChaos", "SNSCore"]
     ),
     .testTarget(
       name: "SNSBenchTests",

@@ -1,0 +1,186 @@
+/// A property of the run that did not hold, with what shows it.
+public struct ChaosViolation: Hashable, Sendable, CustomStringConvertible {
+  public var check: ChaosCheck
+  public var detail: String
+  public init(_ check: ChaosCheck, _ detail: String) {
+    self.check = check
+    self.detail = detail
+  }
+  public var description: String { "\(check.rawValue): \(detail)" }
+}
+
+/// The checks, in report order.
+public enum ChaosCheck: String, Hashable, Sendable, CaseIterable {
+  /// Every acknowledged post is in its author's timeline on the final master of the author's cluster.
+  case acknowledgedPostKept = "acknowledged post on its master"
+  /// Every acknowledged follow and unfollow is among its user's events on the final master.
+  case acknowledgedFollowKept = "acknowledged follow/unfollow on its master"
+  /// An acknowledged post reached every user whose acknowledged follow of its author completed before the
+  /// post was sent and who never asked to unfollow since.
+  case delivered = "acknowledged post reached its followers"
+  /// No (author, text) stored twice in any timeline of a final master; no more follow events than requests.
+  case noDuplicates = "nothing stored twice"
+  /// A refused post is in no file of any server.
+  case refusedInvisible = "refused post visible nowhere"
+  /// Every cluster has a master and it answers.
+  case clusterAnswers = "every cluster has a master that answers"
+}
+
+/// The outcome of checking one run: per check how many items it looked at, and every violation.
+public struct ChaosCheckResult: Hashable, Sendable {
+  public var checked: [ChaosCheck: Int] = [:]
+  public var violations: [ChaosViolation] = []
+
+  public var passed: Bool { violations.isEmpty }
+  public func failures(of check: ChaosCheck) -> [ChaosViolation] { violations.filter { $0.check == check } }
+
+  mutating func look(_ check: ChaosCheck, _ holds: Bool, _ detail: @autoclosure () -> String) {
+    checked[check, default: 0] += 1
+    if !holds { violations.append(ChaosViolation(check, detail())) }
+  }
+}
+
+/// Checks a run's history against the files it left: a pure function, so it is tested with histories built
+/// by hand (docs/RELIABILITY.md, "Chaos").
+public enum ChaosChecker {
+  public static func check(_ history: [ChaosRequest], _ final: ChaosFinalState) -> ChaosCheckResult {
+    var result = ChaosCheckResult()
+    checkPostsKept(history, final, &result)
+    checkFollowsKept(history, final, &result)
+    checkDelivery(history, final, &result)
+    checkDuplicates(history, final, &result)
+    checkRefused(history, final, &result)
+    for cluster in 1...max(1, final.clusterCount) {
+      let master = final.masters[cluster]
+      result.look(
+        .clusterAnswers, master != nil && final.answering.contains(cluster),
+        "cluster \(cluster): \(master.map { "master \($0) did not answer" } ?? "no master")")
+    }
+    return result
+  }
+
+  static func checkPostsKept(
+    _ history: [ChaosRequest], _ final: ChaosFinalState, _ result: inout ChaosCheckResult
+  ) {
+    for request in history where request.outcome == .ok {
+      guard case .post(let text) = request.action else { continue }
+      let author = request.client
+      let stored = final.master(of: author)?.timelines[author] ?? []
+      result.look(
+        .acknowledgedPostKept, stored.contains(ChaosPost(author: author, text: text)),
+        "user \(author)'s post \"\(text)\" (acknowledged at \(ChaosReport.seconds(request.completed))) is not on the final master of cluster \(final.cluster(of: author))"
+      )
+    }
+  }
+
+  static func checkFollowsKept(
+    _ history: [ChaosRequest], _ final: ChaosFinalState, _ result: inout ChaosCheckResult
+  ) {
+    // Per (user, followee, follows?): acknowledged requests ≤ events ≤ requests.
+    struct Key: Hashable {
+      var user: Int
+      var followee: Int
+      var follows: Bool
+    }
+    var acknowledged: [Key: Int] = [:]
+    var requested: [Key: Int] = [:]
+    for request in history {
+      let key: Key
+      switch request.action {
+      case .follow(let followee): key = Key(user: request.client, followee: followee, follows: true)
+      case .unfollow(let followee): key = Key(user: request.client, followee: followee, follows: false)
+      case .post: continue
+      }
+      requested[key, default: 0] += 1
+      if request.outcome == .ok { acknowledged[key, default: 0] += 1 }
+    }
+    for (key, asked) in requested.sorted(by: { "\($0.key)" < "\($1.key)" }) {
+      let events = (final.master(of: key.user)?.follows[key.user] ?? []).filter {
+        $0.followee == key.followee && $0.follows == key.follows
+      }.count
+      let verb = key.follows ? "follow" : "unfollow"
+      let acked = acknowledged[key] ?? 0
+      if acked > 0 {
+        result.look(
+          .acknowledgedFollowKept, events >= acked,
+          "user \(key.user): \(acked) acknowledged \(verb) of \(key.followee), \(events) on the final master")
+      }
+      result.look(
+        .noDuplicates, events <= asked,
+        "user \(key.user): \(events) \(verb) events of \(key.followee) for \(asked) requests")
+    }
+  }
+
+  static func checkDelivery(
+    _ history: [ChaosRequest], _ final: ChaosFinalState, _ result: inout ChaosCheckResult
+  ) {
+    let byClient = Dictionary(grouping: history, by: \.client)
+    for post in history where post.outcome == .ok {
+      guard case .post(let text) = post.action else { continue }
+      let author = post.client
+      for (follower, requests) in byClient where follower != author {
+        guard let follow = lastAcknowledgedFollow(of: author, in: requests, before: post.invoked),
+          !requests.contains(where: {
+            $0.action == .unfollow(author) && (follow.invoked < $0.invoked || $0.outcome.kind == "unknown")
+          })
+        else { continue }
+        let timeline = final.master(of: follower)?.timelines[follower] ?? []
+        result.look(
+          .delivered, timeline.contains(ChaosPost(author: author, text: text)),
+          "user \(follower) (follows \(author) since \(follow.completed)) lacks \"\(text)\" (sent at \(post.invoked))"
+        )
+      }
+    }
+  }
+
+  static func lastAcknowledgedFollow(of followee: Int, in requests: [ChaosRequest], before instant: Duration)
+    -> ChaosRequest?
+  {
+    requests.filter { $0.action == .follow(followee) && $0.outcome == .ok && $0.completed < instant }
+      .max { $0.completed < $1.completed }
+  }
+
+  static func checkDuplicates(
+    _ history: [ChaosRequest], _ final: ChaosFinalState, _ result: inout ChaosCheckResult
+  ) {
+    let masters = final.masters.compactMap { cluster, id in
+      final.servers.first { $0.cluster == cluster && $0.server == id }
+    }
+    let sent = Set(
+      history.compactMap { request -> ChaosPost? in
+        guard case .post(let text) = request.action else { return nil }
+        return ChaosPost(author: request.client, text: text)
+      })
+    for master in masters.sorted(by: { $0.cluster < $1.cluster }) {
+      for (owner, posts) in master.timelines.sorted(by: { $0.key < $1.key }) {
+        var copies: [ChaosPost: Int] = [:]
+        for post in posts where sent.contains(post) { copies[post, default: 0] += 1 }
+        for post in sent where post.author == owner || copies[post] != nil {
+          let count = copies[post] ?? 0
+          result.look(
+            .noDuplicates, count <= 1,
+            "\"\(post.text)\" by \(post.author) is \(count) times in \(owner).timeline on cluster \(master.cluster) server \(master.server)"
+          )
+        }
+      }
+    }
+  }
+
+  static func checkRefused(
+    _ history: [ChaosRequest], _ final: ChaosFinalState, _ result: inout ChaosCheckResult
+  ) {
+    for request in history {
+      guard case .refused(let why) = request.outcome, case .post(let text) = request.action else { continue }
+      let post = ChaosPost(author: request.client, text: text)
+      let holders = final.servers.flatMap { server in
+        server.timelines.filter { $0.value.contains(post) }.map {
+          "cluster \(server.cluster) server \(server.server) \($0.key).timeline"
+        }
+      }
+      result.look(
+        .refusedInvisible, holders.isEmpty,
+        "user \(request.client)'s post \"\(text)\" was refused (\(why)) but is in \(holders.sorted().joined(separator: ", "))"
+      )
+    }
+  }
+}
