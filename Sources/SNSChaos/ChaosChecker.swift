@@ -62,12 +62,13 @@ public enum ChaosChecker {
   static func checkPostsKept(
     _ history: [ChaosRequest], _ final: ChaosFinalState, _ result: inout ChaosCheckResult
   ) {
+    var stored: [Int: Set<ChaosPost>] = [:]
     for request in history where request.outcome == .ok {
       guard case .post(let text) = request.action else { continue }
       let author = request.client
-      let stored = final.master(of: author)?.timelines[author] ?? []
+      if stored[author] == nil { stored[author] = Set(final.master(of: author)?.timelines[author] ?? []) }
       result.look(
-        .acknowledgedPostKept, stored.contains(ChaosPost(author: author, text: text)),
+        .acknowledgedPostKept, stored[author]?.contains(ChaosPost(author: author, text: text)) ?? false,
         "user \(author)'s post \"\(text)\" (acknowledged at \(ChaosReport.seconds(request.completed))) is not on the final master of cluster \(final.cluster(of: author))"
       )
     }
@@ -114,30 +115,47 @@ public enum ChaosChecker {
   static func checkDelivery(
     _ history: [ChaosRequest], _ final: ChaosFinalState, _ result: inout ChaosCheckResult
   ) {
-    let byClient = Dictionary(grouping: history, by: \.client)
-    for post in history where post.outcome == .ok {
-      guard case .post(let text) = post.action else { continue }
-      let author = post.client
-      for (follower, requests) in byClient where follower != author {
-        guard let follow = lastAcknowledgedFollow(of: author, in: requests, before: post.invoked),
-          !requests.contains(where: {
-            $0.action == .unfollow(author) && (follow.invoked < $0.invoked || $0.outcome.kind == "unknown")
-          })
+    // Per (follower, followee): the acknowledged follows, and when unfollows were asked for (one without an
+    // answer may take effect whenever, so it voids the whole pair).
+    struct Pair: Hashable {
+      var follower: Int
+      var followee: Int
+    }
+    var follows: [Pair: [ChaosRequest]] = [:]
+    var unfollows: [Pair: [Duration]] = [:]
+    var voided: Set<Pair> = []
+    for request in history {
+      switch request.action {
+      case .follow(let followee) where request.outcome == .ok:
+        follows[Pair(follower: request.client, followee: followee), default: []].append(request)
+      case .unfollow(let followee):
+        let pair = Pair(follower: request.client, followee: followee)
+        unfollows[pair, default: []].append(request.invoked)
+        if request.outcome.kind == "unknown" { voided.insert(pair) }
+      default: break
+      }
+    }
+    let posts = Dictionary(grouping: history.filter { $0.outcome == .ok }, by: \.client)
+    var timelines: [Int: Set<ChaosPost>] = [:]
+    for (pair, acknowledged) in follows where !voided.contains(pair) {
+      let sorted = acknowledged.sorted { $0.completed < $1.completed }
+      let asked = unfollows[pair] ?? []
+      for post in posts[pair.followee] ?? [] {
+        // The last acknowledged follow before the post was sent, and no unfollow asked for since.
+        guard case .post(let text) = post.action,
+          let follow = sorted.last(where: { $0.completed < post.invoked }),
+          !asked.contains(where: { follow.invoked < $0 })
         else { continue }
-        let timeline = final.master(of: follower)?.timelines[follower] ?? []
+        if timelines[pair.follower] == nil {
+          timelines[pair.follower] = Set(final.master(of: pair.follower)?.timelines[pair.follower] ?? [])
+        }
         result.look(
-          .delivered, timeline.contains(ChaosPost(author: author, text: text)),
-          "user \(follower) (follows \(author) since \(follow.completed)) lacks \"\(text)\" (sent at \(post.invoked))"
+          .delivered,
+          timelines[pair.follower]?.contains(ChaosPost(author: pair.followee, text: text)) ?? false,
+          "user \(pair.follower) (follows \(pair.followee) since \(ChaosReport.seconds(follow.completed))) lacks \"\(text)\" (sent at \(ChaosReport.seconds(post.invoked)))"
         )
       }
     }
-  }
-
-  static func lastAcknowledgedFollow(of followee: Int, in requests: [ChaosRequest], before instant: Duration)
-    -> ChaosRequest?
-  {
-    requests.filter { $0.action == .follow(followee) && $0.outcome == .ok && $0.completed < instant }
-      .max { $0.completed < $1.completed }
   }
 
   static func checkDuplicates(
@@ -151,11 +169,13 @@ public enum ChaosChecker {
         guard case .post(let text) = request.action else { return nil }
         return ChaosPost(author: request.client, text: text)
       })
+    let ownPosts = Dictionary(grouping: sent, by: \.author)
     for master in masters.sorted(by: { $0.cluster < $1.cluster }) {
       for (owner, posts) in master.timelines.sorted(by: { $0.key < $1.key }) {
         var copies: [ChaosPost: Int] = [:]
         for post in posts where sent.contains(post) { copies[post, default: 0] += 1 }
-        for post in sent where post.author == owner || copies[post] != nil {
+        // Every post found there, and every post of the owner (checked even when absent: 0 copies is fine).
+        for post in Set(copies.keys).union(ownPosts[owner] ?? []) {
           let count = copies[post] ?? 0
           result.look(
             .noDuplicates, count <= 1,
@@ -169,14 +189,24 @@ public enum ChaosChecker {
   static func checkRefused(
     _ history: [ChaosRequest], _ final: ChaosFinalState, _ result: inout ChaosCheckResult
   ) {
-    for request in history {
-      guard case .refused(let why) = request.outcome, case .post(let text) = request.action else { continue }
-      let post = ChaosPost(author: request.client, text: text)
-      let holders = final.servers.flatMap { server in
-        server.timelines.filter { $0.value.contains(post) }.map {
-          "cluster \(server.cluster) server \(server.server) \($0.key).timeline"
+    let refused = Set(
+      history.compactMap { request -> ChaosPost? in
+        guard case .refused = request.outcome, case .post(let text) = request.action else { return nil }
+        return ChaosPost(author: request.client, text: text)
+      })
+    // Where each refused post is, over every file of every server.
+    var places: [ChaosPost: [String]] = [:]
+    for server in final.servers {
+      for (owner, posts) in server.timelines {
+        for post in posts where refused.contains(post) {
+          places[post, default: []].append(
+            "cluster \(server.cluster) server \(server.server) \(owner).timeline")
         }
       }
+    }
+    for request in history {
+      guard case .refused(let why) = request.outcome, case .post(let text) = request.action else { continue }
+      let holders = places[ChaosPost(author: request.client, text: text)] ?? []
       result.look(
         .refusedInvisible, holders.isEmpty,
         "user \(request.client)'s post \"\(text)\" was refused (\(why)) but is in \(holders.sorted().joined(separator: ", "))"

@@ -15,8 +15,11 @@ actor ChaosFaults {
   let specs: [ChaosProcessSpec]
   let logDirectory: String
   let logger: Logger
-  private var tracers: [ChildProcess] = []
-  private var fillers: [String] = []
+  /// strace attached for fault n, and the filler file of fault n, until the fault ends.
+  private var tracers: [Int: ChildProcess] = [:]
+  private var fillers: [Int: String] = [:]
+  /// Faults whose rules are in place: each has a base chain `f<n>` on the output hook of its own.
+  private var chains: Set<Int> = []
   static let table = "sns_chaos"
 
   init(deployment: ChaosDeployment, specs: [ChaosProcessSpec], logDirectory: String, logger: Logger) {
@@ -33,12 +36,9 @@ actor ChaosFaults {
     }
   }
 
-  /// Creates the table and its output chain (every packet of the namespace passes it: all traffic is local).
+  /// Creates the table (every packet of the namespace passes its output hook: all traffic is local).
   func prepare() async throws {
     try await nft(["add", "table", "inet", Self.table])
-    try await nft([
-      "add", "chain", "inet", Self.table, "out", "{ type filter hook output priority 0; policy accept; }",
-    ])
   }
 
   func spec(_ name: String) throws -> ChaosProcessSpec {
@@ -48,12 +48,32 @@ actor ChaosFaults {
     return spec
   }
 
-  func rule(_ words: String) async throws {
-    try await nft(["add", "rule", "inet", Self.table, "out"] + words.split(separator: " ").map(String.init))
+  /// Adds a rule to fault `index`'s chain, making the chain first.
+  func rule(_ index: Int, _ words: String) async throws {
+    if !chains.contains(index) {
+      try await nft([
+        "add", "chain", "inet", Self.table, "f\(index)",
+        "{ type filter hook output priority 0; policy accept; }",
+      ])
+      chains.insert(index)
+    }
+    try await nft(
+      ["add", "rule", "inet", Self.table, "f\(index)"] + words.split(separator: " ").map(String.init))
+  }
+
+  func removeChain(_ index: Int) async {
+    guard chains.remove(index) != nil else { return }
+    _ = await ChaosTool.run(
+      "/usr/sbin/nft",
+      [
+        "flush", "chain", "inet", Self.table, "f\(index)", ";", "delete", "chain", "inet", Self.table,
+        "f\(index)",
+      ],
+      logDirectory: logDirectory)
   }
 
   /// Starts `fault` against the resolved process names; returns what it did, for the log.
-  func begin(_ fault: ChaosFault, targets: [String]) async throws -> String {
+  func begin(_ index: Int, _ fault: ChaosFault, targets: [String]) async throws -> String {
     switch fault.kind {
     case .kill:
       await deployment.kill9(targets[0])
@@ -64,21 +84,21 @@ actor ChaosFaults {
     case .partition:
       let (a, b) = (try spec(targets[0]), try spec(targets[1]))
       for (from, to) in [(a, b), (b, a)] {
-        try await rule("meta skuid \(from.uid) ip daddr \(to.host) tcp dport \(to.port) drop")
+        try await rule(index, "meta skuid \(from.uid) ip daddr \(to.host) tcp dport \(to.port) drop")
       }
       return "partition \(a.name) (\(a.address)) <-> \(b.name) (\(b.address))"
     case .loss:
       let target = try spec(targets[0])
       guard case .percent(let percent) = fault.detail else { return "no loss" }
-      try await rule("meta skuid \(target.uid) numgen random mod 100 < \(percent) drop")
+      try await rule(index, "meta skuid \(target.uid) numgen random mod 100 < \(percent) drop")
       try await rule(
-        "ip daddr \(target.host) tcp dport \(target.port) numgen random mod 100 < \(percent) drop")
+        index, "ip daddr \(target.host) tcp dport \(target.port) numgen random mod 100 < \(percent) drop")
       return "drop \(percent)% of \(target.name)'s packets"
     case .disk:
       let target = try spec(targets[0])
       guard let cluster = target.cluster, let id = target.serverID else { return "not a server" }
-      let filler = "\(await deployment.serverDirectory(cluster: cluster, id: id))/chaos-filler"
-      fillers.append(filler)
+      let filler = "\(await deployment.serverDirectory(cluster: cluster, id: id))/chaos-filler-\(index)"
+      fillers[index] = filler
       // dd stops at ENOSPC: the disk is full when it exits.
       _ = await ChaosTool.run(
         "/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=64k"], logDirectory: logDirectory)
@@ -87,8 +107,8 @@ actor ChaosFaults {
       guard let pid = await deployment.pid(targets[0]) else { return "\(targets[0]) not running" }
       guard case .fsyncDelay(let milliseconds) = fault.detail else { return "no fsync fault" }
       let inject = milliseconds == 0 ? "error=EIO" : "delay_exit=\(milliseconds * 1000)"
-      tracers.append(
-        try ChildProcess(
+      tracers[index] =
+        (try ChildProcess(
           name: "strace", executable: "/usr/bin/strace",
           arguments: [
             "-f", "-qq", "-o", "/dev/null", "-p", "\(pid)", "-e", "trace=fsync,fdatasync", "-e",
@@ -100,7 +120,7 @@ actor ChaosFaults {
   }
 
   /// Ends `fault`: restarts, SIGCONT, rules flushed, filler removed, strace detached.
-  func end(_ fault: ChaosFault, targets: [String]) async throws -> String {
+  func end(_ index: Int, _ fault: ChaosFault, targets: [String]) async throws -> String {
     switch fault.kind {
     case .kill:
       try await deployment.start(targets[0])
@@ -109,33 +129,30 @@ actor ChaosFaults {
       await deployment.signal(targets[0], SIGCONT)
       return "SIGCONT \(targets[0])"
     case .partition, .loss:
-      try await nft(["flush", "chain", "inet", Self.table, "out"])
-      return "rules flushed"
+      await removeChain(index)
+      return "rules removed"
     case .disk:
-      freeDisks()
+      freeDisk(index)
       return "disk freed"
     case .fsync:
-      await detachTracers()
+      await detachTracer(index)
       return "strace detached"
     }
   }
 
-  func freeDisks() {
-    for filler in fillers { try? FileManager.default.removeItem(atPath: filler) }
-    fillers = []
+  func freeDisk(_ index: Int) {
+    if let filler = fillers.removeValue(forKey: index) { try? FileManager.default.removeItem(atPath: filler) }
   }
 
-  func detachTracers() async {
-    for tracer in tracers { await ChaosDeployment.stop(tracer, signal: SIGTERM) }
-    tracers = []
+  func detachTracer(_ index: Int) async {
+    if let tracer = tracers.removeValue(forKey: index) { await ChaosDeployment.stop(tracer, signal: SIGINT) }
   }
 
   /// Undoes every fault: no rule, no tracer, no filler, every process running and not stopped.
   func healAll() async {
-    _ = await ChaosTool.run(
-      "/usr/sbin/nft", ["flush", "chain", "inet", Self.table, "out"], logDirectory: logDirectory)
-    await detachTracers()
-    freeDisks()
+    for index in chains.sorted() { await removeChain(index) }
+    for index in tracers.keys.sorted() { await detachTracer(index) }
+    for index in fillers.keys.sorted() { freeDisk(index) }
     do { try await deployment.reviveAll() } catch { logger.error("cannot restart a process: \(error)") }
   }
 

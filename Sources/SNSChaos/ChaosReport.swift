@@ -44,6 +44,19 @@ public struct ChaosReport: Sendable {
       )
     }
     lines.append("acknowledged writes: \(acknowledgedWrites)")
+    for (kind, title) in [("refused", "refused because"), ("unknown", "unknown because")] {
+      var reasons: [String: Int] = [:]
+      for request in history {
+        switch request.outcome {
+        case .refused(let why) where kind == "refused": reasons[Self.reason(why), default: 0] += 1
+        case .unknown(let why) where kind == "unknown": reasons[Self.reason(why), default: 0] += 1
+        default: break
+        }
+      }
+      for (reason, count) in reasons.sorted(by: { $0.value > $1.value }).prefix(5) {
+        lines.append("  \(title): \(reason) (\(count))")
+      }
+    }
     lines.append("checks:")
     for check in ChaosCheck.allCases {
       let failed = result.failures(of: check).count
@@ -56,6 +69,11 @@ public struct ChaosReport: Sendable {
     lines.append(result.passed ? "result: PASS (seed \(seed))" : "result: FAIL (seed \(seed))")
     lines.append("replay: \(replay)")
     return lines.joined(separator: "\n")
+  }
+
+  /// An error text without the parts that differ per request (file paths, numbers).
+  static func reason(_ text: String) -> String {
+    String(text.prefix { $0 != "/" && !$0.isNumber }.prefix(80)).trimmingCharacters(in: .whitespaces)
   }
 
   /// `12.3s`.

@@ -131,15 +131,15 @@ public struct ChaosRun: Sendable {
     try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask { await workload.run(dialer: clientDialer, stop: stop) }
       defer { stop.set() }
-      for (index, fault) in schedule.faults.enumerated() {
-        try await Task.sleep(until: clock + fault.start)
-        let targets = await resolve(fault.targets, coordinator)
-        let number = "fault \(index + 1)/\(schedule.faults.count)"
-        let begun = try await faults.begin(fault, targets: targets)
-        progress("[\(ChaosReport.seconds(ContinuousClock.now - started))] \(number): \(fault) → \(begun)")
-        try await Task.sleep(for: fault.length)
-        let ended = try await faults.end(fault, targets: targets)
-        progress("[\(ChaosReport.seconds(ContinuousClock.now - started))] \(number) ended: \(ended)")
+      try await withThrowingTaskGroup(of: Void.self) { lanes in
+        for (index, fault) in schedule.faults.enumerated() {
+          lanes.addTask {
+            try await inject(
+              fault, number: index + 1, of: schedule.faults.count, at: clock, logging: started, faults,
+              coordinator)
+          }
+        }
+        try await lanes.waitForAll()
       }
       try await Task.sleep(until: clock + options.duration)
       stop.set()
@@ -159,6 +159,22 @@ public struct ChaosRun: Sendable {
     return ChaosReport(
       seed: options.seed, duration: options.duration, kinds: options.kinds.sorted(), faults: schedule.faults,
       history: history.all, result: ChaosChecker.check(history.all, stopped), replay: options.replay)
+  }
+
+  /// Waits for `fault`'s start, begins it, waits its length and ends it, logging both.
+  func inject(
+    _ fault: ChaosFault, number: Int, of count: Int, at start: ContinuousClock.Instant,
+    logging origin: ContinuousClock.Instant, _ faults: ChaosFaults, _ coordinator: any CoordinatorPort
+  ) async throws {
+    try await Task.sleep(until: start + fault.start)
+    let targets = await resolve(fault.targets, coordinator)
+    let begun = try await faults.begin(number, fault, targets: targets)
+    progress(
+      "[\(ChaosReport.seconds(ContinuousClock.now - origin))] fault \(number)/\(count): \(fault) → \(begun)")
+    try await Task.sleep(for: fault.length)
+    let ended = try await faults.end(number, fault, targets: targets)
+    progress(
+      "[\(ChaosReport.seconds(ContinuousClock.now - origin))] fault \(number)/\(count) ended: \(ended)")
   }
 
   /// Starts the coordinator, then per cluster server 1 (the first master), server 2 and the synchronizer.

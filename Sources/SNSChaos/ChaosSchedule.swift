@@ -62,17 +62,33 @@ public struct ChaosFault: Hashable, Sendable, CustomStringConvertible {
   }
 }
 
-/// A run's fault plan, decided by its seed alone: faults one after another with pauses between, from after a
-/// warm-up until shortly before the end, so the last seconds are quiet before healing.
+/// A run's fault plan, decided by its seed alone: in each of `lanes` lanes, faults one after another with
+/// pauses between (so up to `lanes` faults overlap), from after a warm-up until shortly before the end, so the
+/// last seconds are quiet before healing.
 public struct ChaosSchedule: Hashable, Sendable {
   public var faults: [ChaosFault]
 
   /// - Parameters:
   ///   - failureWindow: `miss-count × heartbeat`; pauses last longer than it.
   public init(
-    seed: UInt64, duration: Duration, kinds: Set<ChaosFaultKind>, clusters: Int, failureWindow: Duration
+    seed: UInt64, duration: Duration, kinds: Set<ChaosFaultKind>, clusters: Int, failureWindow: Duration,
+    lanes: Int = 2
   ) {
     var random = SeededRandom(seed: seed)
+    var faults: [ChaosFault] = []
+    for lane in 0..<max(1, lanes) {
+      let first = Duration.seconds(2) + .milliseconds(Int(random.next() % 2000) * lane)
+      faults += Self.lane(
+        &random, from: first, until: duration - .seconds(2), kinds: kinds, clusters: clusters,
+        failureWindow: failureWindow)
+    }
+    self.faults = faults.sorted { $0.start < $1.start }
+  }
+
+  static func lane(
+    _ random: inout SeededRandom, from first: Duration, until end: Duration, kinds: Set<ChaosFaultKind>,
+    clusters: Int, failureWindow: Duration
+  ) -> [ChaosFault] {
     let kinds = kinds.sorted()
     // Servers by role, resolved when the fault starts (`master-2`: whichever server is cluster 2's master then).
     let servers = (1...clusters).flatMap { ["master-\($0)", "slave-\($0)"] }
@@ -83,8 +99,7 @@ public struct ChaosSchedule: Hashable, Sendable {
       .milliseconds(range.lowerBound + Int(random.next() % UInt64(range.count)))
     }
     var faults: [ChaosFault] = []
-    var at = Duration.seconds(2)
-    let end = duration - .seconds(2)
+    var at = first
     while !kinds.isEmpty {
       let kind = pick(kinds)
       var fault = ChaosFault(
@@ -109,9 +124,9 @@ public struct ChaosSchedule: Hashable, Sendable {
       }
       guard at + fault.length <= end else { break }
       faults.append(fault)
-      at = at + fault.length + milliseconds(500...2000)
+      at = at + fault.length + milliseconds(300...2000)
     }
-    self.faults = faults
+    return faults
   }
 }
 
