@@ -24,6 +24,8 @@ public enum ChaosCheck: String, Hashable, Sendable, CaseIterable {
   case refusedInvisible = "refused post visible nowhere"
   /// Every cluster has a master and it answers.
   case clusterAnswers = "every cluster has a master that answers"
+  /// No two servers of a cluster were master of the same epoch (from the servers' logs).
+  case oneMasterPerEpoch = "one master per cluster epoch"
 }
 
 /// The outcome of checking one run: per check how many items it looked at, and every violation.
@@ -50,6 +52,13 @@ public enum ChaosChecker {
     checkDelivery(history, final, &result)
     checkDuplicates(history, final, &result)
     checkRefused(history, final, &result)
+    let claims = Dictionary(grouping: final.masterships) { "\($0.cluster) \($0.epoch)" }
+    for (_, claims) in claims.sorted(by: { $0.key < $1.key }) {
+      let servers = Set(claims.map(\.server)).sorted()
+      result.look(
+        .oneMasterPerEpoch, servers.count == 1,
+        "cluster \(claims[0].cluster) epoch \(claims[0].epoch): servers \(servers) were all master")
+    }
     for cluster in 1...max(1, final.clusterCount) {
       let master = final.masters[cluster]
       result.look(

@@ -57,12 +57,18 @@ public struct ChaosFinalState: Hashable, Sendable {
   public var masters: [Int: Int]
   /// Clusters whose master answered a LIST at the end.
   public var answering: Set<Int>
+  /// Every time a server took the master role, from its log (`role changed … to="master(epoch: E`).
+  public var masterships: [ChaosMastership]
 
-  public init(clusterCount: Int, servers: [ChaosServerFiles], masters: [Int: Int], answering: Set<Int>) {
+  public init(
+    clusterCount: Int, servers: [ChaosServerFiles], masters: [Int: Int], answering: Set<Int>,
+    masterships: [ChaosMastership] = []
+  ) {
     self.clusterCount = clusterCount
     self.servers = servers
     self.masters = masters
     self.answering = answering
+    self.masterships = masterships
   }
 
   /// The cluster that owns `user`: `((u - 1) mod N) + 1`, as the coordinator assigns it.
@@ -73,5 +79,28 @@ public struct ChaosFinalState: Hashable, Sendable {
     let cluster = cluster(of: user)
     guard let id = masters[cluster] else { return nil }
     return servers.first { $0.cluster == cluster && $0.server == id }
+  }
+}
+
+/// A server of a cluster became master of an epoch (a line of its log).
+public struct ChaosMastership: Hashable, Sendable {
+  public var cluster: Int
+  public var server: Int
+  public var epoch: UInt64
+  public init(cluster: Int, server: Int, epoch: UInt64) {
+    self.cluster = cluster
+    self.server = server
+    self.epoch = epoch
+  }
+
+  /// The masterships a server's log records: the epochs of its `role changed` lines that end as master.
+  public static func parse(log: String, cluster: Int, server: Int) -> [ChaosMastership] {
+    log.split(separator: "\n").compactMap { line in
+      guard line.contains("msg=\"role changed\""), let range = line.range(of: "to=\"master(epoch: ") else {
+        return nil
+      }
+      let digits = line[range.upperBound...].prefix { $0.isNumber }
+      return UInt64(digits).map { ChaosMastership(cluster: cluster, server: server, epoch: $0) }
+    }
   }
 }

@@ -156,9 +156,34 @@ public struct ChaosRun: Sendable {
     var stopped = try await snapshot(deployment)
     stopped.masters = final.masters
     stopped.answering = final.answering
+    stopped.masterships = masterships()
+    let result = ChaosChecker.check(history.all, stopped)
+    writeHistory(history.all)
+    if !result.passed { await keepFiles(deployment) }
     return ChaosReport(
       seed: options.seed, duration: options.duration, kinds: options.kinds.sorted(), faults: schedule.faults,
-      history: history.all, result: ChaosChecker.check(history.all, stopped), replay: options.replay)
+      history: history.all, result: result, replay: options.replay)
+  }
+
+  /// `<dir>/history.log`: one line per request (sent, answered, client, action, outcome), for investigating.
+  func writeHistory(_ history: [ChaosRequest]) {
+    let lines = history.sorted { $0.invoked < $1.invoked }.map {
+      "\(ChaosReport.seconds($0.invoked)) \(ChaosReport.seconds($0.completed)) user \($0.client) \($0.action) → \($0.outcome)"
+    }
+    _ = FileManager.default.createFile(
+      atPath: "\(options.directory)/history.log", contents: Data((lines.joined(separator: "\n") + "\n").utf8))
+  }
+
+  /// Copies every server directory off its tmpfs (to `<dir>/kept/cluster_<c>/`) before the disks go away.
+  func keepFiles(_ deployment: ChaosDeployment) async {
+    for spec in specs {
+      guard let cluster = spec.cluster, let id = spec.serverID else { continue }
+      let kept = "\(options.directory)/kept/cluster_\(cluster)"
+      try? FileManager.default.createDirectory(atPath: kept, withIntermediateDirectories: true)
+      let source = await deployment.serverDirectory(cluster: cluster, id: id)
+      _ = await ChaosTool.run("/bin/cp", ["-a", source, kept], logDirectory: "\(options.directory)/logs")
+    }
+    progress("server directories copied to \(options.directory)/kept")
   }
 
   /// Waits for `fault`'s start, begins it, waits its length and ends it, logging both.
@@ -175,6 +200,16 @@ public struct ChaosRun: Sendable {
     let ended = try await faults.end(number, fault, targets: targets)
     progress(
       "[\(ChaosReport.seconds(ContinuousClock.now - origin))] fault \(number)/\(count) ended: \(ended)")
+  }
+
+  /// Every `role changed` to master in the servers' logs.
+  func masterships() -> [ChaosMastership] {
+    specs.flatMap { spec -> [ChaosMastership] in
+      guard let cluster = spec.cluster, let server = spec.serverID,
+        let log = try? String(contentsOfFile: "\(options.directory)/logs/\(spec.name).log", encoding: .utf8)
+      else { return [] }
+      return ChaosMastership.parse(log: log, cluster: cluster, server: server)
+    }
   }
 
   /// Starts the coordinator, then per cluster server 1 (the first master), server 2 and the synchronizer.
