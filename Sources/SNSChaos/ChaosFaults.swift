@@ -150,10 +150,15 @@ actor ChaosFaults {
 
   /// Undoes every fault: no rule, no tracer, no filler, every process running and not stopped.
   func healAll() async {
+    await undoAll()
+    do { try await deployment.reviveAll() } catch { logger.error("cannot restart a process: \(error)") }
+  }
+
+  /// Removes every rule, tracer and filler still in place, restarting nothing (on the way out).
+  func undoAll() async {
     for index in chains.sorted() { await removeChain(index) }
     for index in tracers.keys.sorted() { await detachTracer(index) }
     for index in fillers.keys.sorted() { freeDisk(index) }
-    do { try await deployment.reviveAll() } catch { logger.error("cannot restart a process: \(error)") }
   }
 
   /// Removes the table (the namespace's deletion would too).

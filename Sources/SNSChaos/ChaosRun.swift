@@ -87,13 +87,13 @@ public struct ChaosRun: Sendable {
     defer { dialer.close() }
     do {
       let report = try await run(deployment, faults, dialer)
-      await faults.healAll()
+      await faults.undoAll()
       await deployment.stopAll()
       await deployment.unmountDisks()
       await faults.removeTable()
       return report
     } catch {
-      await faults.healAll()
+      await faults.undoAll()
       await deployment.stopAll()
       await deployment.unmountDisks()
       await faults.removeTable()
