@@ -15,6 +15,9 @@ public enum ChaosCheck: String, Hashable, Sendable, CaseIterable {
   case acknowledgedPostKept = "acknowledged post on its master"
   /// Every acknowledged follow and unfollow is among its user's events on the final master.
   case acknowledgedFollowKept = "acknowledged follow/unfollow on its master"
+  /// Whom each user follows at the end agrees with their last request of each pair, when it was acknowledged
+  /// (pairs with an unanswered request are left out: it may have taken effect late).
+  case followStateKept = "final follows match the last acknowledged request"
   /// An acknowledged post reached every user whose acknowledged follow of its author completed before the
   /// post was sent and who never asked to unfollow since.
   case delivered = "acknowledged post reached its followers"
@@ -49,6 +52,7 @@ public enum ChaosChecker {
     var result = ChaosCheckResult()
     checkPostsKept(history, final, &result)
     checkFollowsKept(history, final, &result)
+    checkFollowState(history, final, &result)
     checkDelivery(history, final, &result)
     checkDuplicates(history, final, &result)
     checkRefused(history, final, &result)
@@ -118,6 +122,35 @@ public enum ChaosChecker {
       result.look(
         .noDuplicates, events <= asked,
         "user \(key.user): \(events) \(verb) events of \(key.followee) for \(asked) requests")
+    }
+  }
+
+  static func checkFollowState(
+    _ history: [ChaosRequest], _ final: ChaosFinalState, _ result: inout ChaosCheckResult
+  ) {
+    struct Pair: Hashable {
+      var follower: Int
+      var followee: Int
+    }
+    var requests: [Pair: [ChaosRequest]] = [:]
+    for request in history {
+      switch request.action {
+      case .follow(let followee), .unfollow(let followee):
+        requests[Pair(follower: request.client, followee: followee), default: []].append(request)
+      case .post: break
+      }
+    }
+    for (pair, asked) in requests.sorted(by: { "\($0.key)" < "\($1.key)" }) {
+      guard !asked.contains(where: { $0.outcome.kind == "unknown" }),
+        let last = asked.max(by: { $0.invoked < $1.invoked }), last.outcome == .ok
+      else { continue }
+      let follows = last.action == .follow(pair.followee)
+      let found =
+        final.master(of: pair.follower)?.followees(of: pair.follower).contains(pair.followee) ?? false
+      result.look(
+        .followStateKept, found == follows,
+        "user \(pair.follower)'s last request, \(last.action) at \(ChaosReport.seconds(last.invoked)), was acknowledged, but the final master says they \(found ? "follow" : "do not follow") \(pair.followee)"
+      )
     }
   }
 

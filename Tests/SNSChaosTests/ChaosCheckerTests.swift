@@ -143,6 +143,22 @@ struct ChaosCheckerTests {
       ])
   }
 
+  @Test("an acknowledged last unfollow that the final master does not show fails")
+  func followStateKept() {
+    let unfollowed =
+      Self.history + [
+        ChaosRequest(
+          client: 2, action: .unfollow(1), invoked: .seconds(5), completed: .seconds(6), outcome: .ok)
+      ]
+    let kept = [
+      ChaosFollowEvent(followee: 1, follows: true, sequence: 1),
+      ChaosFollowEvent(followee: 1, follows: false, sequence: 2),
+    ]
+    #expect(ChaosChecker.check(unfollowed, Self.final(follows: kept)).passed)
+    let result = ChaosChecker.check(unfollowed, Self.final())
+    #expect(result.failures(of: .followStateKept).count == 1)
+  }
+
   @Test("a cluster without a master that answers fails")
   func clusterDown() {
     let result = ChaosChecker.check(Self.history, Self.final(answering: [1]))
