@@ -65,6 +65,16 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]
     ),
+    // Real-process fault tests behind `sns chaos` (issue #15): seeded faults, a recorded workload, a checker.
+    .target(
+      name: "SNSChaos",
+      dependencies: [
+        "SNSCore",
+        "SNSTransport",
+        "SNSBench",
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
     .executableTarget(
       name: "sns",
       dependencies: [
@@ -72,6 +82,7 @@ let package = Package(
         "SNSTransport",
         "SNSSimulation",
         "SNSBench",
+        "SNSChaos",
         "CEditLine",
         "CSystemMemory",
         .product(name: "Prometheus", package: "swift-prometheus"),
@@ -97,6 +108,10 @@ let package = Package(
     .testTarget(
       name: "IntegrationTests",
       dependencies: ["SNSCore"]
+    ),
+    .testTarget(
+      name: "SNSChaosTests",
+      dependencies: ["SNSChaos", "SNSCore"]
     ),
     .testTarget(
       name: "SNSBenchTests",

@@ -100,9 +100,9 @@ enum LoadGenerator {
 }
 
 /// A value behind a lock, shareable between tasks.
-final class Locked<Value: Sendable>: Sendable {
+package final class Locked<Value: Sendable>: Sendable {
   private let mutex: Mutex<Value>
-  init(_ value: Value) { mutex = Mutex(value) }
-  func withLock<R>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
-  var value: Value { mutex.withLock { $0 } }
+  package init(_ value: Value) { mutex = Mutex(value) }
+  package func withLock<R>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
+  package var value: Value { mutex.withLock { $0 } }
 }

@@ -7,16 +7,16 @@ import SNSTransport
 #endif
 
 /// One child `sns` process, output to a log file, stopped for sure (SIGTERM, then SIGKILL) by ``stop()``.
-final class ChildProcess {
-  let name: String
-  let arguments: [String]
-  let executable: String
-  let logPath: String
-  private(set) var process: Process
+package final class ChildProcess {
+  package let name: String
+  package let arguments: [String]
+  package let executable: String
+  package let logPath: String
+  package private(set) var process: Process
   /// When the last start was requested.
-  private(set) var started = ContinuousClock.now
+  package private(set) var started = ContinuousClock.now
 
-  init(name: String, executable: String, arguments: [String], directory: String) throws {
+  package init(name: String, executable: String, arguments: [String], directory: String) throws {
     self.name = name
     self.executable = executable
     self.arguments = arguments
@@ -26,7 +26,7 @@ final class ChildProcess {
   }
 
   /// Starts (or starts again, after it exited) the same command.
-  func start() throws {
+  package func start() throws {
     process = Process()
     if !FileManager.default.fileExists(atPath: logPath) {
       _ = FileManager.default.createFile(atPath: logPath, contents: nil)
@@ -44,23 +44,23 @@ final class ChildProcess {
     try process.run()
   }
 
-  var pid: Int32 { process.processIdentifier }
-  var isRunning: Bool { process.isRunning }
+  package var pid: Int32 { process.processIdentifier }
+  package var isRunning: Bool { process.isRunning }
 
   /// kill -9, and waits until it is gone.
-  func kill9() async {
+  package func kill9() async {
     if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     _ = await waitForExit(within: .seconds(10))
   }
 
   /// SIGTERM, then SIGKILL after `grace`; returns once it is gone.
-  func stop(grace: Duration = .seconds(3)) async {
+  package func stop(grace: Duration = .seconds(3)) async {
     if process.isRunning { kill(process.processIdentifier, SIGTERM) }
     if await waitForExit(within: grace) { return }
     await kill9()
   }
 
-  func waitForExit(within timeout: Duration) async -> Bool {
+  package func waitForExit(within timeout: Duration) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while process.isRunning {
       if ContinuousClock.now > deadline { return false }
@@ -86,7 +86,7 @@ final class ChildProcess {
   }
 
   /// The last lines of the log, for error messages.
-  var logTail: String {
+  package var logTail: String {
     let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
     return text.split(separator: "\n").suffix(5).joined(separator: "\n")
   }

@@ -9,7 +9,8 @@ struct SNSCommand: AsyncParsableCommand {
       "Tiny SNS: a fault-tolerant social network service (coordinator, servers, synchronizers, client).",
     subcommands: [
       CoordinatorCommand.self, ServerCommand.self, SynchronizerCommand.self, ClientCommand.self,
-      ClusterCommand.self, SimulateCommand.self, DebugCommand.self, BenchCommand.self, CourseCommand.self,
+      ClusterCommand.self, SimulateCommand.self, ChaosCommand.self, DebugCommand.self, BenchCommand.self,
+      CourseCommand.self,
     ]
   )
 
