@@ -86,7 +86,7 @@ public final class FileContextStore: ContextStore {
   }
 
   /// ``init(directory:logger:)`` with a test hook called before each fsync of a round; `checksTailsOnOpen`
-  /// is false for a directory another process owns (``openingLazily(directory:logger:cacheBudget:)``).
+  /// is false for a directory another process owns (``openingLazily(directory:logger:fileSystem:cacheBudget:)``).
   init(
     directory: String, logger: Logger, durabilityBarrier: (@Sendable (ContextFile) throws(SNSError) -> Void)?,
     cacheBudget: Int = defaultCacheBudget, checksTailsOnOpen: Bool = true,

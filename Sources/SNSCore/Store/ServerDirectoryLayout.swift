@@ -38,7 +38,7 @@ extension ServerID {
 }
 
 /// The server directories under one data directory, opened as ``FileContextStore``s without reading their files
-/// (``FileContextStore/openingLazily(directory:logger:)``: the servers own them) and kept open.
+/// (``FileContextStore/openingLazily(directory:logger:fileSystem:cacheBudget:)``: the servers own them) and kept open.
 public final class FileServerDirectories: ServerDirectories {
   let dataDirectory: String
   let logger: Logger
