@@ -52,4 +52,49 @@ struct OrphanRecordTests {
         ])
     }
   }
+
+  @Test("a mirror whose batch the slave's storage refuses in one file only is answered in doubt, not refused")
+  func partlyRefusedMirrorIsInDoubt() async throws {
+    try await withTemporaryDirectory { root in
+      let clock = ManualClock()
+      let sns = try TinySNS(root: root, clock: clock, heartbeatInterval: .seconds(10), logger: quietLogger)
+      await sns.heartbeatAll()
+      await sns.heartbeatAll()
+      let master = sns.servers[0][0]
+      let slave = sns.servers[0][1]
+      guard case .master(let epoch, _) = await master.phase, case .slave = await slave.phase else {
+        Issue.record("server 1 should be master and server 2 its slave")
+        return
+      }
+      func post(_ author: Int) -> PlacedRecord {
+        PlacedRecord(
+          .post(
+            Post(id: PostID(author: user(author), sequence: 1), time: clock.now(), text: text("p\(author)"))),
+          in: .timeline(user(author)))
+      }
+      // User 4's timeline cannot be opened on the slave (a directory stands at its path): that file fails,
+      // user 1's is stored.
+      let slaveDirectory = ServerDirectoryLayout.serverDirectory(
+        in: (root as NSString).appendingPathComponent("cluster_1"), id: server(2), roleIfNew: .slave)
+      try FileManager.default.createDirectory(
+        atPath: "\(slaveDirectory)/4.timeline", withIntermediateDirectories: true)
+      do {
+        try await slave.mirror(MirrorRequest(cluster: cluster(1), epoch: epoch, records: [post(1), post(4)]))
+        Issue.record("the mirror succeeded though a file of it could not be written")
+      } catch SNSError.unavailable {
+      } catch {
+        Issue.record("answered \(error): a refusal says none of it is stored, but user 1's post is")
+      }
+      let stored = try String(contentsOfFile: "\(slaveDirectory)/1.timeline", encoding: .utf8)
+      #expect(stored.contains(" p1"))
+      // A batch of one file is refused for good: nothing of it is stored.
+      await #expect(throws: SNSError.storage("")) {
+        do {
+          try await slave.mirror(MirrorRequest(cluster: cluster(1), epoch: epoch, records: [post(4)]))
+        } catch SNSError.storage {
+          throw SNSError.storage("")
+        }
+      }
+    }
+  }
 }

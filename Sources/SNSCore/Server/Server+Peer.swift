@@ -8,7 +8,18 @@ extension Server {
       // A mirror may be a late copy from before the master restarted (same epoch, a key since given to
       // another write), so it never overrides: a conflict refuses it, and the master does not acknowledge.
       // Catch-ups, which read the master's files as they are now, do override.
-      let conflicting = try await conflicts(with: records, appended: try await store.append(records))
+      let appended: [PlacedRecord]
+      do {
+        appended = try await store.append(records)
+      } catch SNSError.storage(let why) where Set(records.map(\.file)).count > 1 {
+        // The store refuses per file: the other files of the batch may be stored durably now. A refusal
+        // tells the master that none of it is here (it refuses the write for good), so this answer is "in
+        // doubt": the master refuses it as unconfirmed, and the client's retry finds what is here.
+        logger.warning("mirror partly refused by storage", metadata: ["error": "\(why)"])
+        throw SNSError.unavailable(
+          "the slave's storage refused part of the mirror (\(why)); the rest may be stored")
+      }
+      let conflicting = try await conflicts(with: records, appended: appended)
       guard conflicting.isEmpty else {
         logger.warning(
           "mirror refused: a different record holds the key here",
