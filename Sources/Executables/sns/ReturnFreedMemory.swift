@@ -6,3 +6,10 @@ import CSystemMemory
 @Sendable func returnFreedMemory() {
   _ = malloc_trim(0)
 }
+
+/// Caps glibc's allocator at two arenas. By default it makes up to eight per core as threads contend (the
+/// cooperative pool, gRPC's and the store's threads), and each keeps the memory freed in it; a synchronizer
+/// allocates in bursts (a round's scan) and holds little in between, so fewer arenas leave less behind.
+func limitAllocatorArenas() {
+  _ = mallopt(M_ARENA_MAX, 2)
+}

@@ -39,6 +39,7 @@ struct SynchronizerCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
+    limitAllocatorArenas()
     let logger = try logging.makeLogger(label: "sns.synchronizer")
     let secret = try insecureOption.secret(from: secretOptions)
     let dialer = GRPCDialer(options: CallOptions(secret: secret, tls: tls.client()))
