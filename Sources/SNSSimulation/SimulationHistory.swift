@@ -44,8 +44,8 @@ extension Command {
     switch self {
     case .login: "LOGIN"
     case .list: "LIST"
-    case .follow(let user): "FOLLOW \(user)"
-    case .unfollow(let user): "UNFOLLOW \(user)"
+    case .follow(let user, _): "FOLLOW \(user)"
+    case .unfollow(let user, _): "UNFOLLOW \(user)"
     case .post(let text, _): "POST '\(text)'"
     }
   }

@@ -87,7 +87,7 @@ struct RecordCodecTests {
     #expect(try RecordCodec.decode(line: bytes.dropLast()) == record)
   }
 
-  @Test func linesLookAsDocumented() {
+  @Test func linesLookAsDocumented() throws {
     let follow = FollowEvent(
       kind: .follow, follower: Self.user(1), followee: Self.user(2), sequence: 3,
       time: .init(milliseconds: 1_700_000_000_123))
@@ -117,6 +117,15 @@ struct RecordCodecTests {
     let first = FollowEvent(
       kind: .follow, follower: follow.follower, followee: follow.followee, sequence: 1, time: follow.time)
     #expect(RecordCodec.encode(.following(first)) == "ed90ced4 following 1 2 follow seq=1 t=1700000000123\n")
+    let keyedFollow = FollowEvent(
+      kind: .follow, follower: follow.follower, followee: Self.user(3), sequence: 5,
+      time: .init(milliseconds: 1_700_000_000_789), key: RequestKey(0x2c26_b46b_68ff_c68f))
+    let keyedLine = RecordCodec.encode(.following(keyedFollow))
+    #expect(keyedLine.hasSuffix(" following 1 3 follow seq=5 t=1700000000789,k=2c26b46b68ffc68f\n"))
+    #expect(try RecordCodec.decode(keyedLine) == .following(keyedFollow))
+    #expect(try RecordCodec.decode(RecordCodec.encode(.follower(keyedFollow))) == .follower(keyedFollow))
+    // A follow line with a damaged key is damage, not a follow without one.
+    #expect(Self.decodingError(Self.line("following 1 3 follow seq=5 t=1700000000789,k=2c26")) != nil)
     let checksum = RecordCodec.encode(.user(Self.user(7))).prefix(9)
     #expect(checksum.last == " ")
     #expect(checksum.dropLast().allSatisfy { $0.isHexDigit && !$0.isUppercase })

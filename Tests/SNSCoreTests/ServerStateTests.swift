@@ -298,4 +298,75 @@ struct ServerStateTests {
       return
     }
   }
+
+  @Test("a keyed follow retried after its first attempt was stored is answered SUCCESS, not a second event")
+  func keyedFollowRetryStored() {
+    var state = master()
+    let key = RequestKey(0x51)
+    let stored = UserView(
+      knownUsers: [user(1), user(2)], following: [user(2)], lastFollowSequence: 1,
+      followKeys: Set([key].compactMap { $0 }))
+    #expect(
+      state.onCommand(.follow(user(2), key: key), for: user(1), view: stored, now: t0) == .reply(.success))
+    // Without the key, the same state answers what the course sheet says of a second follow.
+    #expect(
+      state.onCommand(.follow(user(2)), for: user(1), view: stored, now: t0) == .reply(Reply(.alreadyExists)))
+    let unfollowed = UserView(
+      knownUsers: [user(1), user(2)], lastFollowSequence: 2, followKeys: Set([key].compactMap { $0 }))
+    #expect(
+      state.onCommand(.unfollow(user(2), key: key), for: user(1), view: unfollowed, now: t0)
+        == .reply(.success))
+  }
+
+  @Test("a keyed follow retried after a refused attempt is the very same event while nothing came after it")
+  func keyedFollowRetryReusesEvent() {
+    var state = master()
+    let key = RequestKey(0x52)
+    let view = UserView(knownUsers: [user(1), user(2), user(3)])
+    guard
+      case .write(let first) = state.onCommand(.follow(user(2), key: key), for: user(1), view: view, now: t0)
+    else {
+      Issue.record("the first follow was not planned as a write")
+      return
+    }
+    #expect(!first.retriesEarlierAttempt)
+    // While it is written, a retry is refused: its outcome is not known yet.
+    guard
+      case .refuse(.unavailable) = state.onCommand(
+        .follow(user(2), key: key), for: user(1), view: view, now: t0)
+    else {
+      Issue.record("a retry during the first attempt was planned")
+      return
+    }
+    // The slave did not confirm: refused, in doubt (the slave may hold it).
+    #expect(state.onWriteFinished(first, mirror: .slaveUnreachable, now: t0) != .acknowledge(.success))
+    state.onWriteEnded(first)
+    let later = t0 + .seconds(1)
+    guard
+      case .write(let retry) = state.onCommand(
+        .follow(user(2), key: key), for: user(1), view: view, now: later)
+    else {
+      Issue.record("the retry was not planned as a write")
+      return
+    }
+    #expect(retry.records == first.records, "the retry is not the first attempt's event")
+    #expect(retry.retriesEarlierAttempt)
+    state.onWriteEnded(retry)
+    // Once another event of the user was planned, the earlier one cannot come back in its place.
+    guard case .write(let other) = state.onCommand(.follow(user(3)), for: user(1), view: view, now: later)
+    else {
+      Issue.record("a follow of another user was not planned")
+      return
+    }
+    state.onWriteEnded(other)
+    guard
+      case .write(let third) = state.onCommand(
+        .follow(user(2), key: key), for: user(1), view: view, now: later),
+      case .following(let event) = third.records.first?.record
+    else {
+      Issue.record("the third attempt was not planned as a write")
+      return
+    }
+    #expect(event.sequence == 3 && event.key == key && event.time == later)
+  }
 }

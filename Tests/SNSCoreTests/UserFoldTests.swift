@@ -108,4 +108,23 @@ struct UserFoldTests {
     #expect(view.postKeys == Set(keys.suffix(UserFold.recentKeyCount)))
     #expect(view.lastPostSequence == UInt64(keys.count))
   }
+
+  @Test("a retried follow change is recognised among the user's latest keyed follow events")
+  func latestFollowKeysAreKept() {
+    let keys = (1...UInt64(UserFold.recentKeyCount + 10)).compactMap(RequestKey.init)
+    var fold = UserFold(user: Fixture.user(1))
+    for (index, key) in keys.enumerated() {
+      let event = FollowEvent(
+        kind: index.isMultiple(of: 2) ? .follow : .unfollow, follower: Fixture.user(1),
+        followee: Fixture.user(2),
+        sequence: UInt64(index + 1), time: Timestamp(milliseconds: Int64(index)), key: key)
+      fold.foldFollows([.following(event)], next: FilePosition(offset: Int64(index + 1)))
+    }
+    let view = fold.view(knownUsers: [])
+    #expect(view.followKeys == Set(keys.suffix(UserFold.recentKeyCount)))
+    #expect(view.postKeys.isEmpty)
+    // A follow file that starts over (replaced) forgets the keys it held.
+    fold.foldFollows([], next: FilePosition(offset: 0))
+    #expect(fold.view(knownUsers: []).followKeys.isEmpty)
+  }
 }

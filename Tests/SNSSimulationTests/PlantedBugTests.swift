@@ -27,6 +27,11 @@ struct PlantedBugTests {
     await expectCaught(.ignoreRequestKeys, by: "no-duplicate-posts", within: 400)
   }
 
+  @Test("a master that ignores request keys stores a retried follow twice: the duplicate check catches it")
+  func ignoreRequestKeysOfFollows() async {
+    await expectCaught(.ignoreFollowKeys, by: "no-duplicate-follows", within: 200)
+  }
+
   @Test("a catch-up answered in one reply whatever its size is caught by the message limit")
   func unpagedCatchUp() async {
     await expectCaught(.unpagedCatchUp, by: "messages-within-limit", within: 200, faults: .standardWithLimits)

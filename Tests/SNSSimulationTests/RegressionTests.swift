@@ -42,6 +42,15 @@ struct RegressionTests {
     await expectNoViolation(seed: seed, faults: .standardWithoutFullDisks)
   }
 
+  /// 8, 2: a follow's mirror reached the slave but its answer was lost, and the client's retry was stored as a
+  /// second event (now the retry carries the first attempt's request key and is written as the same event).
+  /// 79: a retry read the user's files while its first attempt ended, and a view without that attempt let it be
+  /// written again (now a view read during one of the user's writes ending is read again).
+  @Test("a retried follow is stored once", arguments: [UInt64(8), 2, 79])
+  func retriedFollowStoredOnce(seed: UInt64) async {
+    await expectNoViolation(seed: seed, faults: .standard)
+  }
+
   @Test(
     "failover and sync findings stay fixed",
     arguments: [UInt64(40), 54, 106, 14, 30, 184, 120, 1081, 453, 1914, 5512, 6051, 8202, 9624])

@@ -34,11 +34,16 @@ public actor SNSClient {
     self.onReconnect = onReconnect
   }
 
-  /// Runs `command` at the user's master, failing over as needed. A post gets a ``RequestKey`` first, sent
-  /// with every retry, so that a retry after a lost reply finds the first attempt instead of posting twice.
+  /// Runs `command` at the user's master, failing over as needed. A write gets a ``RequestKey`` first, sent
+  /// with every retry, so that a retry after a lost reply finds the first attempt instead of writing twice.
   public func execute(_ command: Command) async throws -> Reply {
     var keyed = command
-    if case .post(let text, nil) = command { keyed = .post(text, key: .random()) }
+    switch command {
+    case .post(let text, nil): keyed = .post(text, key: .random())
+    case .follow(let target, nil): keyed = .follow(target, key: .random())
+    case .unfollow(let target, nil): keyed = .unfollow(target, key: .random())
+    case .login, .list, .post, .follow, .unfollow: break
+    }
     return try await withFailover { [keyed] port in try await port.execute(keyed, for: self.user) }
   }
 

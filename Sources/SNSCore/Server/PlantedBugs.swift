@@ -18,4 +18,7 @@ public struct PlantedBugs: OptionSet, Hashable, Sendable {
   /// A ``FileContextStore`` answers appends without fsyncing their files, so a crash can lose what it
   /// acknowledged.
   public static let acknowledgeBeforeFsync = PlantedBugs(rawValue: 1 << 5)
+  /// The master ignores the request key of a follow or unfollow, so a client's retry after a lost reply
+  /// stores a second event.
+  public static let ignoreFollowKeys = PlantedBugs(rawValue: 1 << 6)
 }

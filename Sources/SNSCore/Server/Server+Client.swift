@@ -1,7 +1,7 @@
 extension Server {
   public func execute(_ command: Command, for user: UserID) async throws -> Reply {
     SNSMetrics.request(command)
-    let view = try await loadView(of: user)
+    let view = try await currentView(of: user)
     switch state.onCommand(command, for: user, view: view, now: clock.now()) {
     case .reply(var reply):
       reply.masterEpoch = state.epoch
@@ -94,6 +94,19 @@ extension Server {
     }
     return failing
   }
+
+  /// The user's view, loaded again while one of the user's writes ended during the load: the files read may
+  /// predate that write, and a retry of it decided on them would be written a second time.
+  func currentView(of user: UserID) async throws -> UserView {
+    for _ in 0..<Self.viewLoadAttempts {
+      let ended = state.endedWrites[user, default: 0]
+      let view = try await loadView(of: user)
+      if state.endedWrites[user, default: 0] == ended { return view }
+    }
+    throw SNSError.unavailable("user \(user)'s writes keep ending while their files are read; try again")
+  }
+
+  static let viewLoadAttempts = 8
 
   func loadView(of user: UserID) async throws -> UserView {
     // Only the users appended since the last command are hashed (see ``KnownUsers``).

@@ -50,30 +50,42 @@ extension ServerState {
     case .list:
       guard registered else { return .reply(Reply(.invalidUsername)) }
       return .reply(Reply(.success, allUsers: view.knownUsers.sorted(), followers: view.followers.sorted()))
-    case .follow(let target):
+    case .follow(let target, let proposedKey), .unfollow(let target, let proposedKey):
+      let kind: FollowEvent.Kind = if case .follow = command { .follow } else { .unfollow }
       guard registered else { return .reply(Reply(.invalidUsername)) }
       // Following yourself is refused as "already exists": your own posts are on your timeline already.
-      guard target != user else { return .reply(Reply(.alreadyExists)) }
+      // Unfollowing yourself is an invalid username (the course's MP1 sheet).
+      guard target != user else { return .reply(Reply(kind == .follow ? .alreadyExists : .invalidUsername)) }
       // The course's MP1 sheet: a user this master does not know is an invalid username.
       guard view.knownUsers.contains(target) else { return .reply(Reply(.invalidUsername)) }
-      guard !view.following.contains(target) else { return .reply(Reply(.alreadyExists)) }
+      let key = configuration.plantedBugs.contains(.ignoreFollowKeys) ? nil : proposedKey
+      if let key, let answer = answerToRetry(key, stored: view.followKeys.contains(key)) { return answer }
+      switch kind {
+      case .follow: guard !view.following.contains(target) else { return .reply(Reply(.alreadyExists)) }
+      case .unfollow: guard view.following.contains(target) else { return .reply(Reply(.notAFollower)) }
+      }
       guard followsInFlight.insert(FollowPair(follower: user, followee: target)).inserted else {
         return .refuse(.unavailable("a follow change of \(target) is still being written; try again"))
       }
-      let event = FollowEvent(
-        kind: .follow, follower: user, followee: target, sequence: nextFollowSequence(user, view), time: now)
-      return write(.following(event), in: .follows(user))
-    case .unfollow(let target):
-      guard registered else { return .reply(Reply(.invalidUsername)) }
-      guard target != user else { return .reply(Reply(.invalidUsername)) }
-      guard view.knownUsers.contains(target) else { return .reply(Reply(.invalidUsername)) }
-      guard view.following.contains(target) else { return .reply(Reply(.notAFollower)) }
-      guard followsInFlight.insert(FollowPair(follower: user, followee: target)).inserted else {
-        return .refuse(.unavailable("a follow change of \(target) is still being written; try again"))
+      if let key {
+        keysInFlight.insert(key)
+        // A retry of an attempt this server refused, while that attempt is still the user's latest planned
+        // event: the very same event again (its slave may hold it already). Once a later event was planned,
+        // the earlier one cannot come back in its place: the retry is a new event.
+        if case .following(let earlier)? = attemptedWrites.record(for: key), earlier.follower == user,
+          earlier.followee == target, earlier.kind == kind,
+          lastAssignedFollowSequence[user] == earlier.sequence, view.lastFollowSequence < earlier.sequence
+        {
+          return .write(
+            WritePlan(
+              records: [PlacedRecord(.following(earlier), in: .follows(user))], epoch: epoch, slave: slave,
+              reply: .success, retriesEarlierAttempt: true))
+        }
       }
       let event = FollowEvent(
-        kind: .unfollow, follower: user, followee: target, sequence: nextFollowSequence(user, view), time: now
-      )
+        kind: kind, follower: user, followee: target, sequence: nextFollowSequence(user, view), time: now,
+        key: key)
+      if let key { attemptedWrites.remember(.following(event), key: key) }
       return write(.following(event), in: .follows(user))
     case .post(let text, let proposedKey):
       guard registered else { return .reply(Reply(.invalidUsername)) }
@@ -81,15 +93,14 @@ extension ServerState {
       if let key {
         // A retry: the first attempt's post is stored (its outcome was, or would have been, success), or
         // it is still being written and its outcome is not known yet.
-        if view.postKeys.contains(key) { return .reply(.success) }
-        guard !keysInFlight.contains(key) else {
-          return .refuse(.unavailable("the first attempt of this post is still being written; try again"))
-        }
+        if let answer = answerToRetry(key, stored: view.postKeys.contains(key)) { return answer }
         keysInFlight.insert(key)
         // A retry of an attempt this server refused: the very same post again. Its slave may hold that
         // attempt already (it mirrored, then the reply was lost); the same record is idempotent to append
         // there, where a new post id would be a second copy.
-        if let earlier = attemptedPosts.post(for: key), earlier.author == user, earlier.text == text {
+        if case .post(let earlier)? = attemptedWrites.record(for: key), earlier.author == user,
+          earlier.text == text
+        {
           return .write(
             WritePlan(
               records: [PlacedRecord(.post(earlier), in: .timeline(user))], epoch: epoch, slave: slave,
@@ -99,18 +110,31 @@ extension ServerState {
       let sequence = max(view.lastPostSequence, lastAssignedPostSequence[user] ?? 0) + 1
       lastAssignedPostSequence[user] = sequence
       let post = Post(id: PostID(author: user, sequence: sequence), time: now, text: text, key: key)
-      if key != nil { attemptedPosts.remember(post) }
+      if let key { attemptedWrites.remember(.post(post), key: key) }
       return write(.post(post), in: .timeline(user))
     }
+  }
+
+  /// The answer to a keyed write whose key is `stored` in the user's files already (the first attempt's
+  /// outcome was, or would have been, success) or is still being written (its outcome is not known yet);
+  /// nil when the write is to be planned.
+  private func answerToRetry(_ key: RequestKey, stored: Bool) -> CommandDecision? {
+    if stored { return .reply(.success) }
+    guard !keysInFlight.contains(key) else {
+      return .refuse(.unavailable("the first attempt of this write is still being written; try again"))
+    }
+    return nil
   }
 
   /// A write planned by ``onCommand(_:for:view:now:)`` ended, however it ended (acknowledged, refused, or an
   /// error on the way): its key, or its follow pair, may be tried again.
   public mutating func onWriteEnded(_ plan: WritePlan) {
+    for owner in Set(plan.records.compactMap(\.record.owner)) { endedWrites[owner, default: 0] += 1 }
     for record in plan.records.map(\.record) {
       switch record {
       case .post(let post): if let key = post.key { keysInFlight.remove(key) }
       case .following(let event):
+        if let key = event.key { keysInFlight.remove(key) }
         followsInFlight.remove(FollowPair(follower: event.follower, followee: event.followee))
       default: break
       }
@@ -151,7 +175,13 @@ extension ServerState {
   {
     switch mirror {
     case .mirrored, .noSlave:
-      for case .post(let post) in plan.records.map(\.record) { attemptedPosts.forget(post) }
+      for record in plan.records.map(\.record) {
+        switch record {
+        case .post(let post): if let key = post.key { attemptedWrites.forget(key) }
+        case .following(let event): if let key = event.key { attemptedWrites.forget(key) }
+        default: continue
+        }
+      }
       return .acknowledge(plan.reply)
     case .slaveUnreachable:
       // Acknowledging here would lose the write if the master crashed before its next heartbeat re-sent it:

@@ -22,13 +22,16 @@ public struct ServerState: Sendable {
   public internal(set) var leaseExpiry: Timestamp?
   /// Sequence numbers handed out but maybe not yet visible in the files (commands run concurrently).
   var lastAssignedPostSequence: [UserID: UInt64] = [:]
-  /// Keys of posts being written now: a retry that arrives meanwhile must not write a second copy.
+  /// Keys of writes being written now: a retry that arrives meanwhile must not write a second copy.
   var keysInFlight: Set<RequestKey> = []
   /// (follower, followee) pairs whose follow or unfollow is being written: a retry of it meanwhile would read
   /// the files from before it and store the change twice.
   var followsInFlight: Set<FollowPair> = []
-  /// Keyed posts planned but not acknowledged (yet): a retry writes the same post again.
-  var attemptedPosts = AttemptedPosts()
+  /// Per user, how many writes of theirs have ended (see ``onWriteEnded(_:)``): a view loaded while one ended
+  /// may have read the files from before it, and must be loaded again before a command is decided on it.
+  public internal(set) var endedWrites: [UserID: UInt64] = [:]
+  /// Keyed writes planned but not acknowledged (yet): a retry writes the same record again.
+  var attemptedWrites = AttemptedWrites()
   /// The coordinator's heartbeat interval and miss count, once it said them (see ``RoleAssignment``).
   var coordinatorTiming: (interval: Duration, misses: Int)?
 

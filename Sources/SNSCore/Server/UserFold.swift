@@ -2,8 +2,8 @@
 /// and timeline since the last command, so that a command costs the new records, not the user's history.
 ///
 /// Folds exactly as ``UserView/build(user:knownUsers:follows:timeline:)`` does, but keeps only the request
-/// keys of the user's latest ``recentKeyCount`` keyed posts: a retry comes while its first attempt is among
-/// the client's latest posts.
+/// keys of the user's latest ``recentKeyCount`` keyed posts and follow events: a retry comes while its first
+/// attempt is among the client's latest writes.
 struct UserFold: Sendable {
   let user: UserID
   private(set) var followsPosition = FilePosition.start
@@ -15,9 +15,11 @@ struct UserFold: Sendable {
   private var lastFollowSequence: UInt64 = 0
   private var lastPostSequence: UInt64 = 0
   /// The request keys of the latest keyed posts, oldest first, at most ``recentKeyCount``.
-  private var recentKeys: [RequestKey] = []
+  private var recentKeys = RecentKeys()
+  /// The request keys of the user's latest keyed follow events, the same way.
+  private var recentFollowKeys = RecentKeys()
 
-  /// How many of a user's latest keyed posts a retry is checked against.
+  /// How many of a user's latest keyed posts (and, apart, follow events) a retry is checked against.
   static let recentKeyCount = 64
 
   init(user: UserID) {
@@ -35,12 +37,14 @@ struct UserFold: Sendable {
       ownEvents = [:]
       followerEvents = [:]
       lastFollowSequence = 0
+      recentFollowKeys = RecentKeys()
     }
     followsPosition = next
     for record in records {
       switch record {
       case .following(let event) where event.follower == user:
         lastFollowSequence = max(lastFollowSequence, event.sequence)
+        if let key = event.key { recentFollowKeys.add(key) }
         if (ownEvents[event.followee]?.sequence ?? 0) <= event.sequence {
           ownEvents[event.followee] = (event.sequence, event.kind)
         }
@@ -56,15 +60,12 @@ struct UserFold: Sendable {
   mutating func foldTimeline(_ records: [ContextRecord], next: FilePosition) {
     if Self.startedOver(after: timelinePosition, next: next) {
       lastPostSequence = 0
-      recentKeys = []
+      recentKeys = RecentKeys()
     }
     timelinePosition = next
     for case .post(let post) in records where post.author == user {
       lastPostSequence = max(lastPostSequence, post.id.sequence)
-      if let key = post.key, !recentKeys.contains(key) {
-        recentKeys.append(key)
-        if recentKeys.count > Self.recentKeyCount { recentKeys.removeFirst() }
-      }
+      if let key = post.key { recentKeys.add(key) }
     }
   }
 
@@ -73,6 +74,18 @@ struct UserFold: Sendable {
       knownUsers: knownUsers,
       following: Set(ownEvents.filter { $0.value.kind == .follow }.keys),
       followers: Set(followerEvents.filter { $0.value.kind == .follow }.keys),
-      lastFollowSequence: lastFollowSequence, lastPostSequence: lastPostSequence, postKeys: Set(recentKeys))
+      lastFollowSequence: lastFollowSequence, lastPostSequence: lastPostSequence,
+      postKeys: Set(recentKeys.keys), followKeys: Set(recentFollowKeys.keys))
+  }
+
+  /// At most ``UserFold/recentKeyCount`` distinct keys, oldest first.
+  private struct RecentKeys: Sendable {
+    private(set) var keys: [RequestKey] = []
+
+    mutating func add(_ key: RequestKey) {
+      guard !keys.contains(key) else { return }
+      keys.append(key)
+      if keys.count > UserFold.recentKeyCount { keys.removeFirst() }
+    }
   }
 }

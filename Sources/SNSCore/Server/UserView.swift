@@ -12,10 +12,13 @@ public struct UserView: Hashable, Sendable {
   public var lastPostSequence: UInt64
   /// The keys of the user's own posts that came with one (a retry with such a key is already stored).
   public var postKeys: Set<RequestKey>
+  /// The keys of the user's own follow events that came with one.
+  public var followKeys: Set<RequestKey>
 
   public init(
     knownUsers: Set<UserID> = [], following: Set<UserID> = [], followers: Set<UserID> = [],
-    lastFollowSequence: UInt64 = 0, lastPostSequence: UInt64 = 0, postKeys: Set<RequestKey> = []
+    lastFollowSequence: UInt64 = 0, lastPostSequence: UInt64 = 0, postKeys: Set<RequestKey> = [],
+    followKeys: Set<RequestKey> = []
   ) {
     self.knownUsers = knownUsers
     self.following = following
@@ -23,6 +26,7 @@ public struct UserView: Hashable, Sendable {
     self.lastFollowSequence = lastFollowSequence
     self.lastPostSequence = lastPostSequence
     self.postKeys = postKeys
+    self.followKeys = followKeys
   }
 
   /// Folds a user's follow file and timeline into a view.
@@ -54,6 +58,7 @@ public struct UserView: Hashable, Sendable {
     }
     for event in ownEvents.sorted(by: { $0.sequence < $1.sequence }) {
       view.lastFollowSequence = max(view.lastFollowSequence, event.sequence)
+      if let key = event.key { view.followKeys.insert(key) }
       switch event.kind {
       case .follow: view.following.insert(event.followee)
       case .unfollow: view.following.remove(event.followee)

@@ -42,7 +42,8 @@ public enum ContextFile: Hashable, Sendable, Comparable, CustomStringConvertible
 }
 
 /// A follow or unfollow by `follower` of `followee`. `sequence` counts the follower's follow events from 1;
-/// together with the follower it identifies the event everywhere (mirror, sync, both sides' files).
+/// together with the follower it identifies the event everywhere (mirror, sync, both sides' files). `key` is
+/// the request key the follower's client proposed for it (see ``RequestKey``): a retry finds the event by it.
 public struct FollowEvent: Hashable, Sendable {
   public enum Kind: String, Hashable, Sendable {
     case follow
@@ -53,13 +54,17 @@ public struct FollowEvent: Hashable, Sendable {
   public let followee: UserID
   public let sequence: UInt64
   public let time: Timestamp
+  public let key: RequestKey?
 
-  public init(kind: Kind, follower: UserID, followee: UserID, sequence: UInt64, time: Timestamp) {
+  public init(
+    kind: Kind, follower: UserID, followee: UserID, sequence: UInt64, time: Timestamp, key: RequestKey? = nil
+  ) {
     self.kind = kind
     self.follower = follower
     self.followee = followee
     self.sequence = sequence
     self.time = time
+    self.key = key
   }
 }
 
@@ -97,6 +102,16 @@ public enum ContextRecord: Hashable, Sendable {
   case post(Post)
   /// In an earlier synchronizer's `cursors`: one delivered item of a user's stream.
   case cursor(SyncCursor)
+
+  /// The user whose own write this is (their registration, follow event or post), if it is one.
+  public var owner: UserID? {
+    switch self {
+    case .user(let user): user
+    case .following(let event): event.follower
+    case .post(let post): post.author
+    case .follower, .cursor: nil
+    }
+  }
 
   /// Identifies the record inside its file: appending a record whose key is already there changes nothing.
   /// This is what makes mirroring, catch-up and sync delivery idempotent.

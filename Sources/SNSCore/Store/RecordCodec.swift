@@ -46,6 +46,7 @@ public enum RecordDecodingError: Error, Hashable, Sendable, CustomStringConverti
 /// user 7
 /// following 1 2 follow seq=3 t=1700000000123
 /// follower 1 2 unfollow seq=4 t=1700000000456
+/// following 1 3 follow seq=5 t=1700000000789,k=2c26b46b68ffc68f
 /// post 2-5 t=1700000000123 hello, world
 /// post 2-6 t=1700000000456,k=9f86d081884c7d65 posted with a client's key
 /// cursor posts 7 12
@@ -126,6 +127,7 @@ public enum RecordCodec {
 
   private static func fields(of event: FollowEvent) -> String {
     "\(event.follower) \(event.followee) \(event.kind.rawValue) seq=\(event.sequence) t=\(event.time.milliseconds)"
+      + (event.key.map { ",k=\($0)" } ?? "")
   }
 
   private static func decode(payload: ArraySlice<UInt8>) throws(RecordDecodingError) -> ContextRecord {
@@ -150,18 +152,7 @@ public enum RecordCodec {
     case "post":
       try expect(4)
       let id = try postID(parts[1])
-      var timeField = parts[2]
-      var key: RequestKey?
-      if let comma = timeField.firstIndex(of: UInt8(ascii: ",")) {
-        let keyField = timeField[(comma + 1)...]
-        guard keyField.starts(with: "k=".utf8), let parsed = RequestKey(hex: text(keyField.dropFirst(2)))
-        else {
-          throw .malformedField(name: "post key", value: excerpt(keyField))
-        }
-        key = parsed
-        timeField = timeField[..<comma]
-      }
-      let time = try timestamp(timeField)
+      let (time, key) = try keyedTimestamp(parts[2], "post key")
       let body: PostText
       do throws(ValidationError) { body = try PostText(utf8: Array(parts[3]), limits: readLimits) } catch {
         throw .invalidValue(error)
@@ -180,7 +171,7 @@ public enum RecordCodec {
     }
   }
 
-  /// `<follower> <followee> <follow|unfollow> seq=<n> t=<ms>`.
+  /// `<follower> <followee> <follow|unfollow> seq=<n> t=<ms>[,k=<hex>]`.
   private static func followEvent(_ parts: ArraySlice<ArraySlice<UInt8>>) throws(RecordDecodingError)
     -> FollowEvent
   {
@@ -191,8 +182,21 @@ public enum RecordCodec {
       throw .malformedField(name: "kind", value: excerpt(parts[start + 2]))
     }
     let sequence = try number(prefixed: "seq=", parts[start + 3], "sequence")
-    let time = try timestamp(parts[start + 4])
-    return FollowEvent(kind: kind, follower: follower, followee: followee, sequence: sequence, time: time)
+    let (time, key) = try keyedTimestamp(parts[start + 4], "follow key")
+    return FollowEvent(
+      kind: kind, follower: follower, followee: followee, sequence: sequence, time: time, key: key)
+  }
+
+  /// `t=<ms>` or `t=<ms>,k=<hex>`: a time with the request key that rides on it.
+  private static func keyedTimestamp(_ field: ArraySlice<UInt8>, _ name: String) throws(RecordDecodingError)
+    -> (Timestamp, RequestKey?)
+  {
+    guard let comma = field.firstIndex(of: UInt8(ascii: ",")) else { return (try timestamp(field), nil) }
+    let keyField = field[(comma + 1)...]
+    guard keyField.starts(with: "k=".utf8), let key = RequestKey(hex: text(keyField.dropFirst(2))) else {
+      throw .malformedField(name: name, value: excerpt(keyField))
+    }
+    return (try timestamp(field[..<comma]), key)
   }
 
   /// `<author>-<sequence>`, as ``PostID/description`` writes it.

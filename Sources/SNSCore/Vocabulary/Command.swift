@@ -2,12 +2,22 @@
 public enum Command: Hashable, Sendable {
   case login
   case list
-  case follow(UserID)
-  case unfollow(UserID)
+  /// A follow; `key` (see ``RequestKey``) makes a retry of it find the first attempt's event.
+  case follow(UserID, key: RequestKey? = nil)
+  /// An unfollow; `key` as for a follow.
+  case unfollow(UserID, key: RequestKey? = nil)
   /// A post; `key` (see ``RequestKey``) makes a retry of it find the first attempt's post.
   case post(PostText, key: RequestKey? = nil)
 
   /// Whether the command changes context files (and so must be mirrored and fsynced before its reply).
+  /// The request key the command carries, if any.
+  public var key: RequestKey? {
+    switch self {
+    case .login, .list: nil
+    case .follow(_, let key), .unfollow(_, let key), .post(_, let key): key
+    }
+  }
+
   public var isWrite: Bool {
     switch self {
     case .login, .follow, .unfollow, .post: true

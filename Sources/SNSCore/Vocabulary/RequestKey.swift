@@ -1,7 +1,7 @@
-/// A key a client proposes for one write (today: a post) and sends again with every retry of it, so that a
-/// retry after a lost reply, a deadline or a failover gets the first outcome instead of a second copy.
-/// Stored with the post on master and slave (`k=` in the post's line), so the new master of a failover
-/// knows it too.
+/// A key a client proposes for one write (a post, a follow or an unfollow) and sends again with every retry
+/// of it, so that a retry after a lost reply, a deadline or a failover gets the first outcome instead of a
+/// second copy. Stored with the post or follow event on master and slave (`k=` in its line), so the new
+/// master of a failover knows it too.
 public struct RequestKey: Hashable, Sendable, CustomStringConvertible {
   /// Never 0 (0 means "no key" on the wire).
   public let value: UInt64
@@ -13,7 +13,7 @@ public struct RequestKey: Hashable, Sendable, CustomStringConvertible {
 
   private init(nonzero value: UInt64) { self.value = value }
 
-  /// A fresh random key: 64 bits make a collision among one user's posts negligible.
+  /// A fresh random key: 64 bits make a collision among one user's writes negligible.
   public static func random() -> RequestKey {
     var generator = SystemRandomNumberGenerator()
     return RequestKey(nonzero: UInt64.random(in: 1...UInt64.max, using: &generator))

@@ -22,11 +22,13 @@ struct GRPCServerClient: ClientPort, ServerPeerPort {
         followers: try list.followers.map { text in
           try decoding("follower list") { try UserID(parsing: text) }
         })
-    case .follow(let target):
+    case .follow(let target, let key):
       request.arguments = [target.description]
+      request.key = key?.value ?? 0
       return try reply(try await channel.call(options, Methods.follow, request, Csce438_Reply.self).msg)
-    case .unfollow(let target):
+    case .unfollow(let target, let key):
       request.arguments = [target.description]
+      request.key = key?.value ?? 0
       return try reply(try await channel.call(options, Methods.unfollow, request, Csce438_Reply.self).msg)
     case .post(let text, let key):
       var post = Tinysns_Internal_V1_PostRequest()

@@ -53,6 +53,9 @@ public nonisolated struct Tinysns_Internal_V1_FollowEvent: Sendable {
   /// master's clock, milliseconds since the Unix epoch
   public var timeMs: Int64 = 0
 
+  /// the key the follower's client proposed for it (0: none); a retry finds the event by it
+  public var key: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -598,7 +601,7 @@ fileprivate nonisolated let _protobuf_package = "tinysns.internal.v1"
 
 nonisolated extension Tinysns_Internal_V1_FollowEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".FollowEvent"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}unfollow\0\u{1}follower\0\u{1}followee\0\u{1}sequence\0\u{3}time_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}unfollow\0\u{1}follower\0\u{1}followee\0\u{1}sequence\0\u{3}time_ms\0\u{1}key\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -611,6 +614,7 @@ nonisolated extension Tinysns_Internal_V1_FollowEvent: SwiftProtobuf.Message, Sw
       case 3: try { try decoder.decodeSingularInt32Field(value: &self.followee) }()
       case 4: try { try decoder.decodeSingularUInt64Field(value: &self.sequence) }()
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.timeMs) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.key) }()
       default: break
       }
     }
@@ -632,6 +636,9 @@ nonisolated extension Tinysns_Internal_V1_FollowEvent: SwiftProtobuf.Message, Sw
     if self.timeMs != 0 {
       try visitor.visitSingularInt64Field(value: self.timeMs, fieldNumber: 5)
     }
+    if self.key != 0 {
+      try visitor.visitSingularUInt64Field(value: self.key, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -641,6 +648,7 @@ nonisolated extension Tinysns_Internal_V1_FollowEvent: SwiftProtobuf.Message, Sw
     if lhs.followee != rhs.followee {return false}
     if lhs.sequence != rhs.sequence {return false}
     if lhs.timeMs != rhs.timeMs {return false}
+    if lhs.key != rhs.key {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

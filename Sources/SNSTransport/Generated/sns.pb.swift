@@ -39,8 +39,13 @@ public nonisolated struct Csce438_Request: Sendable {
 
   public var username: String = String()
 
-  /// Tiny SNS extensions, if ever needed: field numbers >= 10.
   public var arguments: [String] = []
+
+  /// Tiny SNS extensions: field numbers >= 10.
+  /// Follow and UnFollow: a key the client chose for this request and sends again with every retry of it
+  /// (0 or absent, as from course clients: none); the master stores one follow event per key and answers a
+  /// retry with the first outcome.
+  public var key: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -114,7 +119,7 @@ fileprivate nonisolated let _protobuf_package = "csce438"
 
 nonisolated extension Csce438_Request: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Request"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{1}arguments\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{1}arguments\0\u{2}\u{8}key\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -124,6 +129,7 @@ nonisolated extension Csce438_Request: SwiftProtobuf.Message, SwiftProtobuf._Mes
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.username) }()
       case 2: try { try decoder.decodeRepeatedStringField(value: &self.arguments) }()
+      case 10: try { try decoder.decodeSingularUInt64Field(value: &self.key) }()
       default: break
       }
     }
@@ -136,12 +142,16 @@ nonisolated extension Csce438_Request: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if !self.arguments.isEmpty {
       try visitor.visitRepeatedStringField(value: self.arguments, fieldNumber: 2)
     }
+    if self.key != 0 {
+      try visitor.visitSingularUInt64Field(value: self.key, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Csce438_Request, rhs: Csce438_Request) -> Bool {
     if lhs.username != rhs.username {return false}
     if lhs.arguments != rhs.arguments {return false}
+    if lhs.key != rhs.key {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -31,6 +31,7 @@ extension FollowEvent {
     event.followee = followee.value
     event.sequence = sequence
     event.timeMs = time.milliseconds
+    event.key = key?.value ?? 0
     return event
   }
 
@@ -40,7 +41,7 @@ extension FollowEvent {
       return FollowEvent(
         kind: wire.unfollow ? .unfollow : .follow, follower: try UserID(Int(wire.follower)),
         followee: try UserID(Int(wire.followee)), sequence: wire.sequence,
-        time: Timestamp(milliseconds: wire.timeMs))
+        time: Timestamp(milliseconds: wire.timeMs), key: RequestKey(wire.key))
     }
   }
 }

@@ -41,10 +41,12 @@ public enum ServerService {
         try await run({ _ in .login }, for: request.username)
       },
       Methods.follow: .unary { (request: Csce438_Request, _) in
-        try await run({ _ in .follow(try target(request)) }, for: request.username)
+        try await run(
+          { _ in .follow(try target(request), key: RequestKey(request.key)) }, for: request.username)
       },
       Methods.unfollow: .unary { (request: Csce438_Request, _) in
-        try await run({ _ in .unfollow(try target(request)) }, for: request.username)
+        try await run(
+          { _ in .unfollow(try target(request), key: RequestKey(request.key)) }, for: request.username)
       },
       Methods.list: .unary { (request: Csce438_Request, _) in
         let user = try decoding("username") { try UserID(parsing: request.username) }
