@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Plots post latency (p50, p99) and throughput against concurrency from `sns bench post --json FILE`
-(or `all --json FILE`), with raw echo as the reference, into a PNG (default docs/post-latency.png).
+(or `all --json FILE`), with raw echo as the reference, into a PNG (default post-latency.png).
 
 Needs matplotlib:  python3 -m venv /tmp/plotenv && /tmp/plotenv/bin/pip install matplotlib
 Usage:            /tmp/plotenv/bin/python scripts/plot-post-latency.py bench.json [out.png]
@@ -28,7 +28,7 @@ def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     run = json.load(open(sys.argv[1]))
-    out = sys.argv[2] if len(sys.argv) > 2 else "docs/post-latency.png"
+    out = sys.argv[2] if len(sys.argv) > 2 else "post-latency.png"
     report = next((r for r in run["reports"] if r["scenario"] == "post"), None)
     if report is None:
         sys.exit("no post report in " + sys.argv[1])

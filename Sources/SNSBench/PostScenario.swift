@@ -7,7 +7,7 @@ import SNSTransport
 /// of starting one (anything that speaks WIRE.md's `csce438.SNSService`).
 struct PostScenario {
   let settings: BenchSettings
-  /// Concurrency levels of the post and echo runs (the plot in docs/BENCHMARKS.md uses them all).
+  /// Concurrency levels of the post and echo runs (scripts/plot-post-latency.py plots them all).
   var levels: [Int] { settings.pick(full: [1, 4, 16, 64], quick: [1, 64]) }
 
   func run() async throws -> ScenarioReport {
