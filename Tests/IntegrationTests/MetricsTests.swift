@@ -59,6 +59,13 @@ struct MetricsTests {
       let (_, response) = try await URLSession.shared.data(
         from: try #require(URL(string: "http://127.0.0.1:\(up.basePort + 100)/other")))
       #expect((response as? HTTPURLResponse)?.statusCode == 404)
+      var post = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(up.basePort + 100)/metrics")))
+      post.httpMethod = "POST"
+      post.httpBody = Data("x".utf8)
+      let (_, refused) = try await URLSession.shared.data(for: post)
+      #expect((refused as? HTTPURLResponse)?.statusCode == 405)
+      // The same endpoint answers again after those (kept-alive or new connections alike).
+      #expect(try await scrape(coordinator).contains("sns_info"))
     }
   }
 

@@ -51,10 +51,10 @@ struct CoordinatorCommand: AsyncParsableCommand {
       handlers: CoordinatorService.handlers(
         coordinator, secret: SecretCheck(secret: try insecureOption.secret(from: secretOptions))),
       logger: logger, tls: tls.server())
-    let metricsListener = metrics.start(role: "coordinator", logger: logger)
-    defer { metricsListener?.stop() }
+    let metricsListener = await metrics.start(role: "coordinator", logger: logger)
     try await ProcessService.runUntilSignalled(
-      ProcessService(listener: listener, loop: { try await coordinator.run() }, logger: logger),
+      ProcessService(
+        listener: listener, loop: { try await coordinator.run() }, metrics: metricsListener, logger: logger),
       logger: logger)
   }
 }

@@ -15,7 +15,7 @@ struct MetricsOptions: ParsableArguments {
 
   /// Bootstraps swift-metrics with a Prometheus registry and starts the listener, when asked for.
   /// The caller stops the listener on shutdown.
-  func start(role: String, logger: Logger) -> MetricsListener? {
+  func start(role: String, logger: Logger) async -> MetricsListener? {
     let fromEnvironment = ProcessInfo.processInfo.environment["SNS_METRICS_LISTEN"].flatMap {
       try? Endpoint(parsing: $0)
     }
@@ -29,7 +29,7 @@ struct MetricsOptions: ParsableArguments {
       labels: [("role", role)]
     ).set(to: 1.0)
     do {
-      let listener = try MetricsListener(host: endpoint.host, port: endpoint.port, registry: registry)
+      let listener = try await MetricsListener(host: endpoint.host, port: endpoint.port, registry: registry)
       logger.notice(
         "serving metrics", metadata: ["metrics": "http://\(endpoint.host):\(listener.port)/metrics"])
       return listener

@@ -3,11 +3,12 @@ import SNSCore
 import SNSTransport
 import ServiceLifecycle
 
-/// One `sns` process: its gRPC listener and its actor's timer loop, stopped gracefully on SIGTERM/SIGINT
-/// (listener drained, loop cancelled, in that order reversed from start).
+/// One `sns` process: its gRPC listener, its actor's timer loop and its metrics endpoint (if any), stopped
+/// gracefully on SIGTERM/SIGINT (listener drained, loop cancelled, in that order reversed from start).
 struct ProcessService: Service {
   let listener: GRPCServer
   let loop: @Sendable () async throws -> Void
+  var metrics: MetricsListener?
   let logger: Logger
 
   func run() async throws {
@@ -20,6 +21,7 @@ struct ProcessService: Service {
     }
     logger.notice("shutting down")
     await listener.shutdown(gracePeriod: .seconds(2))
+    await metrics?.stop()
   }
 
   /// Runs the service until SIGTERM or SIGINT, or until the supervising `cluster up` is gone.

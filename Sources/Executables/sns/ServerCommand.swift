@@ -73,9 +73,10 @@ struct ServerCommand: AsyncParsableCommand {
         server, secret: SecretCheck(secret: secret), postLimits: configuration.postLimits, logger: logger),
       logger: logger, tls: tls.server())
     logger.notice("server starting", metadata: ["directory": "\(directory)"])
-    let metricsListener = metrics.start(role: "server", logger: logger)
-    defer { metricsListener?.stop() }
+    let metricsListener = await metrics.start(role: "server", logger: logger)
     try await ProcessService.runUntilSignalled(
-      ProcessService(listener: listener, loop: { try await server.run() }, logger: logger), logger: logger)
+      ProcessService(
+        listener: listener, loop: { try await server.run() }, metrics: metricsListener, logger: logger),
+      logger: logger)
   }
 }

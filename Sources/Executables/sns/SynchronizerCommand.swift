@@ -73,11 +73,11 @@ struct SynchronizerCommand: AsyncParsableCommand {
     let listener = openListener(
       on: listen, handlers: SynchronizerService.handlers(synchronizer, secret: SecretCheck(secret: secret)),
       logger: logger, tls: tls.server())
-    let metricsListener = metrics.start(role: "synchronizer", logger: logger)
-    defer { metricsListener?.stop() }
+    let metricsListener = await metrics.start(role: "synchronizer", logger: logger)
     try await ProcessService.runUntilSignalled(
       ProcessService(
         listener: listener, loop: { try await synchronizer.run(afterEachRound: returnFreedMemory) },
+        metrics: metricsListener,
         logger: logger),
       logger: logger)
   }
