@@ -1,6 +1,7 @@
 import Foundation
 import SNSCore
 import SNSTransport
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -41,8 +42,13 @@ package final class ChildProcess {
     process.standardError = log
     process.standardInput = FileHandle.nullDevice
     started = ContinuousClock.now
-    try process.run()
+    try Self.launches.withLock { _ in try process.run() }
   }
+
+  /// Launches are one at a time, process-wide: the chaos harness, which starts tools and servers from many
+  /// tasks at once, crashed inside Foundation's `Process.run()` (a bad read in `memcpy`) after 24 minutes of
+  /// faults.
+  private static let launches = Mutex(())
 
   package var pid: Int32 { process.processIdentifier }
   package var isRunning: Bool { process.isRunning }
