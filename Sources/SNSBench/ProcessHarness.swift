@@ -1,7 +1,6 @@
 import Foundation
 import SNSCore
 import SNSTransport
-import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -42,13 +41,12 @@ package final class ChildProcess {
     process.standardError = log
     process.standardInput = FileHandle.nullDevice
     started = ContinuousClock.now
-    try Self.launches.withLock { _ in try process.run() }
+    // The child has its own copy of the log's descriptor. The parent's is closed at once: kept, one leaked
+    // per start, and the chaos harness (thousands of tool runs) crashed inside `Process.run()` after 23
+    // minutes with that many open.
+    defer { try? log.close() }
+    try process.run()
   }
-
-  /// Launches are one at a time, process-wide: the chaos harness, which starts tools and servers from many
-  /// tasks at once, crashed inside Foundation's `Process.run()` (a bad read in `memcpy`) after 24 minutes of
-  /// faults.
-  private static let launches = Mutex(())
 
   package var pid: Int32 { process.processIdentifier }
   package var isRunning: Bool { process.isRunning }
