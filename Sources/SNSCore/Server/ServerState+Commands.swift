@@ -131,12 +131,9 @@ extension ServerState {
   public mutating func onWriteEnded(_ plan: WritePlan) {
     for owner in Set(plan.records.compactMap(\.record.owner)) { endedWrites[owner, default: 0] += 1 }
     for record in plan.records.map(\.record) {
-      switch record {
-      case .post(let post): if let key = post.key { keysInFlight.remove(key) }
-      case .following(let event):
-        if let key = event.key { keysInFlight.remove(key) }
+      if let key = record.requestKey { keysInFlight.remove(key) }
+      if case .following(let event) = record {
         followsInFlight.remove(FollowPair(follower: event.follower, followee: event.followee))
-      default: break
       }
     }
   }
@@ -175,13 +172,7 @@ extension ServerState {
   {
     switch mirror {
     case .mirrored, .noSlave:
-      for record in plan.records.map(\.record) {
-        switch record {
-        case .post(let post): if let key = post.key { attemptedWrites.forget(key) }
-        case .following(let event): if let key = event.key { attemptedWrites.forget(key) }
-        default: continue
-        }
-      }
+      for key in plan.records.compactMap(\.record.requestKey) { attemptedWrites.forget(key) }
       return .acknowledge(plan.reply)
     case .slaveUnreachable:
       // Acknowledging here would lose the write if the master crashed before its next heartbeat re-sent it:

@@ -113,6 +113,15 @@ public enum ContextRecord: Hashable, Sendable {
     }
   }
 
+  /// The request key of a client's write (a post or the follower's own follow event), if it came with one.
+  public var requestKey: RequestKey? {
+    switch self {
+    case .post(let post): post.key
+    case .following(let event): event.key
+    case .user, .follower, .cursor: nil
+    }
+  }
+
   /// Identifies the record inside its file: appending a record whose key is already there changes nothing.
   /// This is what makes mirroring, catch-up and sync delivery idempotent.
   public var key: RecordKey {

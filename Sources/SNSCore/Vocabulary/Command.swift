@@ -10,14 +10,6 @@ public enum Command: Hashable, Sendable {
   case post(PostText, key: RequestKey? = nil)
 
   /// Whether the command changes context files (and so must be mirrored and fsynced before its reply).
-  /// The request key the command carries, if any.
-  public var key: RequestKey? {
-    switch self {
-    case .login, .list: nil
-    case .follow(_, let key), .unfollow(_, let key), .post(_, let key): key
-    }
-  }
-
   public var isWrite: Bool {
     switch self {
     case .login, .follow, .unfollow, .post: true
