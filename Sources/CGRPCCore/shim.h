@@ -71,15 +71,21 @@ static inline long sns_byte_buffer_copy(grpc_byte_buffer *buffer, uint8_t *dst, 
 
 // MARK: - Batches
 
+/// Metadata pairs to send, grown as they are added; the slices are owned by the list.
+typedef struct {
+  grpc_metadata *items;
+  size_t count;
+  size_t capacity;
+} sns_metadata_list;
+
 /// Everything one grpc_call_start_batch needs to keep alive until its tag completes.
 /// Created by sns_batch_create, filled by the sns_batch_* op helpers, released by
 /// sns_batch_destroy after the completion queue returned the batch's tag.
 typedef struct {
   grpc_op ops[8];
   size_t nops;
-  grpc_metadata *send_metadata;
-  size_t send_metadata_count;
-  size_t send_metadata_capacity;
+  sns_metadata_list send_metadata;
+  sns_metadata_list send_trailing_metadata;
   grpc_byte_buffer *send_message;
   grpc_slice send_status_details;
   grpc_metadata_array recv_initial_metadata;
@@ -101,12 +107,17 @@ static inline sns_batch *sns_batch_create(void) {
   return b;
 }
 
-static inline void sns_batch_destroy(sns_batch *b) {
-  for (size_t i = 0; i < b->send_metadata_count; i++) {
-    grpc_slice_unref(b->send_metadata[i].key);
-    grpc_slice_unref(b->send_metadata[i].value);
+static inline void sns_metadata_list_destroy(sns_metadata_list *list) {
+  for (size_t i = 0; i < list->count; i++) {
+    grpc_slice_unref(list->items[i].key);
+    grpc_slice_unref(list->items[i].value);
   }
-  gpr_free(b->send_metadata);
+  gpr_free(list->items);
+}
+
+static inline void sns_batch_destroy(sns_batch *b) {
+  sns_metadata_list_destroy(&b->send_metadata);
+  sns_metadata_list_destroy(&b->send_trailing_metadata);
   if (b->send_message) grpc_byte_buffer_destroy(b->send_message);
   grpc_slice_unref(b->send_status_details);
   grpc_metadata_array_destroy(&b->recv_initial_metadata);
@@ -123,28 +134,39 @@ static inline grpc_op *sns_batch_next_op(sns_batch *b, grpc_op_type type) {
   return op;
 }
 
-/// Appends one metadata pair for the batch's SEND_INITIAL_METADATA. Returns 0 on allocation failure.
-static inline int sns_batch_add_metadata(sns_batch *b, const char *key, size_t key_len,
-                                         const char *value, size_t value_len) {
-  if (b->send_metadata_count == b->send_metadata_capacity) {
-    size_t capacity = b->send_metadata_capacity ? b->send_metadata_capacity * 2 : 4;
-    grpc_metadata *grown =
-        (grpc_metadata *)gpr_realloc(b->send_metadata, capacity * sizeof(grpc_metadata));
+static inline int sns_metadata_list_add(sns_metadata_list *list, const char *key, size_t key_len,
+                                        const char *value, size_t value_len) {
+  if (list->count == list->capacity) {
+    size_t capacity = list->capacity ? list->capacity * 2 : 4;
+    grpc_metadata *grown = (grpc_metadata *)gpr_realloc(list->items, capacity * sizeof(grpc_metadata));
     if (grown == NULL) return 0;
-    b->send_metadata = grown;
-    b->send_metadata_capacity = capacity;
+    list->items = grown;
+    list->capacity = capacity;
   }
-  grpc_metadata *md = &b->send_metadata[b->send_metadata_count++];
+  grpc_metadata *md = &list->items[list->count++];
   __builtin_memset(md, 0, sizeof(*md));
   md->key = grpc_slice_from_copied_buffer(key, key_len);
   md->value = grpc_slice_from_copied_buffer(value, value_len);
   return 1;
 }
 
+/// Appends one metadata pair for the batch's SEND_INITIAL_METADATA. Returns 0 on allocation failure.
+static inline int sns_batch_add_metadata(sns_batch *b, const char *key, size_t key_len,
+                                         const char *value, size_t value_len) {
+  return sns_metadata_list_add(&b->send_metadata, key, key_len, value, value_len);
+}
+
+/// Appends one metadata pair for the trailing metadata of the batch's SEND_STATUS_FROM_SERVER. Returns 0
+/// on allocation failure.
+static inline int sns_batch_add_trailing_metadata(sns_batch *b, const char *key, size_t key_len,
+                                                  const char *value, size_t value_len) {
+  return sns_metadata_list_add(&b->send_trailing_metadata, key, key_len, value, value_len);
+}
+
 static inline void sns_batch_send_initial_metadata(sns_batch *b) {
   grpc_op *op = sns_batch_next_op(b, GRPC_OP_SEND_INITIAL_METADATA);
-  op->data.send_initial_metadata.count = b->send_metadata_count;
-  op->data.send_initial_metadata.metadata = b->send_metadata;
+  op->data.send_initial_metadata.count = b->send_metadata.count;
+  op->data.send_initial_metadata.metadata = b->send_metadata.items;
 }
 
 static inline void sns_batch_send_message(sns_batch *b, const void *bytes, size_t len) {
@@ -162,8 +184,8 @@ static inline void sns_batch_send_status(sns_batch *b, grpc_status_code status,
   grpc_slice_unref(b->send_status_details);
   b->send_status_details = grpc_slice_from_copied_buffer(details, details_len);
   grpc_op *op = sns_batch_next_op(b, GRPC_OP_SEND_STATUS_FROM_SERVER);
-  op->data.send_status_from_server.trailing_metadata_count = 0;
-  op->data.send_status_from_server.trailing_metadata = NULL;
+  op->data.send_status_from_server.trailing_metadata_count = b->send_trailing_metadata.count;
+  op->data.send_status_from_server.trailing_metadata = b->send_trailing_metadata.items;
   op->data.send_status_from_server.status = status;
   op->data.send_status_from_server.status_details = details_len ? &b->send_status_details : NULL;
 }

@@ -33,7 +33,8 @@ final class BatchOperation: CompletionTag, @unchecked Sendable {
   var receivedStatus: GRPCStatus {
     GRPCStatus(
       rawCode: Int(storage.pointee.recv_status.rawValue),
-      message: String(slice: storage.pointee.recv_status_details))
+      message: String(slice: storage.pointee.recv_status_details),
+      trailingMetadata: GRPCMetadata(copying: storage.pointee.recv_trailing_metadata))
   }
 
   /// Whether RECV_CLOSE_ON_SERVER reported the call as cancelled (deadline, client cancel, reset).
@@ -66,6 +67,7 @@ extension UnsafeMutablePointer<sns_batch> {
   }
 
   func sendStatus(_ status: GRPCStatus) {
+    status.trailingMetadata.appendTrailing(to: self)
     var details = status.message
     details.withUTF8 { bytes in
       sns_batch_send_status(

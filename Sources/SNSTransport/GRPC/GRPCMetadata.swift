@@ -36,13 +36,29 @@ public struct GRPCMetadata: Sendable, Equatable {
 
   /// Adds every pair to a batch's outgoing initial metadata.
   func append(to batch: UnsafeMutablePointer<sns_batch>) {
+    add(to: batch, with: sns_batch_add_metadata)
+  }
+
+  /// Adds every pair to the trailing metadata a batch's status is sent with.
+  func appendTrailing(to batch: UnsafeMutablePointer<sns_batch>) {
+    add(to: batch, with: sns_batch_add_trailing_metadata)
+  }
+
+  private func add(
+    to batch: UnsafeMutablePointer<sns_batch>,
+    with add: (UnsafeMutablePointer<sns_batch>?, UnsafePointer<CChar>?, Int, UnsafePointer<CChar>?, Int) ->
+      Int32
+  ) {
     for pair in pairs {
       var key = pair.key
       var value = pair.value
       key.withUTF8 { keyBytes in
         value.withUTF8 { valueBytes in
-          _ = sns_batch_add_metadata(
-            batch, keyBytes.baseAddress, keyBytes.count, valueBytes.baseAddress, valueBytes.count)
+          keyBytes.withMemoryRebound(to: CChar.self) { keyChars in
+            valueBytes.withMemoryRebound(to: CChar.self) { valueChars in
+              _ = add(batch, keyChars.baseAddress, keyChars.count, valueChars.baseAddress, valueChars.count)
+            }
+          }
         }
       }
     }

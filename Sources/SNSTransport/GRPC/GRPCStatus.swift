@@ -13,11 +13,19 @@ public struct GRPCStatus: Error, Sendable, Equatable, CustomStringConvertible {
   public var code: Code
   /// The status message (`grpc-message`); empty when none was sent.
   public var message: String
+  /// Trailing metadata sent with the status: what a program reads instead of the message's text.
+  public var trailingMetadata: GRPCMetadata
 
-  /// Creates a status with `code` and an optional `message`.
-  public init(_ code: Code, _ message: String = "") {
+  /// Creates a status with `code`, an optional `message` and trailing metadata.
+  public init(_ code: Code, _ message: String = "", trailingMetadata: GRPCMetadata = GRPCMetadata()) {
     self.code = code
     self.message = message
+    self.trailingMetadata = trailingMetadata
+  }
+
+  /// Equal code and message; trailing metadata is not compared (it is what programs read, beside them).
+  public static func == (lhs: GRPCStatus, rhs: GRPCStatus) -> Bool {
+    lhs.code == rhs.code && lhs.message == rhs.message
   }
 
   /// `GRPCStatus(.ok)`.
@@ -29,8 +37,8 @@ public struct GRPCStatus: Error, Sendable, Equatable, CustomStringConvertible {
   }
 
   /// Maps a raw wire code; codes outside the canonical range become `.unknown`, as the spec says.
-  init(rawCode: Int, message: String) {
-    self.init(Code(rawValue: rawCode) ?? .unknown, message)
+  init(rawCode: Int, message: String, trailingMetadata: GRPCMetadata = GRPCMetadata()) {
+    self.init(Code(rawValue: rawCode) ?? .unknown, message, trailingMetadata: trailingMetadata)
   }
 
   /// The status a server sends for an error thrown by a handler.
