@@ -62,9 +62,12 @@ final class CompletionQueue: @unchecked Sendable {
       fatalError("grpc_completion_queue_create_for_next failed (out of memory)")
     }
     self.queue = queue
-    // The thread keeps `self` alive until the queue has been drained and destroyed.
-    let thread = Thread { [self] in self.run() }
-    thread.name = name
+    // The thread keeps `self` alive until the queue has been drained and destroyed. It names itself: on
+    // Linux a name set from outside never reaches the kernel's view of the thread (`/proc/…/comm`).
+    let thread = Thread { [self] in
+      Thread.current.name = name
+      self.run()
+    }
     thread.start()
   }
 

@@ -71,8 +71,9 @@ public final class GRPCChannel: Sendable {
   public func close() { core.close() }
 }
 
-/// Owns the `grpc_channel` and its completion queue, and tracks the channel's live calls so
-/// the channel is destroyed only after the last of them has been unref'd.
+/// Owns the `grpc_channel`, and tracks the channel's live calls so the channel is destroyed only
+/// after the last of them has been unref'd. Its calls complete on the process's shared client
+/// queues (``ClientQueues``): a process with many channels does not get a thread per channel.
 final class ChannelCore: CallOwner, @unchecked Sendable {
   // @unchecked Sendable: `queue` is immutable and thread-safe; the channel pointer and call
   // registry are only touched under `state`'s lock.
@@ -83,13 +84,12 @@ final class ChannelCore: CallOwner, @unchecked Sendable {
     var nextID: UInt64 = 0
   }
 
-  private let queue: CompletionQueue
+  private let queue = ClientQueues.next()
   private let state: Mutex<State>
   /// Why calls fail when gRPC refused to create the channel at all.
   private let creationFailure: String?
 
   init(target: String, tls: GRPCTLSConfiguration? = nil) {
-    queue = CompletionQueue(name: "grpc-client-cq")
     // Never nil for plaintext: gRPC returns a "lame" channel that fails every call for bad
     // targets. A nil TLS channel (credentials refused) makes every call fail `.unavailable`.
     let channel: OpaquePointer? =
@@ -155,8 +155,22 @@ final class ChannelCore: CallOwner, @unchecked Sendable {
     guard state.closed, state.calls.isEmpty, let channel = state.channel?.pointer else { return }
     state.channel = nil
     grpc_channel_destroy(channel)
-    // Every call has been unref'd, so no tag can still arrive on the queue.
-    queue.shutdown()
+  }
+}
+
+/// The completion queues every client channel of the process shares, each with its one thread, created on
+/// first use and never shut down (like ``GRPCRuntime``): channels come and go, the queues stay.
+enum ClientQueues {
+  static let count = 2
+  private static let queues: [CompletionQueue] = (0..<count).map {
+    CompletionQueue(name: "grpc-client-cq-\($0)")
+  }
+  private static let turn = Atomic<Int>(0)
+
+  /// The queue for a new channel, in turn.
+  static func next() -> CompletionQueue {
+    let index = turn.wrappingAdd(1, ordering: .relaxed).oldValue
+    return queues[(index % count + count) % count]
   }
 }
 
