@@ -49,6 +49,7 @@ let package = Package(
         "CGRPCCore",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ]
     ),
     // Deterministic simulation of the whole system: one seed, one history (issue: simulation).

@@ -52,8 +52,9 @@ enum EchoBaseline {
   {
     let server = try GRPCServer(
       listen: "127.0.0.1:0", handlers: [method: .unary { request, _ in request }],
-      logger: LoopbackDeployment.logger)
-    server.start()
+      logger: LoopbackDeployment.logger, gracePeriod: .milliseconds(200))
+    let serving = GRPCServerGroup([server])
+    serving.start()
     let channel = GRPCChannel(target: "127.0.0.1:\(server.boundPort)")
     let payload = [UInt8](repeating: 0x61, count: payloadSize)
     let call: @Sendable (Int, Int) async throws -> Void = { _, _ in
@@ -66,7 +67,7 @@ enum EchoBaseline {
       results.append(await LoadGenerator.run(concurrency: concurrency, duration: duration, call))
     }
     channel.close()
-    await server.shutdown(gracePeriod: .milliseconds(200))
+    await serving.stop()
     return results
   }
 }

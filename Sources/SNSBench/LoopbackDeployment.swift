@@ -27,7 +27,7 @@ final class LoopbackDeployment: Sendable {
   /// What each synchronizer's listener calls (``restartSynchronizer(of:)`` points it at a new one).
   let syncBoxes: [LateBoundSynchronizer]
   let synchronizerEndpoints: [Endpoint]
-  let listeners: [GRPCServer]
+  let listeners: GRPCServerGroup
   /// The dialer the servers and synchronizers use between themselves.
   let dialer: GRPCDialer
   static let logger: Logger = {
@@ -50,8 +50,9 @@ final class LoopbackDeployment: Sendable {
       ),
       clock: clock, logger: logger)
     let coordinatorListener = try GRPCServer(
-      listen: "127.0.0.1:0", handlers: CoordinatorService.handlers(coordinator, secret: check), logger: logger
-    )
+      listen: "127.0.0.1:0", handlers: CoordinatorService.handlers(coordinator, secret: check),
+      logger: logger,
+      gracePeriod: .milliseconds(200))
     coordinatorEndpoint = try Endpoint(host: "127.0.0.1", port: coordinatorListener.boundPort)
     let coordinatorPort = dialer.coordinator(at: coordinatorEndpoint)
     var listeners = [coordinatorListener]
@@ -69,7 +70,8 @@ final class LoopbackDeployment: Sendable {
         // Bind first (port 0), then tell the server the port it got: the handlers reach it through a box.
         let box = LateBoundServer()
         let listener = try GRPCServer(
-          listen: "127.0.0.1:0", handlers: ServerService.handlers(box, secret: check), logger: logger)
+          listen: "127.0.0.1:0", handlers: ServerService.handlers(box, secret: check), logger: logger,
+          gracePeriod: .milliseconds(200))
         let endpoint = try Endpoint(host: "127.0.0.1", port: listener.boundPort)
         let serverID = try ServerID(id)
         let server = Server(
@@ -90,7 +92,8 @@ final class LoopbackDeployment: Sendable {
       endpoints.append(pairEndpoints)
       let syncBox = LateBoundSynchronizer()
       let syncListener = try GRPCServer(
-        listen: "127.0.0.1:0", handlers: SynchronizerService.handlers(syncBox, secret: check), logger: logger)
+        listen: "127.0.0.1:0", handlers: SynchronizerService.handlers(syncBox, secret: check), logger: logger,
+        gracePeriod: .milliseconds(200))
       let synchronizerEndpoint = try Endpoint(host: "127.0.0.1", port: syncListener.boundPort)
       synchronizerEndpoints.append(synchronizerEndpoint)
       let synchronizer = try Self.synchronizer(
@@ -106,8 +109,8 @@ final class LoopbackDeployment: Sendable {
     self.synchronizers = synchronizers
     self.syncBoxes = syncBoxes
     self.synchronizerEndpoints = synchronizerEndpoints
-    self.listeners = listeners
-    for listener in listeners { listener.start() }
+    self.listeners = GRPCServerGroup(listeners)
+    self.listeners.start()
   }
 
   static func synchronizer(
@@ -182,7 +185,7 @@ final class LoopbackDeployment: Sendable {
 
   /// Stops every listener (in-flight calls get a short grace) and closes the dialer's channels.
   func stop() async {
-    for listener in listeners.reversed() { await listener.shutdown(gracePeriod: .milliseconds(200)) }
+    await listeners.stop()
     dialer.close()
   }
 }

@@ -197,8 +197,6 @@ extension ChildProcess {
 /// A TCP port free on 127.0.0.1 right now: our transport binds port 0, and lets it go.
 func freeLoopbackPort() async throws -> Int {
   let probe = try GRPCServer(listen: "127.0.0.1:0", handlers: [:], logger: LoopbackDeployment.logger)
-  let port = probe.boundPort
-  probe.start()
-  await probe.shutdown(gracePeriod: .zero)
-  return port
+  await probe.withRunning {}  // returns once the server is destroyed and its port let go
+  return probe.boundPort
 }

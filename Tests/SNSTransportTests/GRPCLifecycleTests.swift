@@ -18,8 +18,10 @@ struct GRPCLifecycleTests {
         for try await _ in requests {}
       },
     ]
-    let server = try GRPCServer(listen: "127.0.0.1:0", handlers: handlers, logger: Logger(label: "test"))
-    server.start()
+    let server = try GRPCServer(
+      listen: "127.0.0.1:0", handlers: handlers, logger: Logger(label: "test"),
+      gracePeriod: .milliseconds(200))
+    let running = Task { await server.run() }
     let channel = GRPCChannel(target: "127.0.0.1:\(server.boundPort)")
     defer { channel.close() }
     let unaryCall = Task { await statusOf { _ = try await channel.unary(method: echo, request: [1]) } }
@@ -30,7 +32,8 @@ struct GRPCLifecycleTests {
 
     let clock = ContinuousClock()
     let begin = clock.now
-    await server.shutdown(gracePeriod: .milliseconds(200))
+    server.beginGracefulShutdown()
+    await running.value
     // The calls would never end by themselves: any bound shows that shutdown ended them.
     #expect(clock.now - begin < .seconds(30))
     let unaryStatus = await unaryCall.value
@@ -48,8 +51,9 @@ struct GRPCLifecycleTests {
         return request
       }
     ]
-    let server = try GRPCServer(listen: "127.0.0.1:0", handlers: handlers, logger: Logger(label: "test"))
-    server.start()
+    let server = try GRPCServer(
+      listen: "127.0.0.1:0", handlers: handlers, logger: Logger(label: "test"), gracePeriod: .seconds(5))
+    let running = Task { await server.run() }
     let channel = GRPCChannel(target: "127.0.0.1:\(server.boundPort)")
     defer { channel.close() }
     let call = Task { try await channel.unary(method: echo, request: [7]) }
@@ -57,14 +61,65 @@ struct GRPCLifecycleTests {
     let deadline = ContinuousClock.now + .seconds(10)
     while !started.isSet && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
     #expect(started.isSet)
-    await server.shutdown(gracePeriod: .seconds(5))
+    server.beginGracefulShutdown()
+    await running.value
     #expect(try await call.value == [7])
   }
 
-  @Test func shutdownOfAnUnstartedServerAndRepeatedCloseAreSafe() async throws {
+  @Test("run() returns only after every handler returned, also one that outlives the grace period")
+  func runOwnsItsHandlers() async throws {
+    let started = Flag()
+    let returned = Flag()
+    let handlers: [String: GRPCMethodHandler] = [
+      echo: .unary { request, _ in
+        started.set()
+        // Ignores cancellation for a while, as a handler finishing a write would.
+        let end = ContinuousClock.now + .milliseconds(600)
+        while ContinuousClock.now < end { try? await Task.sleep(for: .milliseconds(10)) }
+        returned.set()
+        return request
+      }
+    ]
+    let server = try GRPCServer(
+      listen: "127.0.0.1:0", handlers: handlers, logger: Logger(label: "test"), gracePeriod: .milliseconds(50)
+    )
+    let running = Task { await server.run() }
+    let channel = GRPCChannel(target: "127.0.0.1:\(server.boundPort)")
+    defer { channel.close() }
+    let call = Task { await statusOf { _ = try await channel.unary(method: echo, request: [1]) } }
+    let deadline = ContinuousClock.now + .seconds(30)
+    while !started.isSet && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+    try #require(started.isSet)
+    server.beginGracefulShutdown()
+    await running.value
+    #expect(returned.isSet, "run() returned while a handler was still running")
+    _ = await call.value
+  }
+
+  @Test("cancelling run() cancels the running handlers at once, without waiting for the grace period")
+  func cancellingRunCancelsHandlers() async throws {
+    let (handlers, started, cancelled) = sleepingEcho()
+    let server = try GRPCServer(
+      listen: "127.0.0.1:0", handlers: handlers, logger: Logger(label: "test"), gracePeriod: .seconds(600))
+    let running = Task { await server.run() }
+    let channel = GRPCChannel(target: "127.0.0.1:\(server.boundPort)")
+    defer { channel.close() }
+    let call = Task { await statusOf { _ = try await channel.unary(method: echo, request: [1]) } }
+    let deadline = ContinuousClock.now + .seconds(30)
+    while !started.isSet && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+    try #require(started.isSet)
+    running.cancel()
+    await running.value  // a 600 s grace period and a 200 s handler: only cancellation ends it before the bound
+    #expect(cancelled.isSet)
+    #expect(await call.value?.code != nil)
+  }
+
+  @Test func shutdownBeforeRunRepeatedShutdownAndRepeatedCloseAreSafe() async throws {
     let server = try GRPCServer(listen: "127.0.0.1:0", handlers: [:], logger: Logger(label: "test"))
-    await server.shutdown(gracePeriod: .zero)
-    await server.shutdown(gracePeriod: .zero)
+    server.beginGracefulShutdown()
+    server.beginGracefulShutdown()
+    await server.run()  // returns at once: shut down before it ran
+    await server.run()  // a server runs once
     let channel = GRPCChannel(target: "127.0.0.1:1")
     channel.close()
     channel.close()
@@ -72,21 +127,38 @@ struct GRPCLifecycleTests {
     #expect(status?.code == .unavailable)
   }
 
+  @Test("a server dropped without running releases its port")
+  func droppedServerReleasesItsPort() async throws {
+    var port = 0
+    do {
+      let unused = try GRPCServer(listen: "127.0.0.1:0", handlers: [:], logger: Logger(label: "test"))
+      port = unused.boundPort
+    }
+    // The release completes on the server's queue thread, shortly after the drop.
+    let deadline = ContinuousClock.now + .seconds(30)
+    var rebound: GRPCServer?
+    while rebound == nil && ContinuousClock.now < deadline {
+      rebound = try? GRPCServer(listen: "127.0.0.1:\(port)", handlers: [:], logger: Logger(label: "test"))
+      if rebound == nil { try await Task.sleep(for: .milliseconds(20)) }
+    }
+    #expect(rebound != nil, "port \(port) still bound after its server was dropped")
+  }
+
   @Test func channelReconnectsWhenTheServerComesBackOnTheSamePort() async throws {
     let handlers: [String: GRPCMethodHandler] = [echo: .unary { request, _ in request }]
-    let first = try GRPCServer(listen: "127.0.0.1:0", handlers: handlers, logger: Logger(label: "test"))
+    let first = try GRPCServer(
+      listen: "127.0.0.1:0", handlers: handlers, logger: Logger(label: "test"), gracePeriod: .zero)
     let port = first.boundPort
-    first.start()
     let channel = GRPCChannel(target: "127.0.0.1:\(port)")
     defer { channel.close() }
-    #expect(try await channel.unary(method: echo, request: [1]) == [1])
-    await first.shutdown(gracePeriod: .zero)
+    let echoed = try await first.withRunning { try await channel.unary(method: echo, request: [1]) }
+    #expect(echoed == [1])
     let down = await statusOf { _ = try await channel.unary(method: echo, request: [2]) }
     #expect(down?.code == .unavailable)
 
     let second = try GRPCServer(
-      listen: "127.0.0.1:\(port)", handlers: handlers, logger: Logger(label: "test"))
-    second.start()
+      listen: "127.0.0.1:\(port)", handlers: handlers, logger: Logger(label: "test"), gracePeriod: .zero)
+    let running = Task { await second.run() }
     let clock = ContinuousClock()
     let begin = clock.now
     var response: [UInt8]?
@@ -97,7 +169,8 @@ struct GRPCLifecycleTests {
     // The channel's reconnect backoff is at most 2 s (plus jitter), so an idle machine reconnects within a few
     // seconds; the bound only has to be finite. How fast is a benchmark's business, not a test's.
     #expect(response == [3], "not reconnected after \(clock.now - begin)")
-    await second.shutdown(gracePeriod: .zero)
+    second.beginGracefulShutdown()
+    await running.value
   }
 
   /// In a process of its own (an exit test): the tests running beside it in this one move its RSS too.

@@ -110,15 +110,9 @@ struct GRPCTLSTests {
   func withTLSServer(
     _ tls: GRPCTLSConfiguration?, host: String = "127.0.0.1", _ body: (String) async throws -> Void
   ) async throws {
-    let server = try GRPCServer(listen: "\(host):0", handlers: handlers, logger: Self.logger, tls: tls)
-    server.start()
-    do {
-      try await body("\(host):\(server.boundPort)")
-      await server.shutdown(gracePeriod: .zero)
-    } catch {
-      await server.shutdown(gracePeriod: .zero)
-      throw error
-    }
+    let server = try GRPCServer(
+      listen: "\(host):0", handlers: handlers, logger: Self.logger, tls: tls, gracePeriod: .zero)
+    try await server.withRunning { try await body("\(host):\(server.boundPort)") }
   }
 
   /// One echo call on a new channel; returns the response or throws its status.
@@ -280,17 +274,19 @@ struct GRPCTLSTests {
     let listener = try GRPCServer(
       listen: "127.0.0.1:0",
       handlers: CoordinatorService.handlers(coordinator, secret: SecretCheck(secret: nil)),
-      logger: Self.logger, tls: serverTLS)
-    listener.start()
+      logger: Self.logger, tls: serverTLS, gracePeriod: .zero)
     let endpoint = try Endpoint(host: "127.0.0.1", port: listener.boundPort)
     let tlsDialer = GRPCDialer(
       options: CallOptions(timeout: .seconds(5), tls: .client(trustRootsPEM: certificates.caPEM)))
     let plainDialer = GRPCDialer(options: CallOptions(timeout: .seconds(5)))
-    let plainClusters = try? await plainDialer.coordinator(at: endpoint).status().clusters.count
-    let clusters = try? await tlsDialer.coordinator(at: endpoint).status().clusters.count
+    let (plainClusters, clusters) = await listener.withRunning {
+      (
+        try? await plainDialer.coordinator(at: endpoint).status().clusters.count,
+        try? await tlsDialer.coordinator(at: endpoint).status().clusters.count
+      )
+    }
     tlsDialer.close()
     plainDialer.close()
-    await listener.shutdown(gracePeriod: .zero)
     #expect(clusters == 2)
     #expect(plainClusters == nil, "a plaintext dialer reached the TLS coordinator")
   }

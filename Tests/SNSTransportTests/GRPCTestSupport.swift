@@ -10,18 +10,12 @@ func withServer<T>(
   gracePeriod: Duration = .seconds(1),
   _ body: (GRPCServer, GRPCChannel) async throws -> T
 ) async throws -> T {
-  let server = try GRPCServer(listen: "127.0.0.1:0", handlers: handlers, logger: Logger(label: "test.grpc"))
-  server.start()
+  let server = try GRPCServer(
+    listen: "127.0.0.1:0", handlers: handlers, logger: Logger(label: "test.grpc"), gracePeriod: gracePeriod)
   let channel = GRPCChannel(target: "127.0.0.1:\(server.boundPort)")
-  do {
-    let result = try await body(server, channel)
-    channel.close()
-    await server.shutdown(gracePeriod: gracePeriod)
-    return result
-  } catch {
-    channel.close()
-    await server.shutdown(gracePeriod: gracePeriod)
-    throw error
+  return try await server.withRunning {
+    defer { channel.close() }
+    return try await body(server, channel)
   }
 }
 

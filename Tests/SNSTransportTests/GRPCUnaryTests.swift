@@ -87,8 +87,7 @@ struct GRPCUnaryTests {
     // Bind then stop a server to get a port that (almost certainly) nobody listens on.
     let server = try GRPCServer(listen: "127.0.0.1:0", handlers: [:], logger: Logger(label: "test"))
     let port = server.boundPort
-    server.start()
-    await server.shutdown(gracePeriod: .zero)
+    await server.withRunning {}
     let channel = GRPCChannel(target: "127.0.0.1:\(port)")
     defer { channel.close() }
     let status = await statusOf {
@@ -132,14 +131,13 @@ struct GRPCUnaryTests {
 
   @Test func bindingAPortInUseFailsClearly() async throws {
     let first = try GRPCServer(listen: "127.0.0.1:0", handlers: [:], logger: Logger(label: "test"))
-    first.start()
     #expect {
       _ = try GRPCServer(listen: "127.0.0.1:\(first.boundPort)", handlers: [:], logger: Logger(label: "test"))
     } throws: { error in
       guard case .bindFailed(let message) = error as? GRPCTransportError else { return false }
       return message.contains("in use")
     }
-    await first.shutdown(gracePeriod: .zero)
+    await first.withRunning {}
   }
 }
 

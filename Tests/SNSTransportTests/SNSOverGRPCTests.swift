@@ -18,6 +18,7 @@ struct SNSOverGRPCTests {
   /// heartbeats themselves, so the interval is long: a loaded machine must not let the lease lapse mid-test.
   final class Deployment: Sendable {
     let listeners: [GRPCServer]
+    private let serving: GRPCServerGroup
     let coordinatorEndpoint: Endpoint
     let servers: [Server]
     let synchronizer: Synchronizer
@@ -36,7 +37,7 @@ struct SNSOverGRPCTests {
         clock: clock, logger: SNSOverGRPCTests.logger)
       let coordinatorListener = try GRPCServer(
         listen: "127.0.0.1:0", handlers: CoordinatorService.handlers(coordinator, secret: check),
-        logger: SNSOverGRPCTests.logger)
+        logger: SNSOverGRPCTests.logger, gracePeriod: .milliseconds(200))
       coordinatorEndpoint = try Endpoint(host: "127.0.0.1", port: coordinatorListener.boundPort)
       var listeners = [coordinatorListener]
       var servers: [Server] = []
@@ -45,7 +46,7 @@ struct SNSOverGRPCTests {
         let box = LateBoundServer()
         let listener = try GRPCServer(
           listen: "127.0.0.1:0", handlers: ServerService.handlers(box, secret: check),
-          logger: SNSOverGRPCTests.logger)
+          logger: SNSOverGRPCTests.logger, gracePeriod: .milliseconds(200))
         let endpoint = try Endpoint(host: "127.0.0.1", port: listener.boundPort)
         let server = Server(
           configuration: ServerConfiguration(
@@ -62,7 +63,7 @@ struct SNSOverGRPCTests {
       let syncListenerBox = LateBoundSynchronizer()
       let syncListener = try GRPCServer(
         listen: "127.0.0.1:0", handlers: SynchronizerService.handlers(syncListenerBox, secret: check),
-        logger: SNSOverGRPCTests.logger)
+        logger: SNSOverGRPCTests.logger, gracePeriod: .milliseconds(200))
       synchronizer = Synchronizer(
         configuration: SynchronizerConfiguration(
           cluster: try ClusterID(1), endpoint: try Endpoint(host: "127.0.0.1", port: syncListener.boundPort),
@@ -76,7 +77,8 @@ struct SNSOverGRPCTests {
       listeners.append(syncListener)
       self.listeners = listeners
       self.servers = servers
-      for listener in listeners { listener.start() }
+      serving = GRPCServerGroup(listeners)
+      serving.start()
     }
 
     /// Heartbeats until server 1 is master and server 2 its caught-up slave. One heartbeat each is not enough
@@ -98,7 +100,7 @@ struct SNSOverGRPCTests {
     }
 
     func stop() async {
-      for listener in listeners { await listener.shutdown(gracePeriod: .milliseconds(200)) }
+      await serving.stop()
       dialer.close()
     }
   }

@@ -4,7 +4,7 @@ import SNSTransport
 import ServiceLifecycle
 
 /// One `sns` process: its gRPC listener, its actor's timer loop and its metrics endpoint (if any), stopped
-/// gracefully on SIGTERM/SIGINT (listener drained, loop cancelled, in that order reversed from start).
+/// gracefully on SIGTERM/SIGINT: the loop is cancelled and the listener drains its calls.
 struct ProcessService: Service {
   let listener: GRPCServer
   let loop: @Sendable () async throws -> Void
@@ -12,15 +12,19 @@ struct ProcessService: Service {
   let logger: Logger
 
   func run() async throws {
-    listener.start()
     logger.notice("listening", metadata: ["port": "\(listener.boundPort)"])
-    do {
-      try await cancelWhenGracefulShutdown { try await loop() }
-    } catch is CancellationError {
-      // Graceful shutdown cancels the loop; that is the normal way out.
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      // On graceful shutdown the listener drains its calls (a 2 s grace) and returns once they ended.
+      group.addTask { await listener.run() }
+      do {
+        try await cancelWhenGracefulShutdown { try await loop() }
+      } catch is CancellationError {
+        // Graceful shutdown cancels the loop; that is the normal way out.
+      }
+      logger.notice("shutting down")
+      listener.beginGracefulShutdown()  // also when the loop ended by itself
+      try await group.waitForAll()
     }
-    logger.notice("shutting down")
-    await listener.shutdown(gracePeriod: .seconds(2))
     await metrics?.stop()
   }
 
