@@ -57,12 +57,19 @@ let package = Package(
       name: "SNSSimulation",
       dependencies: ["SNSCore", .product(name: "Logging", package: "swift-log")]
     ),
+    // What the tests, the benchmarks and the chaos harness share: the child-process launcher (swift-subprocess),
+    // polling, free ports, temporary directories.
+    .target(
+      name: "SNSTestSupport",
+      dependencies: [.product(name: "Subprocess", package: "swift-subprocess")]
+    ),
     // Benchmark scenarios behind `sns bench`: each starts what it needs on loopback and stops it.
     .target(
       name: "SNSBench",
       dependencies: [
         "SNSCore",
         "SNSTransport",
+        "SNSTestSupport",
         .product(name: "Histogram", package: "hdrhistogram-swift"),
         .product(name: "Logging", package: "swift-log"),
       ]
@@ -73,6 +80,7 @@ let package = Package(
       dependencies: [
         "SNSCore",
         "SNSTransport",
+        "SNSTestSupport",
         "SNSBench",
         .product(name: "Logging", package: "swift-log"),
       ]
@@ -100,7 +108,7 @@ let package = Package(
     ),
     .testTarget(
       name: "SNSCoreTests",
-      dependencies: ["SNSCore", .product(name: "Logging", package: "swift-log")]
+      dependencies: ["SNSCore", "SNSTestSupport", .product(name: "Logging", package: "swift-log")]
     ),
     .testTarget(
       name: "SNSSimulationTests",
@@ -108,19 +116,19 @@ let package = Package(
     ),
     .testTarget(
       name: "SNSTransportTests",
-      dependencies: ["SNSTransport", "SNSCore"]
+      dependencies: ["SNSTransport", "SNSCore", "SNSTestSupport"]
     ),
     .testTarget(
       name: "IntegrationTests",
-      dependencies: ["SNSCore"]
+      dependencies: ["SNSCore", "SNSTestSupport"]
     ),
     .testTarget(
       name: "SNSChaosTests",
-      dependencies: ["SNSChaos", "SNSCore"]
+      dependencies: ["SNSChaos", "SNSCore", "SNSTestSupport"]
     ),
     .testTarget(
       name: "SNSBenchTests",
-      dependencies: ["SNSBench", "SNSCore"]
+      dependencies: ["SNSBench", "SNSCore", "SNSTestSupport"]
     ),
   ]
 )

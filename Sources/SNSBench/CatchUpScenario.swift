@@ -57,15 +57,15 @@ struct CatchUpScenario {
     let dataDirectory = "\(root)/cluster_1"
     let (ids, bytes) = try DataSeeder(directory: "\(dataDirectory)/master_1").seedHistory(
       users: users, posts: posts)
-    let coordinatorPort = try await freeLoopbackPort()
-    let ports = (master: try await freeLoopbackPort(), slave: try await freeLoopbackPort())
+    let coordinatorPort = try freeLoopbackPort()
+    let ports = (master: try freeLoopbackPort(), slave: try freeLoopbackPort())
     let heartbeat = Duration.milliseconds(200)
-    _ = try group.startCoordinator(port: coordinatorPort, heartbeat: heartbeat, missCount: 2)
+    _ = try await group.startCoordinator(port: coordinatorPort, heartbeat: heartbeat, missCount: 2)
     let dialer = GRPCDialer(options: CallOptions(timeout: .seconds(2)))
     defer { dialer.close() }
     let masterClient = dialer.client(at: try Endpoint(host: "127.0.0.1", port: ports.master))
     let slaveClient = dialer.client(at: try Endpoint(host: "127.0.0.1", port: ports.slave))
-    let master = try group.startServer(
+    let master = try await group.startServer(
       id: 1, port: ports.master, coordinator: coordinatorPort, dataDirectory: dataDirectory,
       heartbeat: heartbeat, missCount: 2)
     settings.progress("  waiting for the master to answer")
@@ -78,7 +78,7 @@ struct CatchUpScenario {
     }
 
     settings.progress("  starting the slave; waiting for its catch-up")
-    let slave = try group.startServer(
+    let slave = try await group.startServer(
       id: 2, port: ports.slave, coordinator: coordinatorPort, dataDirectory: dataDirectory,
       heartbeat: heartbeat, missCount: 2, logLevel: "notice")
     var doneLine: Substring?

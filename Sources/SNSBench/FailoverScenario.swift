@@ -101,7 +101,7 @@ struct FailoverScenario {
         times.append(firstAck - killed)
         settings.progress("  round \(round)/\(rounds): \(BenchFormat.milliseconds(firstAck - killed)) ms")
         // The killed server comes back as slave and catches up before the next round kills the master.
-        try cluster.servers[victim].start()
+        try await cluster.servers[victim].start()
         try await poll(within: .seconds(30), every: .milliseconds(20)) {
           let status = try await coordinator.status().clusters.first
           return status?.servers.filter(\.alive).count == 2

@@ -1,5 +1,6 @@
 import Foundation
 import SNSCore
+import SNSTestSupport
 import SNSTransport
 
 /// `footprint`: a real `sns server` process over a data directory seeded with many users and posts: its
@@ -94,10 +95,10 @@ struct FootprintScenario {
     let dataDirectory = "\(root)/cluster_1"
     let (ids, bytes) = try DataSeeder(directory: "\(dataDirectory)/master_1").seedHistory(
       users: users, posts: posts)
-    let coordinatorPort = try await freeLoopbackPort()
-    let port = try await freeLoopbackPort()
+    let coordinatorPort = try freeLoopbackPort()
+    let port = try freeLoopbackPort()
     let heartbeat = Duration.milliseconds(200)
-    _ = try group.startCoordinator(port: coordinatorPort, heartbeat: heartbeat, missCount: 2)
+    _ = try await group.startCoordinator(port: coordinatorPort, heartbeat: heartbeat, missCount: 2)
     let dialer = GRPCDialer(options: CallOptions(timeout: .seconds(2)))
     defer { dialer.close() }
     let coordinator = dialer.coordinator(at: try Endpoint(host: "127.0.0.1", port: coordinatorPort))
@@ -105,14 +106,14 @@ struct FootprintScenario {
       _ = try await coordinator.status(); return true
     }
     let client = dialer.client(at: try Endpoint(host: "127.0.0.1", port: port))
-    let server = try group.startServer(
+    let server = try await group.startServer(
       id: 1, port: port, coordinator: coordinatorPort, dataDirectory: dataDirectory, heartbeat: heartbeat,
       missCount: 2)
     var samples: [Sample] = []
     for label in ["first start", "restart after kill -9"] {
       if !samples.isEmpty {
         await server.kill9()
-        try server.start()
+        try await server.start()
       }
       settings.progress("  \(label): waiting for the server to answer")
       do {
@@ -169,14 +170,14 @@ struct FootprintScenario {
     -> [Sample]
   {
     let finished = "sync round finished"
-    let synchronizer = try group.startSynchronizer(
-      port: try await freeLoopbackPort(), coordinator: coordinator, dataDirectory: dataDirectory,
+    let synchronizer = try await group.startSynchronizer(
+      port: try freeLoopbackPort(), coordinator: coordinator, dataDirectory: dataDirectory,
       syncInterval: .milliseconds(500))
     var samples: [Sample] = []
     for label in ["synchronizer, first round", "synchronizer, round after kill -9"] {
       if !samples.isEmpty {
         await synchronizer.kill9()
-        try synchronizer.start()
+        try await synchronizer.start()
       }
       let before = synchronizer.logCount(of: finished)
       settings.progress("  \(label): waiting for a round to finish")

@@ -1,5 +1,6 @@
 import Foundation
 import SNSCore
+import SNSTestSupport
 import SNSTransport
 
 /// One cluster as real `sns` processes on 127.0.0.1: a coordinator, server 1 (master) and server 2 (slave),
@@ -17,16 +18,16 @@ struct ProcessCluster {
   static func start(
     in group: ProcessGroup, root: String, heartbeat: Duration, missCount: Int, dialer: GRPCDialer
   ) async throws -> ProcessCluster {
-    let coordinatorPort = try await freeLoopbackPort()
-    let ports = [try await freeLoopbackPort(), try await freeLoopbackPort()]
+    let coordinatorPort = try freeLoopbackPort()
+    let ports = [try freeLoopbackPort(), try freeLoopbackPort()]
     let dataDirectory = "\(root)/cluster_1"
-    _ = try group.startCoordinator(port: coordinatorPort, heartbeat: heartbeat, missCount: missCount)
+    _ = try await group.startCoordinator(port: coordinatorPort, heartbeat: heartbeat, missCount: missCount)
     let coordinatorEndpoint = try Endpoint(host: "127.0.0.1", port: coordinatorPort)
     let coordinator = dialer.coordinator(at: coordinatorEndpoint)
     var servers: [ChildProcess] = []
     let first = try ServerID(1)
     for id in 1...2 {
-      let server = try group.startServer(
+      let server = try await group.startServer(
         id: id, port: ports[id - 1], coordinator: coordinatorPort, dataDirectory: dataDirectory,
         heartbeat: heartbeat, missCount: missCount)
       servers.append(server)

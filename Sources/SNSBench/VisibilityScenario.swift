@@ -1,6 +1,7 @@
 import Foundation
 import Histogram
 import SNSCore
+import SNSTestSupport
 import Synchronization
 
 /// `visibility`: from a post's ack to its arrival in the timeline stream of a follower on another cluster,
@@ -128,10 +129,7 @@ struct VisibilityScenario {
 func poll(within timeout: Duration, every interval: Duration, _ condition: () async throws -> Bool)
   async throws
 {
-  let deadline = ContinuousClock.now + timeout
-  while ContinuousClock.now < deadline {
-    if (try? await condition()) == true { return }
-    try await Task.sleep(for: interval)
+  guard await eventually(within: timeout, every: interval, condition) else {
+    throw BenchError.timeout("condition not met within \(timeout)")
   }
-  throw BenchError.timeout("condition not met within \(timeout)")
 }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SNSBench
 import SNSCore
+import SNSTestSupport
 
 #if canImport(Glibc)
   import Glibc
@@ -53,17 +54,19 @@ actor ChaosDeployment {
 
   var logDirectory: String { "\(directory)/logs" }
 
-  /// Where server `id` of `cluster` keeps its files: named after the role it first has (server 1 registers
-  /// first and is master).
-  func serverDirectory(cluster: Int, id: Int) -> String {
-    "\(directory)/cluster_\(cluster)/\(id == 1 ? "master" : "slave")_\(id)"
+  /// Where server `id` of `cluster` keeps its files, by the rule every deployment uses.
+  func serverDirectory(cluster: Int, id: Int) throws -> String {
+    let server = try ServerID(id)
+    return ServerDirectoryLayout.serverDirectory(
+      in: ServerDirectoryLayout.machineDirectory(in: directory, cluster: try ClusterID(cluster)), id: server,
+      roleIfNew: ServerDirectoryLayout.firstRole(of: server))
   }
 
   /// Mounts a tmpfs of `megabytes` on every server directory.
   func mountDisks(megabytes: Int) async throws {
     for spec in specs {
       guard let cluster = spec.cluster, let id = spec.serverID else { continue }
-      let path = serverDirectory(cluster: cluster, id: id)
+      let path = try serverDirectory(cluster: cluster, id: id)
       try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
       let status = await ChaosTool.run(
         "/bin/mount", ["-t", "tmpfs", "-o", "size=\(megabytes)m,mode=0777", "tmpfs", path],
@@ -75,21 +78,21 @@ actor ChaosDeployment {
     }
   }
 
-  func start(_ name: String) throws {
+  func start(_ name: String) async throws {
     if let child = children[name] {
-      if !child.isRunning { try child.start() }
+      if !child.isRunning { try await child.start() }
       return
     }
     guard let spec = specs.first(where: { $0.name == name }) else {
       throw ChaosError.setup("no process \(name)")
     }
     let capabilities = "+dac_override,+fowner"
-    children[name] = try ChildProcess(
+    children[name] = try await ChildProcess(
       name: name, executable: "/usr/bin/setpriv",
       arguments: [
         "--reuid=\(spec.uid)", "--regid=\(spec.uid)", "--clear-groups", "--inh-caps=\(capabilities)",
         "--ambient-caps=\(capabilities)", "--", executable,
-      ] + spec.arguments, directory: logDirectory)
+      ] + spec.arguments, directory: logDirectory, options: .init(dropsInheritedSNSVariables: true))
   }
 
   func pid(_ name: String) -> Int32? {
@@ -125,10 +128,10 @@ actor ChaosDeployment {
   }
 
   /// SIGCONT to everyone and a start for everyone that is not running.
-  func reviveAll() throws {
+  func reviveAll() async throws {
     for spec in specs {
       signal(spec.name, SIGCONT)
-      try start(spec.name)
+      try await start(spec.name)
     }
   }
 
@@ -161,13 +164,14 @@ enum ChaosTool {
     async -> Int32
   {
     guard
-      let child = try? ChildProcess(
-        name: "tools", executable: path, arguments: arguments, directory: logDirectory)
+      let child = try? await ChildProcess(
+        name: "tools", executable: path, arguments: arguments, directory: logDirectory,
+        options: .init(dropsInheritedSNSVariables: true))
     else { return -1 }
     guard await child.waitForExit(within: timeout) else {
       await child.kill9()
       return -1
     }
-    return child.process.terminationStatus
+    return child.exitStatus ?? -1
   }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SNSBench
 import SNSCore
+import SNSTestSupport
 
 #if canImport(Glibc)
   import Glibc
@@ -97,7 +98,7 @@ actor ChaosFaults {
     case .disk:
       let target = try spec(targets[0])
       guard let cluster = target.cluster, let id = target.serverID else { return "not a server" }
-      let filler = "\(await deployment.serverDirectory(cluster: cluster, id: id))/chaos-filler-\(index)"
+      let filler = "\(try await deployment.serverDirectory(cluster: cluster, id: id))/chaos-filler-\(index)"
       fillers[index] = filler
       // dd stops at ENOSPC: the disk is full when it exits.
       _ = await ChaosTool.run(
@@ -108,12 +109,12 @@ actor ChaosFaults {
       guard case .fsyncDelay(let milliseconds) = fault.detail else { return "no fsync fault" }
       let inject = milliseconds == 0 ? "error=EIO" : "delay_exit=\(milliseconds * 1000)"
       tracers[index] =
-        (try ChildProcess(
+        (try await ChildProcess(
           name: "strace", executable: "/usr/bin/strace",
           arguments: [
             "-f", "-qq", "-o", "/dev/null", "-p", "\(pid)", "-e", "trace=fsync,fdatasync", "-e",
             "inject=fsync,fdatasync:\(inject)",
-          ], directory: logDirectory))
+          ], directory: logDirectory, options: .init(dropsInheritedSNSVariables: true)))
       return
         "fsync of \(targets[0]) (pid \(pid)) \(milliseconds == 0 ? "failing with EIO" : "delayed \(milliseconds) ms")"
     }

@@ -40,7 +40,7 @@ extension ChaosRun {
     var servers: [ChaosServerFiles] = []
     for cluster in 1...options.clusters {
       for id in 1...2 {
-        let directory = await deployment.serverDirectory(cluster: cluster, id: id)
+        let directory = try await deployment.serverDirectory(cluster: cluster, id: id)
         servers.append(try await read(directory, cluster: cluster, server: id))
       }
     }

@@ -19,8 +19,9 @@ public struct ChaosOptions: Sendable {
   /// `miss-count × heartbeat`.
   public var failureWindow: Duration
   public var syncInterval: Duration
-  /// Size of each server's tmpfs.
-  public var diskMegabytes: Int = 8
+  /// Size of each server's tmpfs: room for what a 30-minute run writes (a few MiB per server) several times
+  /// over, so that a server can still rewrite its files once a disk fault has freed its filler.
+  public var diskMegabytes: Int = 64
   /// The command that replays this run, for the report.
   public var replay: String
 
@@ -149,7 +150,14 @@ public struct ChaosRun: Sendable {
       "[\(ChaosReport.seconds(ContinuousClock.now - started))] faults over, \(history.count) requests; healing"
     )
     await faults.healAll()
-    try await waitUntilHealthy(coordinator, within: .seconds(60))
+    do {
+      try await waitUntilHealthy(coordinator, within: .seconds(60))
+    } catch {
+      // What is left of the run is what an investigation needs.
+      writeHistory(history.all)
+      await keepFiles(deployment)
+      throw error
+    }
     let final = try await settle(deployment, coordinator, history: history.all, clientDialer: clientDialer)
     await deployment.stopAll()
     // Read once more with every process stopped: nothing moves any more.
@@ -180,7 +188,7 @@ public struct ChaosRun: Sendable {
       guard let cluster = spec.cluster, let id = spec.serverID else { continue }
       let kept = "\(options.directory)/kept/cluster_\(cluster)"
       try? FileManager.default.createDirectory(atPath: kept, withIntermediateDirectories: true)
-      let source = await deployment.serverDirectory(cluster: cluster, id: id)
+      guard let source = try? await deployment.serverDirectory(cluster: cluster, id: id) else { continue }
       _ = await ChaosTool.run("/bin/cp", ["-a", source, kept], logDirectory: "\(options.directory)/logs")
     }
     progress("server directories copied to \(options.directory)/kept")
@@ -231,13 +239,28 @@ public struct ChaosRun: Sendable {
 
   /// Every cluster: a master, both servers alive, a synchronizer registered.
   func waitUntilHealthy(_ coordinator: any CoordinatorPort, within timeout: Duration) async throws {
-    try await until("every cluster has a master, 2 live servers and a synchronizer", within: timeout) {
-      guard let status = try? await coordinator.status(), status.clusters.count == options.clusters else {
-        return false
+    var last = "no answer from the coordinator"
+    do {
+      try await until("every cluster has a master, 2 live servers and a synchronizer", within: timeout) {
+        let status: CoordinatorStatus
+        do {
+          status = try await coordinator.status()
+        } catch {
+          last = "the coordinator did not answer: \(error)"
+          return false
+        }
+        last = status.clusters.map { cluster in
+          let servers = cluster.servers.map { "\($0.id)\($0.alive ? "" : " dead")" }.joined(separator: ", ")
+          return
+            "cluster \(cluster.id): master \(cluster.master.map { "\($0)" } ?? "none"), servers [\(servers)], synchronizer \(cluster.synchronizer == nil ? "none" : "registered")"
+        }.joined(separator: "; ")
+        return status.clusters.count == options.clusters
+          && status.clusters.allSatisfy {
+            $0.master != nil && $0.servers.filter(\.alive).count == 2 && $0.synchronizer != nil
+          }
       }
-      return status.clusters.allSatisfy {
-        $0.master != nil && $0.servers.filter(\.alive).count == 2 && $0.synchronizer != nil
-      }
+    } catch ChaosError.setup(let what) {
+      throw ChaosError.setup("\(what); last seen: \(last)")
     }
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SNSTestSupport
 import Testing
 
 /// Whether scripts/chaos can run here (root, and the tools it uses) and was asked for: scripts/test runs it
@@ -32,7 +33,7 @@ struct ChaosTests {
     try SNSBinary.check()
     for seed in Self.seeds {
       let namespace = "sns-chaos-test-\(seed)-\(getpid())"
-      let chaos = try await run(
+      let chaos = try await runToCompletion(
         Self.script, ["--seed", "\(seed)", "--minutes", "0.67", "--faults", Self.faults],
         timeout: .seconds(600),
         environment: ["SNS_BINARY": SNSBinary.path, "SNS_CHAOS_NETNS": namespace])
@@ -40,7 +41,7 @@ struct ChaosTests {
       print(report.joined(separator: "\n"))
       #expect(chaos.status == 0, "seed \(seed): exit status \(chaos.status)")
       #expect(chaos.output.contains("result: PASS (seed \(seed))"), "seed \(seed) did not pass")
-      let namespaces = try await run("/usr/sbin/ip", ["netns", "list"], timeout: .seconds(30))
+      let namespaces = try await runToCompletion("/usr/sbin/ip", ["netns", "list"], timeout: .seconds(30))
       #expect(!namespaces.output.contains(namespace), "seed \(seed): namespace \(namespace) left behind")
     }
   }

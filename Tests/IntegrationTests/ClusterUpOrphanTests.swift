@@ -1,4 +1,5 @@
 import Foundation
+import SNSTestSupport
 import Testing
 
 /// However `sns cluster up` ends, no child outlives it.
@@ -29,7 +30,7 @@ struct ClusterUpOrphanTests {
       "--heartbeat", "100ms", "--miss-count", "3", "--sync-interval", "300ms",
     ].map { "'\($0)'" }.joined(separator: " ")
     // `head` exits after the first line, so every later line `cluster up` prints meets a closed pipe.
-    let shell = try SNSProcess(
+    let shell = try await SNSProcess(
       name: "cluster-up-pipe", arguments: ["-c", "\(command) | head -n 1"], directory: root,
       executable: "/bin/sh")
     struct Record: Decodable {

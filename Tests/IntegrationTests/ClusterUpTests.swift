@@ -1,4 +1,5 @@
 import Foundation
+import SNSTestSupport
 import Testing
 
 /// `sns cluster up` as a user runs it: one command, a status table, a client session, a killed master, ^C.
@@ -110,7 +111,7 @@ func withClusterUp(
   let root = NSTemporaryDirectory() + "tinysns-up-\(UUID().uuidString)"
   try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
   let basePort = freePort(host: "127.0.0.1")
-  let process = try SNSProcess(
+  let process = try await SNSProcess(
     name: "cluster-up",
     arguments: [
       "cluster", "up", "--clusters", "\(clusters)", "--data-dir", "\(root)/data", "--base-port",

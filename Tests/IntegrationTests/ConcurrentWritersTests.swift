@@ -1,5 +1,6 @@
 import Foundation
 import SNSCore
+import SNSTestSupport
 import Testing
 
 /// Two *processes* (`sns debug append`, which writes through `FileContextStore` exactly as a server or a
@@ -16,8 +17,8 @@ struct ConcurrentWritersTests {
     try await body(root)
   }
 
-  func writer(_ id: Int, root: String, count: Int = count) throws -> SNSProcess {
-    try SNSProcess(
+  func writer(_ id: Int, root: String, count: Int = count) async throws -> SNSProcess {
+    try await SNSProcess(
       name: "writer-\(id)-\(UUID().uuidString.prefix(4))",
       arguments: [
         "debug", "append", "--dir", "\(root)/master_1", "--file", "7.timeline", "--writer", "\(id)",
@@ -59,8 +60,8 @@ struct ConcurrentWritersTests {
   @Test("two writer processes append 10,000 records each to one file: all whole, none lost")
   func twoWriters() async throws {
     try await withRoot { root in
-      let one = try writer(1, root: root)
-      let two = try writer(2, root: root)
+      let one = try await writer(1, root: root)
+      let two = try await writer(2, root: root)
       let oneFinished = await one.waitForExit(within: .seconds(240))
       let twoFinished = await two.waitForExit(within: .seconds(60))
       let finished = oneFinished && twoFinished
@@ -83,8 +84,8 @@ struct ConcurrentWritersTests {
   @Test("kill -9 of one writer mid-run: the other's records and every acknowledged one survive, all whole")
   func killOneWriter() async throws {
     try await withRoot { root in
-      let one = try writer(1, root: root)
-      let two = try writer(2, root: root)
+      let one = try await writer(1, root: root)
+      let two = try await writer(2, root: root)
       // Let writer 2 get going, then kill it without warning while both are writing.
       let started = await eventually(within: .seconds(60), every: .milliseconds(5)) {
         acknowledged(two) >= 1000
@@ -103,7 +104,7 @@ struct ConcurrentWritersTests {
       // Writer 2 may have got further than it printed, never less.
       #expect((written[2]?.count ?? 0) >= ackedByTwo)
       // A restarted writer 2 completes its records exactly once (appends are idempotent).
-      let again = try writer(2, root: root)
+      let again = try await writer(2, root: root)
       let done = await again.waitForExit(within: .seconds(240))
       if !done { await again.stop() }
       #expect(done && again.exitStatus == 0)

@@ -1,4 +1,5 @@
 import Foundation
+import SNSTestSupport
 import Testing
 
 /// kill -9 and restart of the coordinator after a failover, with real processes.
@@ -17,7 +18,7 @@ struct CoordinatorRestartProcessTests {
 
       deployment.processes["coordinator"]?.signal(SIGKILL)
       _ = await deployment.processes["coordinator"]?.waitForExit(within: .seconds(10))
-      try deployment.startCoordinator()
+      try await deployment.startCoordinator()
       let settled = await eventually(within: .seconds(20)) {
         guard let cluster = try? await deployment.status().cluster(1) else { return false }
         return cluster.master == 2 && cluster.servers.contains { $0.id == 2 && $0.alive }

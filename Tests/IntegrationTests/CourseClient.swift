@@ -1,4 +1,5 @@
 import Foundation
+import SNSTestSupport
 import Testing
 
 /// One course client session (`Tests/Interop/tsc.py`, which prints byte for byte what the course's C++
@@ -26,9 +27,9 @@ final class CourseClient {
   /// Whether a step did not show what the sheet expects.
   private(set) var failed = false
 
-  init(user: Int, coordinatorHost: String, coordinatorPort: Int, root: String, stubs: String) throws {
+  init(user: Int, coordinatorHost: String, coordinatorPort: Int, root: String, stubs: String) async throws {
     self.user = user
-    process = try SNSProcess(
+    process = try await SNSProcess(
       name: "tsc-\(user)-\(UUID().uuidString.prefix(4))",
       arguments: [
         "python3", Self.script, "-h", coordinatorHost, "-k", "\(coordinatorPort)", "-u", "\(user)",

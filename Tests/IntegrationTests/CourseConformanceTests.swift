@@ -1,4 +1,5 @@
 import Foundation
+import SNSTestSupport
 import Testing
 
 /// The course's acceptance sheets (MP1, MP2.2 tests 1–3), replayed with a client that prints what the
@@ -23,7 +24,7 @@ struct CourseConformanceTests {
 
     /// Starts a course client for `user` and expects the title: it logged in.
     func open(_ user: Int, step: String) async throws -> CourseClient {
-      let client = try CourseClient(
+      let client = try await CourseClient(
         user: user, coordinatorHost: deployment.coordinatorHost, coordinatorPort: deployment.coordinatorPort,
         root: deployment.root, stubs: stubs)
       clients.append(client)

@@ -1,4 +1,5 @@
 import Foundation
+import SNSTestSupport
 
 /// What the acceptance sheets need of a deployment: where its coordinator is, a master to kill, and stop.
 protocol SheetDeployment: AnyObject {
@@ -86,8 +87,8 @@ final class CourseDeployment: SheetDeployment {
     coordinatorPort = freePort(host: "127.0.0.1")
   }
 
-  func launch(_ name: String, _ link: String, _ arguments: [String]) throws {
-    processes[name] = try SNSProcess(
+  func launch(_ name: String, _ link: String, _ arguments: [String]) async throws {
+    processes[name] = try await SNSProcess(
       name: name, arguments: arguments, directory: root, executable: "\(links)/\(link)",
       environment: Self.environment, workingDirectory: work)
   }
@@ -97,11 +98,11 @@ final class CourseDeployment: SheetDeployment {
     let (code, output) = try await runSNS(["course", "install", links])
     guard code == 0 else { throw LocalDeployment.DeploymentError.notReady(output) }
     let k = "\(coordinatorPort)"
-    try launch("coordinator", "coordinator", ["-p", k])
+    try await launch("coordinator", "coordinator", ["-p", k])
     for server in 1...2 {
       for cluster in 1...clusters {
         let port = "\(freePort(host: "127.0.0.1"))"
-        try launch(
+        try await launch(
           "tsd-\(cluster)-\(server)", "tsd",
           ["-c", "\(cluster)", "-s", "\(server)", "-h", "localhost", "-k", k, "-p", port])
       }
@@ -112,7 +113,7 @@ final class CourseDeployment: SheetDeployment {
       }
     }
     for id in 1...(2 * clusters) {
-      try launch(
+      try await launch(
         "synchronizer-\(id)", "synchronizer",
         ["-h", "localhost", "-k", k, "-p", "\(freePort(host: "127.0.0.1"))", "-i", "\(id)"])
     }

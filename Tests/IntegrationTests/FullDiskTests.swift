@@ -1,4 +1,5 @@
 import Foundation
+import SNSTestSupport
 import Testing
 
 /// A full disk on either server of a cluster: a write refused for it is visible nowhere, not even after a
@@ -25,7 +26,7 @@ struct FullDiskTests {
       let machine = deployment.dataDirectory(ofCluster: 1)
       // The first post reaches the slave, then the master's disk refuses it: our client retries it (same
       // request key) until the master can store it.
-      let inDoubt = try SNSProcess(
+      let inDoubt = try await SNSProcess(
         name: "client-in-doubt",
         arguments: [
           "client", "--coordinator", deployment.coordinatorAddress, "--user", "1", "post",

@@ -1,4 +1,5 @@
 import Foundation
+import SNSTestSupport
 import Testing
 
 /// Course clients and coordinators written in Python with grpcio, from the course protos exactly
@@ -10,7 +11,7 @@ struct InteropTests {
 
   /// Generates the Python stubs into `directory`; fails the test with the generator's output otherwise.
   func generateStubs(into directory: String) async throws {
-    let (status, output) = try await run(
+    let (status, output) = try await runToCompletion(
       "/bin/bash", ["\(Self.interop)/generate-python.sh", directory], timeout: .seconds(60))
     try #require(
       status == 0,
@@ -26,7 +27,7 @@ struct InteropTests {
     let deployment = try LocalDeployment(root: root, clusters: 3, syncInterval: "300ms")
     do {
       try await deployment.start()
-      let (status, output) = try await run(
+      let (status, output) = try await runToCompletion(
         "/usr/bin/env",
         ["python3", "\(Self.interop)/course_client.py", "\(root)/stubs", deployment.coordinatorAddress],
         timeout: .seconds(90))
@@ -53,7 +54,7 @@ struct InteropTests {
       let master = try #require(
         try await deployment.status().cluster(1)?.servers.first { $0.role == "master" }?.address)
       let address = "127.0.0.1:\(freePort(host: "127.0.0.1"))"
-      let coordinator = try SNSProcess(
+      let coordinator = try await SNSProcess(
         name: "python-coordinator",
         arguments: ["python3", "\(Self.interop)/course_coordinator.py", "\(root)/stubs", address, master],
         directory: root, executable: "/usr/bin/env")

@@ -1,5 +1,6 @@
 import Foundation
 import SNSCore
+import SNSTestSupport
 import Testing
 
 /// The kill -9 loop: start a cluster on loopback, post as fast as clients can, kill -9 the master at a random

@@ -1,4 +1,5 @@
 import Foundation
+import SNSTestSupport
 import Testing
 
 /// A slave that joins a master already holding data: it catches up in pages, whatever the size, with
@@ -18,13 +19,13 @@ struct LateSlaveTests {
     // (it would have to catch up again, and the master is killed right after the first catch-up).
     let deployment = try LocalDeployment(root: root, clusters: 1, heartbeat: "500ms")
     do {
-      try deployment.startCoordinator()
-      try deployment.startServer(cluster: 1, id: 1)
+      try await deployment.startCoordinator()
+      try await deployment.startServer(cluster: 1, id: 1)
       try #require(
         await eventually(within: .seconds(20)) { (try? await deployment.status())?.cluster(1)?.master == 1 })
-      if synchronizer { try deployment.startSynchronizer(cluster: 1) }
+      if synchronizer { try await deployment.startSynchronizer(cluster: 1) }
       try await seed(deployment)
-      try deployment.startServer(cluster: 1, id: 2)
+      try await deployment.startServer(cluster: 1, id: 2)
       let caughtUp = await eventually(within: .seconds(60)) {
         deployment.processes["server-1-2"]?.output.contains("catch-up from the master done") ?? false
       }

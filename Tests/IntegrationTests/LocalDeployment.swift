@@ -1,4 +1,5 @@
 import Foundation
+import SNSTestSupport
 import Testing
 
 /// A real Tiny SNS on loopback: a coordinator and, per cluster i, a master (id 1), a slave (id 2) and a
@@ -40,13 +41,13 @@ final class LocalDeployment {
 
   /// Starts everything and waits until every cluster has a master, a live slave and a synchronizer.
   func start() async throws {
-    try startCoordinator()
+    try await startCoordinator()
     for cluster in 1...clusters {
-      try startServer(cluster: cluster, id: 1)
+      try await startServer(cluster: cluster, id: 1)
       // Server 1 registers first, so it is the cluster's first master.
       _ = await eventually(within: .seconds(10)) { (try? await self.status())?.cluster(cluster)?.master == 1 }
-      try startServer(cluster: cluster, id: 2)
-      try startSynchronizer(cluster: cluster)
+      try await startServer(cluster: cluster, id: 2)
+      try await startSynchronizer(cluster: cluster)
     }
     let ready = await eventually(within: .seconds(20)) {
       guard let status = try? await self.status() else { return false }
@@ -61,8 +62,8 @@ final class LocalDeployment {
 
   enum DeploymentError: Error { case notReady(String) }
 
-  func startCoordinator() throws {
-    processes["coordinator"] = try SNSProcess(
+  func startCoordinator() async throws {
+    processes["coordinator"] = try await SNSProcess(
       name: "coordinator",
       arguments: [
         "coordinator", "--listen", coordinatorAddress, "--clusters", "\(clusters)", "--heartbeat", heartbeat,
@@ -75,9 +76,9 @@ final class LocalDeployment {
   /// Where the coordinator keeps its roles.
   var coordinatorDirectory: String { "\(root)/coordinator" }
 
-  func startServer(cluster: Int, id: Int) throws {
+  func startServer(cluster: Int, id: Int) async throws {
     let name = "server-\(cluster)-\(id)"
-    processes[name] = try SNSProcess(
+    processes[name] = try await SNSProcess(
       name: name,
       arguments: [
         "server", "--coordinator", coordinatorAddress, "--cluster", "\(cluster)", "--id", "\(id)", "--listen",
@@ -88,9 +89,9 @@ final class LocalDeployment {
       ], directory: root)
   }
 
-  func startSynchronizer(cluster: Int) throws {
+  func startSynchronizer(cluster: Int) async throws {
     let name = "synchronizer-\(cluster)"
-    processes[name] = try SNSProcess(
+    processes[name] = try await SNSProcess(
       name: name,
       arguments: [
         "synchronizer", "--coordinator", coordinatorAddress, "--cluster", "\(cluster)", "--listen",
@@ -149,9 +150,9 @@ final class LocalDeployment {
   }
 
   /// An interactive client session (stdin pipe), as a person at the course client would have.
-  func interactiveClient(_ user: Int) throws -> SNSProcess {
+  func interactiveClient(_ user: Int) async throws -> SNSProcess {
     let name = "client-\(user)-\(processes.count)"
-    let process = try SNSProcess(
+    let process = try await SNSProcess(
       name: name, arguments: ["client", "--coordinator", coordinatorAddress, "--user", "\(user)"],
       directory: root,
       interactive: true)

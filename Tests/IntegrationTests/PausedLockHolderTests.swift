@@ -1,4 +1,5 @@
 import Foundation
+import SNSTestSupport
 import Testing
 
 /// A paused process holding a context file's lock must not freeze anyone else: lock waits are bounded, and
@@ -19,7 +20,7 @@ struct PausedLockHolderTests {
         })
       // The old master stops while it holds LOCK_EX on the file the synchronizer delivers 1's posts into
       // (one more process holds it for it, until stopped).
-      let holder = try SNSProcess(
+      let holder = try await SNSProcess(
         name: "lock-holder",
         arguments: [
           "python3", "-c",

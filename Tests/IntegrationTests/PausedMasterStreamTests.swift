@@ -1,4 +1,5 @@
 import Foundation
+import SNSTestSupport
 import Testing
 
 /// A timeline stream on a master that is paused (SIGSTOP) while its slave is promoted: the client notices
@@ -15,7 +16,7 @@ struct PausedMasterStreamTests {
         await eventually(within: .seconds(20)) {
           (try? await deployment.client(2, ["list"]).output.contains("Followers: 1")) ?? false
         })
-      let watcher = try SNSProcess(
+      let watcher = try await SNSProcess(
         name: "timeline-1",
         arguments: [
           "client", "--coordinator", deployment.coordinatorAddress, "--user", "1", "timeline", "--for", "90s",

@@ -1,4 +1,5 @@
 import Foundation
+import SNSTestSupport
 import Testing
 
 /// The interactive client over a stdin pipe, typed as a course student would, answered in the course's words.
@@ -31,7 +32,7 @@ struct REPLTests {
       await eventually {
         (try? await deployment.client(1, ["list"]).output.contains("All users: 1, 2")) ?? false
       })
-    let repl = try deployment.interactiveClient(1)
+    let repl = try await deployment.interactiveClient(1)
     var seen = 0
     /// Sends `line` and waits for `expected` to appear after everything the session printed so far.
     func type(_ line: String, expect expected: [String]) async {

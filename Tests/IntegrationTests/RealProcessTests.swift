@@ -1,4 +1,5 @@
 import Foundation
+import SNSTestSupport
 import Testing
 
 /// Real `sns` processes on loopback: 3 clusters, short intervals, bounded waits, every process stopped.
@@ -85,7 +86,7 @@ struct RealProcessTests {
   func failover() async throws {
     try await withDeployment { deployment in
       #expect(try await deployment.client(4, ["list"]).status == 0)
-      let session = try deployment.interactiveClient(1)
+      let session = try await deployment.interactiveClient(1)
       session.send("LIST")
       #expect(await eventually { session.output.contains("All users:") })
       var acknowledged: [String] = []
@@ -127,7 +128,7 @@ struct RealProcessTests {
       }
 
       // The old master comes back, is told it is slave now, and catches up.
-      try deployment.startServer(cluster: 1, id: 1)
+      try await deployment.startServer(cluster: 1, id: 1)
       let rejoined = await eventually {
         guard let cluster = try? await deployment.status().cluster(1) else { return false }
         return cluster.master == 2

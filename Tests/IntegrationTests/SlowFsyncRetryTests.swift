@@ -1,4 +1,5 @@
 import Foundation
+import SNSTestSupport
 import Testing
 
 /// A post whose reply is late (the master's fsyncs slowed past the client's call deadline) is retried by the
@@ -10,7 +11,7 @@ struct SlowFsyncRetryTests {
     try await withLocalDeployment(clusters: 1, missCount: 100) { deployment in
       #expect(try await deployment.client(1, ["post", "warm-up"]).status == 0)  // the timeline file exists
       let master = try #require(deployment.processes["server-1-1"]?.pid)
-      let tracer = try SNSProcess(
+      let tracer = try await SNSProcess(
         name: "strace",
         arguments: [
           "-f", "-p", "\(master)", "-e", "trace=fsync,fdatasync", "-e",

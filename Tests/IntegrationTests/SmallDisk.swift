@@ -1,4 +1,5 @@
 import Foundation
+import SNSTestSupport
 import Testing
 
 /// A tiny tmpfs mounted over a server's directory, which a test fills up and frees again: the full disk a real
@@ -9,8 +10,9 @@ struct SmallDisk {
 
   /// Fills what is left with one file (`dd` stops at ENOSPC).
   func fill() async throws {
-    _ = try await run("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=4096"], timeout: .seconds(30))
-    let probe = try await run(
+    _ = try await runToCompletion(
+      "/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=4096"], timeout: .seconds(30))
+    let probe = try await runToCompletion(
       "/bin/dd", ["if=/dev/zero", "of=\(path)/probe", "bs=4096", "count=1"], timeout: .seconds(30))
     try? FileManager.default.removeItem(atPath: "\(path)/probe")
     try #require(probe.status != 0, "the disk at \(path) is not full: \(probe.output)")
@@ -34,15 +36,15 @@ let maySimulateFullDisks = getuid() == 0
 /// `body` throws: processes of the test may still have files open on it.
 func withSmallDisk(at path: String, _ body: (SmallDisk) async throws -> Void) async throws {
   try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-  let mounted = try await run(
+  let mounted = try await runToCompletion(
     "/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", path], timeout: .seconds(30))
   try #require(mounted.status == 0, "mount tmpfs at \(path): \(mounted.output)")
   do {
     try await body(SmallDisk(path: path))
   } catch {
-    _ = try? await run("/bin/umount", ["-l", path], timeout: .seconds(30))
+    _ = try? await runToCompletion("/bin/umount", ["-l", path], timeout: .seconds(30))
     throw error
   }
-  let unmounted = try await run("/bin/umount", ["-l", path], timeout: .seconds(30))
+  let unmounted = try await runToCompletion("/bin/umount", ["-l", path], timeout: .seconds(30))
   #expect(unmounted.status == 0, "umount \(path): \(unmounted.output)")
 }

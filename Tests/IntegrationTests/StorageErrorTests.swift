@@ -1,4 +1,5 @@
 import Foundation
+import SNSTestSupport
 import Testing
 
 /// Storage errors a real machine has, on the master of a running cluster: a failing fsync (EIO, injected
@@ -12,7 +13,7 @@ struct StorageErrorTests {
     try await withLocalDeployment(clusters: 1, syncInterval: "200ms") { deployment in
       #expect(try await deployment.client(1, ["post", "before the fault"]).status == 0)
       let master = try #require(deployment.processes["server-1-1"]?.pid)
-      let tracer = try SNSProcess(
+      let tracer = try await SNSProcess(
         name: "strace",
         arguments: [
           "-f", "-p", "\(master)", "-e", "trace=fsync,fdatasync", "-e", "inject=fsync,fdatasync:error=EIO",
@@ -34,12 +35,14 @@ struct StorageErrorTests {
       try await withSmallDisk(at: path) { _ in
         try await deployment.start()
         #expect(try await deployment.client(1, ["post", "before the fault"]).status == 0)
-        let readOnly = try await run("/bin/mount", ["-o", "remount,ro", path], timeout: .seconds(30))
+        let readOnly = try await runToCompletion(
+          "/bin/mount", ["-o", "remount,ro", path], timeout: .seconds(30))
         try #require(readOnly.status == 0, "remount ro: \(readOnly.output)")
         try await expectFaultHandled(
           deployment, text: "on a read-only disk", masterLogs: "Read-only file system"
         ) {
-          let writable = try? await run("/bin/mount", ["-o", "remount,rw", path], timeout: .seconds(30))
+          let writable = try? await runToCompletion(
+            "/bin/mount", ["-o", "remount,rw", path], timeout: .seconds(30))
           #expect(writable?.status == 0, "remount rw: \(writable?.output ?? "")")
         }
       }
@@ -52,7 +55,7 @@ struct StorageErrorTests {
   func expectFaultHandled(
     _ deployment: LocalDeployment, text: String, masterLogs: String, heal: () async throws -> Void
   ) async throws {
-    let poster = try SNSProcess(
+    let poster = try await SNSProcess(
       name: "client-during-fault",
       arguments: ["client", "--coordinator", deployment.coordinatorAddress, "--user", "1", "post", text],
       directory: deployment.root)

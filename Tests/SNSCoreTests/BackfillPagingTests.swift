@@ -1,5 +1,6 @@
 import Foundation
 import SNSCore
+import SNSTestSupport
 import Testing
 
 /// A follow that reaches the followee's synchronizer after the followee posted a lot is answered with those

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SNSCore
+import SNSTestSupport
 import Synchronization
 import Testing
 

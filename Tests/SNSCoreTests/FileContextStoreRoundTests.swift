@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import SNSTestSupport
 import Synchronization
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import SNSCore
+import SNSTestSupport
 import Testing
 
 /// Two synchronizers of one cluster: the first to take the lease runs rounds; the other takes over once the

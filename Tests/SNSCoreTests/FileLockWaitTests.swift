@@ -1,4 +1,5 @@
 import Foundation
+import SNSTestSupport
 import Testing
 
 @testable import SNSCore

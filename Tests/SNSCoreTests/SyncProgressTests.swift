@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SNSTestSupport
 import Synchronization
 import Testing
 

@@ -2,14 +2,6 @@ import Foundation
 import Logging
 import SNSCore
 
-/// A temporary directory removed when the test's closure ends.
-func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
-  let path = NSTemporaryDirectory() + "tinysns-test-\(UUID().uuidString)"
-  try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-  defer { try? FileManager.default.removeItem(atPath: path) }
-  return try await body(path)
-}
-
 func user(_ value: Int) -> UserID {
   // Test literals are positive and small.
   guard let id = try? UserID(value) else { preconditionFailure("bad test user id \(value)") }

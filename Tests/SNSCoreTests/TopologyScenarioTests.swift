@@ -1,5 +1,6 @@
 import Foundation
 import SNSCore
+import SNSTestSupport
 import Testing
 
 @Suite("The whole topology in one process")

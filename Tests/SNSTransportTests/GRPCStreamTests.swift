@@ -1,3 +1,4 @@
+import SNSTestSupport
 import SNSTransport
 import SwiftProtobuf
 import Testing

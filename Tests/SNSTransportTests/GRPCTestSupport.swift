@@ -42,10 +42,3 @@ func residentKilobytes() -> Int? {
 
 let echo = "/test.Echo/Unary"
 let echoStream = "/test.Echo/Stream"
-
-/// A thread-safe boolean for observing handlers from tests.
-final class Flag: Sendable {
-  private let value = Mutex(false)
-  func set() { value.withLock { $0 = true } }
-  var isSet: Bool { value.withLock { $0 } }
-}

@@ -1,4 +1,5 @@
 import Logging
+import SNSTestSupport
 import SNSTransport
 import SwiftProtobuf
 import Testing

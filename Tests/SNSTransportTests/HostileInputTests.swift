@@ -1,5 +1,6 @@
 import Foundation
 import SNSCore
+import SNSTestSupport
 import SNSTransport
 import SwiftProtobuf
 import Testing

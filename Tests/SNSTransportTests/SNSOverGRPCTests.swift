@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SNSCore
+import SNSTestSupport
 import SNSTransport
 import Testing
 
@@ -158,11 +159,4 @@ struct SNSOverGRPCTests {
       await deployment.stop()
     }
   }
-}
-
-func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
-  let path = NSTemporaryDirectory() + "tinysns-grpc-\(UUID().uuidString)"
-  try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-  defer { try? FileManager.default.removeItem(atPath: path) }
-  return try await body(path)
 }

@@ -5,6 +5,15 @@ import Synchronization
 /// Names of the directories under one machine's `<data-dir>` (DESIGN.md §4): `<role>_<id>` for servers, as the
 /// server first started, and `synchronizer_<cluster>`.
 public enum ServerDirectoryLayout {
+  /// `<root>/cluster_<n>`: the data directory of cluster `n`'s machine in a deployment under one root, as
+  /// `sns cluster up`, the façade, the benchmarks and the chaos harness lay it out.
+  public static func machineDirectory(in root: String, cluster: ClusterID) -> String {
+    (root as NSString).appendingPathComponent("cluster_\(cluster)")
+  }
+
+  /// The role a server of a new cluster starts with: server 1 registers first and becomes master.
+  public static func firstRole(of id: ServerID) -> Role { id.value == 1 ? .master : .slave }
+
   public static func serverDirectoryName(role: Role, id: ServerID) -> String { "\(role.rawValue)_\(id)" }
   public static func synchronizerDirectoryName(cluster: ClusterID) -> String { "synchronizer_\(cluster)" }
 
