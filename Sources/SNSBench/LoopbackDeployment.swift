@@ -63,10 +63,10 @@ final class LoopbackDeployment: Sendable {
     var synchronizerEndpoints: [Endpoint] = []
     for number in 1...options.clusterCount {
       let cluster = try ClusterID(number)
-      let machine = "\(root)/cluster_\(number)"
+      let machine = ServerDirectoryLayout.machineDirectory(in: root, cluster: cluster)
       var pair: [Server] = []
       var pairEndpoints: [Endpoint] = []
-      for (id, role) in [(1, Role.master), (2, Role.slave)] where id == 1 || options.withSlave {
+      for id in 1...2 where id == 1 || options.withSlave {
         // Bind first (port 0), then tell the server the port it got: the handlers reach it through a box.
         let box = LateBoundServer()
         let listener = try GRPCServer(
@@ -74,14 +74,12 @@ final class LoopbackDeployment: Sendable {
           gracePeriod: .milliseconds(200))
         let endpoint = try Endpoint(host: "127.0.0.1", port: listener.boundPort)
         let serverID = try ServerID(id)
-        let server = Server(
-          configuration: ServerConfiguration(
+        let (server, _) = try Assembly.server(
+          ServerConfiguration(
             cluster: cluster, id: serverID, endpoint: endpoint, clusterCount: options.clusterCount,
             heartbeatInterval: options.heartbeat, missCount: options.missCount,
             timelinePollInterval: options.timelinePoll),
-          store: try FileContextStore(
-            directory: ServerDirectoryLayout.serverDirectory(in: machine, id: serverID, roleIfNew: role),
-            logger: logger),
+          machine: machine, roleIfNew: ServerDirectoryLayout.firstRole(of: serverID),
           coordinator: coordinatorPort, dialer: dialer, clock: clock, logger: logger)
         box.set(server)
         listeners.append(listener)
@@ -117,15 +115,11 @@ final class LoopbackDeployment: Sendable {
     of cluster: ClusterID, machine: String, endpoint: Endpoint, options: Options,
     coordinator: any CoordinatorPort, dialer: GRPCDialer
   ) throws -> Synchronizer {
-    Synchronizer(
-      configuration: SynchronizerConfiguration(
+    try Assembly.synchronizer(
+      SynchronizerConfiguration(
         cluster: cluster, endpoint: endpoint, clusterCount: options.clusterCount,
         syncInterval: options.syncInterval),
-      directories: FileServerDirectories(dataDirectory: machine, logger: logger),
-      progressStore: try FileSyncProgressStore(
-        directory: "\(machine)/\(ServerDirectoryLayout.synchronizerDirectoryName(cluster: cluster))",
-        logger: logger),
-      coordinator: coordinator, dialer: dialer, clock: SystemClock(), logger: logger)
+      machine: machine, coordinator: coordinator, dialer: dialer, clock: SystemClock(), logger: logger)
   }
 
   /// A new synchronizer for cluster `number`, as a restarted process would be: it knows only what its

@@ -49,12 +49,12 @@ struct SNSOverGRPCTests {
           listen: "127.0.0.1:0", handlers: ServerService.handlers(box, secret: check),
           logger: SNSOverGRPCTests.logger, gracePeriod: .milliseconds(200))
         let endpoint = try Endpoint(host: "127.0.0.1", port: listener.boundPort)
-        let server = Server(
-          configuration: ServerConfiguration(
-            cluster: try ClusterID(1), id: try ServerID(id), endpoint: endpoint, clusterCount: 1,
+        let serverID = try ServerID(id)
+        let (server, _) = try Assembly.server(
+          ServerConfiguration(
+            cluster: try ClusterID(1), id: serverID, endpoint: endpoint, clusterCount: 1,
             heartbeatInterval: .seconds(300), missCount: 2, timelinePollInterval: .milliseconds(20)),
-          store: try FileContextStore(
-            directory: "\(root)/\(id == 1 ? "master" : "slave")_\(id)", logger: SNSOverGRPCTests.logger),
+          machine: root, roleIfNew: ServerDirectoryLayout.firstRole(of: serverID),
           coordinator: dialer.coordinator(at: coordinatorEndpoint), dialer: dialer, clock: clock,
           logger: SNSOverGRPCTests.logger)
         box.set(server)
@@ -65,14 +65,11 @@ struct SNSOverGRPCTests {
       let syncListener = try GRPCServer(
         listen: "127.0.0.1:0", handlers: SynchronizerService.handlers(syncListenerBox, secret: check),
         logger: SNSOverGRPCTests.logger, gracePeriod: .milliseconds(200))
-      synchronizer = Synchronizer(
-        configuration: SynchronizerConfiguration(
+      synchronizer = try Assembly.synchronizer(
+        SynchronizerConfiguration(
           cluster: try ClusterID(1), endpoint: try Endpoint(host: "127.0.0.1", port: syncListener.boundPort),
           clusterCount: 1),
-        directories: FileServerDirectories(dataDirectory: root, logger: SNSOverGRPCTests.logger),
-        progressStore: try FileSyncProgressStore(
-          directory: "\(root)/synchronizer_1", logger: SNSOverGRPCTests.logger),
-        coordinator: dialer.coordinator(at: coordinatorEndpoint), dialer: dialer, clock: clock,
+        machine: root, coordinator: dialer.coordinator(at: coordinatorEndpoint), dialer: dialer, clock: clock,
         logger: SNSOverGRPCTests.logger)
       syncListenerBox.set(synchronizer)
       listeners.append(syncListener)

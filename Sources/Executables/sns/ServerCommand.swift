@@ -53,20 +53,18 @@ struct ServerCommand: AsyncParsableCommand {
     let hasMaster =
       status.clusters.first { $0.id == clusterID }?.servers.contains { $0.alive && $0.role == .master }
       ?? false
-    let directory = ServerDirectoryLayout.serverDirectory(
-      in: dataDir, id: serverID, roleIfNew: hasMaster ? .slave : .master)
-    let store: FileContextStore
-    do {
-      store = try FileContextStore(directory: directory, logger: logger, cacheBudget: storeCacheMib << 20)
-    } catch { fail("cannot use the data directory \(directory): \(error)") }
     var configuration = ServerConfiguration(
       cluster: clusterID, id: serverID, endpoint: advertise ?? listen, clusterCount: status.clusters.count,
       heartbeatInterval: heartbeat, missCount: missCount, timelinePollInterval: timelinePoll)
     configuration.postLimits = PostLimits(maximumBytes: maxPostBytes)
-    let server = Server(
-      configuration: configuration, store: store, coordinator: coordinatorPort, dialer: dialer,
-      clock: SystemClock(),
-      logger: logger)
+    let server: Server
+    let directory: String
+    do {
+      (server, directory) = try Assembly.server(
+        configuration, machine: dataDir, roleIfNew: hasMaster ? .slave : .master,
+        coordinator: coordinatorPort,
+        dialer: dialer, clock: SystemClock(), logger: logger, cacheBudget: storeCacheMib << 20)
+    } catch { fail("cannot use the data directory \(dataDir): \(error)") }
     let listener = openListener(
       on: listen,
       handlers: ServerService.handlers(

@@ -55,21 +55,16 @@ struct SynchronizerCommand: AsyncParsableCommand {
       fail("cluster \(clusterID) does not exist: the coordinator runs \(status.clusters.count) clusters")
     }
     let dataDir =
-      dataDir ?? ((dataRoot ?? ".") as NSString).appendingPathComponent("cluster_\(clusterID)")
-    let cursorDirectory = (dataDir as NSString).appendingPathComponent(
-      ServerDirectoryLayout.synchronizerDirectoryName(cluster: clusterID))
-    let progressStore: FileSyncProgressStore
+      dataDir ?? ServerDirectoryLayout.machineDirectory(in: dataRoot ?? ".", cluster: clusterID)
+    let synchronizer: Synchronizer
     do {
-      progressStore = try FileSyncProgressStore(directory: cursorDirectory, logger: logger)
+      synchronizer = try Assembly.synchronizer(
+        SynchronizerConfiguration(
+          cluster: clusterID, endpoint: advertise ?? listen, clusterCount: status.clusters.count,
+          syncInterval: syncInterval),
+        machine: dataDir, coordinator: coordinatorPort, dialer: dialer, clock: SystemClock(), logger: logger,
+        lease: FileLease(path: (dataDir as NSString).appendingPathComponent("synchronizer.lock")))
     } catch { fail("cannot use the data directory \(dataDir): \(error)") }
-    let synchronizer = Synchronizer(
-      configuration: SynchronizerConfiguration(
-        cluster: clusterID, endpoint: advertise ?? listen, clusterCount: status.clusters.count,
-        syncInterval: syncInterval),
-      directories: FileServerDirectories(dataDirectory: dataDir, logger: logger),
-      progressStore: progressStore,
-      coordinator: coordinatorPort, dialer: dialer, clock: SystemClock(), logger: logger,
-      lease: FileLease(path: (dataDir as NSString).appendingPathComponent("synchronizer.lock")))
     let listener = openListener(
       on: listen, handlers: SynchronizerService.handlers(synchronizer, secret: SecretCheck(secret: secret)),
       logger: logger, tls: tls.server())

@@ -41,32 +41,27 @@ public final class TinySNS: Sendable {
     var synchronizers: [Synchronizer] = []
     for number in 1...clusterCount {
       let cluster = try ClusterID(number)
-      let machine = (root as NSString).appendingPathComponent("cluster_\(number)")
+      let machine = ServerDirectoryLayout.machineDirectory(in: root, cluster: cluster)
       var pair: [Server] = []
-      for (id, role) in [(1, Role.master), (2, Role.slave)] {
+      for id in 1...2 {
         let serverID = try ServerID(id)
         let endpoint = try Endpoint(host: "cluster\(number)-server\(id)", port: 10000 + id)
-        let directory = ServerDirectoryLayout.serverDirectory(in: machine, id: serverID, roleIfNew: role)
-        let server = Server(
-          configuration: ServerConfiguration(
+        let (server, _) = try Assembly.server(
+          ServerConfiguration(
             cluster: cluster, id: serverID, endpoint: endpoint, clusterCount: clusterCount,
             heartbeatInterval: heartbeatInterval, missCount: missCount,
             timelinePollInterval: timelinePollInterval),
-          store: try FileContextStore(directory: directory, logger: logger), coordinator: coordinatorPort,
-          dialer: network, clock: clock, logger: logger)
+          machine: machine, roleIfNew: ServerDirectoryLayout.firstRole(of: serverID),
+          coordinator: coordinatorPort, dialer: network, clock: clock, logger: logger)
         network.bind(server, at: endpoint)
         pair.append(server)
       }
       servers.append(pair)
       let endpoint = try Endpoint(host: "cluster\(number)-synchronizer", port: 11000)
-      let cursorDirectory = (machine as NSString).appendingPathComponent(
-        ServerDirectoryLayout.synchronizerDirectoryName(cluster: cluster))
-      let synchronizer = Synchronizer(
-        configuration: SynchronizerConfiguration(
+      let synchronizer = try Assembly.synchronizer(
+        SynchronizerConfiguration(
           cluster: cluster, endpoint: endpoint, clusterCount: clusterCount, syncInterval: syncInterval),
-        directories: FileServerDirectories(dataDirectory: machine, logger: logger),
-        progressStore: try FileSyncProgressStore(directory: cursorDirectory, logger: logger),
-        coordinator: coordinatorPort, dialer: network, clock: clock, logger: logger)
+        machine: machine, coordinator: coordinatorPort, dialer: network, clock: clock, logger: logger)
       network.bind(synchronizer, at: endpoint)
       synchronizers.append(synchronizer)
     }
