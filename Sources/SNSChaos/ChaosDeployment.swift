@@ -155,17 +155,18 @@ actor ChaosDeployment {
   }
 }
 
-/// Short helper commands (mount, nft, dd), each bounded in time; output goes to `logs/tools.log`.
+/// Short helper commands (mount, nft, dd), each bounded in time; output goes to `logs/<name>.log` (`tools`).
 enum ChaosTool {
   /// Runs `path` with `arguments`; its exit status, or -1 if it could not start or was killed after `timeout`.
   static func run(
-    _ path: String, _ arguments: [String], logDirectory: String, timeout: Duration = .seconds(60)
+    _ path: String, _ arguments: [String], logDirectory: String, name: String = "tools",
+    timeout: Duration = .seconds(60)
   )
     async -> Int32
   {
     guard
       let child = try? await ChildProcess(
-        name: "tools", executable: path, arguments: arguments, directory: logDirectory,
+        name: name, executable: path, arguments: arguments, directory: logDirectory,
         options: .init(dropsInheritedSNSVariables: true))
     else { return -1 }
     guard await child.waitForExit(within: timeout) else {

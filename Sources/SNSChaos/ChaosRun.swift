@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SNSCore
+import SNSTestSupport
 import SNSTransport
 
 /// Everything a run needs: the seed, how long faults go on, which kinds, the deployment's shape and timing.
@@ -154,6 +155,7 @@ public struct ChaosRun: Sendable {
       try await waitUntilHealthy(coordinator, within: .seconds(60))
     } catch {
       // What is left of the run is what an investigation needs.
+      await recordStuckProcesses(deployment)
       writeHistory(history.all)
       await keepFiles(deployment)
       throw error
@@ -180,6 +182,23 @@ public struct ChaosRun: Sendable {
     }
     _ = FileManager.default.createFile(
       atPath: "\(options.directory)/history.log", contents: Data((lines.joined(separator: "\n") + "\n").utf8))
+  }
+
+  /// For a deployment that did not heal: each process's state as the kernel has it, in the progress output,
+  /// and, where gdb is installed, every thread's stack in `logs/stacks-<process>.log`.
+  func recordStuckProcesses(_ deployment: ChaosDeployment) async {
+    let gdb = FileManager.default.isExecutableFile(atPath: "/usr/bin/gdb")
+    for spec in specs {
+      guard let pid = await deployment.pid(spec.name) else {
+        progress("\(spec.name): not running")
+        continue
+      }
+      progress("\(spec.name): \(ProcessState.describe(pid))")
+      guard gdb else { continue }
+      _ = await ChaosTool.run(
+        "/usr/bin/gdb", ["-batch", "-p", "\(pid)", "-ex", "thread apply all bt"],
+        logDirectory: "\(options.directory)/logs", name: "stacks-\(spec.name)")
+    }
   }
 
   /// Copies every server directory off its tmpfs (to `<dir>/kept/cluster_<c>/`) before the disks go away.

@@ -12,15 +12,8 @@ struct OrphanRecordTests {
   func mirrorRefusesCatchUpReplaces() async throws {
     try await withTemporaryDirectory { root in
       let clock = ManualClock()
-      let sns = try TinySNS(root: root, clock: clock, heartbeatInterval: .seconds(10), logger: quietLogger)
-      await sns.heartbeatAll()
-      await sns.heartbeatAll()
-      let master = sns.servers[0][0]
-      let slave = sns.servers[0][1]
-      guard case .master(let epoch, _) = await master.phase, case .slave = await slave.phase else {
-        Issue.record("server 1 should be master and server 2 its slave")
-        return
-      }
+      guard let started = try await tinySNSWithRoles(root: root, clock: clock) else { return }
+      let (sns, master, slave, epoch) = started
       let author = user(1)
       func post(_ words: String) -> PlacedRecord {
         PlacedRecord(
@@ -58,15 +51,8 @@ struct OrphanRecordTests {
   func partlyRefusedMirrorIsInDoubt() async throws {
     try await withTemporaryDirectory { root in
       let clock = ManualClock()
-      let sns = try TinySNS(root: root, clock: clock, heartbeatInterval: .seconds(10), logger: quietLogger)
-      await sns.heartbeatAll()
-      await sns.heartbeatAll()
-      let master = sns.servers[0][0]
-      let slave = sns.servers[0][1]
-      guard case .master(let epoch, _) = await master.phase, case .slave = await slave.phase else {
-        Issue.record("server 1 should be master and server 2 its slave")
-        return
-      }
+      guard let started = try await tinySNSWithRoles(root: root, clock: clock) else { return }
+      let (sns, master, slave, epoch) = started
       func post(_ author: Int) -> PlacedRecord {
         PlacedRecord(
           .post(

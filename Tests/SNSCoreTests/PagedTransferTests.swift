@@ -52,14 +52,8 @@ struct PagedTransferTests {
   func catchUpPages() async throws {
     try await withTemporaryDirectory { root in
       let clock = ManualClock()
-      let sns = try TinySNS(root: root, clock: clock, heartbeatInterval: .seconds(10), logger: quietLogger)
-      await sns.heartbeatAll()
-      await sns.heartbeatAll()
-      let master = sns.servers[0][0]
-      guard case .master(let epoch, _) = await master.phase else {
-        Issue.record("server 1 should be master")
-        return
-      }
+      guard let started = try await tinySNSWithRoles(root: root, clock: clock) else { return }
+      let (sns, master, _, epoch) = started
       let directory = ServerDirectoryLayout.serverDirectory(
         in: (root as NSString).appendingPathComponent("cluster_1"), id: server(1), roleIfNew: .master)
       let store = try FileContextStore(directory: directory, logger: quietLogger)

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SNSCore
+import Testing
 
 func user(_ value: Int) -> UserID {
   // Test literals are positive and small.
@@ -65,4 +66,21 @@ func timelinePosts(_ sns: TinySNS, cluster: Int, server: Int, user: UserID) asyn
   return try await store.records(in: .timeline(user)).compactMap {
     if case .post(let p) = $0 { p } else { nil }
   }.sorted()
+}
+
+/// A façade on a manual clock whose cluster 1 has server 1 as master and server 2 as its slave (two rounds of
+/// heartbeats), or nil (recorded as an issue) if the roles did not come out so.
+func tinySNSWithRoles(root: String, clock: ManualClock) async throws -> (
+  sns: TinySNS, master: Server, slave: Server, epoch: Epoch
+)? {
+  let sns = try TinySNS(root: root, clock: clock, heartbeatInterval: .seconds(10), logger: quietLogger)
+  await sns.heartbeatAll()
+  await sns.heartbeatAll()
+  let master = sns.servers[0][0]
+  let slave = sns.servers[0][1]
+  guard case .master(let epoch, _) = await master.phase, case .slave = await slave.phase else {
+    Issue.record("server 1 should be master and server 2 its slave")
+    return nil
+  }
+  return (sns, master, slave, epoch)
 }

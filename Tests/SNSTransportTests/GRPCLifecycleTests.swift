@@ -29,7 +29,7 @@ struct GRPCLifecycleTests {
     let stream = try await channel.bidirectionalStream(method: echoStream)
     try await stream.send([1])
     let streamCall = Task { await statusOf { for try await _ in stream.messages {} } }
-    for _ in 0..<3000 where !started.isSet { try await Task.sleep(for: .milliseconds(10)) }
+    _ = await started.wait(within: .seconds(30))
 
     let clock = ContinuousClock()
     let begin = clock.now
@@ -59,9 +59,7 @@ struct GRPCLifecycleTests {
     defer { channel.close() }
     let call = Task { try await channel.unary(method: echo, request: [7]) }
     // Shut down only once the call is in the handler (a fixed sleep raced the connect on a loaded machine).
-    let deadline = ContinuousClock.now + .seconds(10)
-    while !started.isSet && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-    #expect(started.isSet)
+    #expect(await started.wait(within: .seconds(10)))
     server.beginGracefulShutdown()
     await running.value
     #expect(try await call.value == [7])
@@ -88,9 +86,7 @@ struct GRPCLifecycleTests {
     let channel = GRPCChannel(target: "127.0.0.1:\(server.boundPort)")
     defer { channel.close() }
     let call = Task { await statusOf { _ = try await channel.unary(method: echo, request: [1]) } }
-    let deadline = ContinuousClock.now + .seconds(30)
-    while !started.isSet && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-    try #require(started.isSet)
+    try #require(await started.wait(within: .seconds(30)))
     server.beginGracefulShutdown()
     await running.value
     #expect(returned.isSet, "run() returned while a handler was still running")
@@ -106,9 +102,7 @@ struct GRPCLifecycleTests {
     let channel = GRPCChannel(target: "127.0.0.1:\(server.boundPort)")
     defer { channel.close() }
     let call = Task { await statusOf { _ = try await channel.unary(method: echo, request: [1]) } }
-    let deadline = ContinuousClock.now + .seconds(30)
-    while !started.isSet && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-    try #require(started.isSet)
+    try #require(await started.wait(within: .seconds(30)))
     running.cancel()
     await running.value  // a 600 s grace period and a 200 s handler: only cancellation ends it before the bound
     #expect(cancelled.isSet)

@@ -18,11 +18,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         names no master for one failure timeout.
         """))
   var dataDir: String?
-  @OptionGroup var secretOptions: SecretOptions
-  @OptionGroup var insecureOption: InsecureOption
-  @OptionGroup var logging: LoggingOptions
-  @OptionGroup var metrics: MetricsOptions
-  @OptionGroup var tls: TLSOptions
+  @OptionGroup var process: ProcessOptions
 
   func validate() throws {
     guard (1...1000).contains(clusters) else {
@@ -33,7 +29,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let logger = try logging.makeLogger(label: "sns.coordinator")
+    let logger = try process.logging.makeLogger(label: "sns.coordinator")
     let configuration = CoordinatorConfiguration(
       clusterCount: clusters, heartbeatInterval: heartbeat, missCount: missCount,
       firstEpoch: CoordinatorConfiguration.startingEpoch(at: SystemClock().now()))
@@ -49,9 +45,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
     let listener = openListener(
       on: listen,
       handlers: CoordinatorService.handlers(
-        coordinator, secret: SecretCheck(secret: try insecureOption.secret(from: secretOptions))),
-      logger: logger, tls: tls.server())
-    let metricsListener = await metrics.start(role: "coordinator", logger: logger)
+        coordinator, secret: SecretCheck(secret: try process.secret())),
+      logger: logger, tls: process.tls.server())
+    let metricsListener = await process.metrics.start(role: "coordinator", logger: logger)
     try await ProcessService.runUntilSignalled(
       ProcessService(
         listener: listener, loop: { try await coordinator.run() }, metrics: metricsListener, logger: logger),

@@ -85,3 +85,16 @@ func fail(_ message: String) -> Never {
   FileHandle.standardError.write(Data("sns: error: \(message)\n".utf8))
   exit(1)
 }
+
+/// What every long-running process (`coordinator`, `server`, `synchronizer`) takes besides its own options:
+/// the cluster secret, logging, the metrics endpoint and TLS.
+struct ProcessOptions: ParsableArguments {
+  @OptionGroup var secretOptions: SecretOptions
+  @OptionGroup var insecureOption: InsecureOption
+  @OptionGroup var logging: LoggingOptions
+  @OptionGroup var metrics: MetricsOptions
+  @OptionGroup var tls: TLSOptions
+
+  /// The cluster secret, or nil with `--insecure`.
+  func secret() throws -> String? { try insecureOption.secret(from: secretOptions) }
+}

@@ -25,14 +25,10 @@ struct ServerCommand: AsyncParsableCommand {
   var storeCacheMib: Int = FileContextStore.defaultCacheBudget >> 20
   @Option(help: "How long to wait for the coordinator at start-up.") var startupTimeout: Duration = .seconds(
     15)
-  @OptionGroup var secretOptions: SecretOptions
-  @OptionGroup var insecureOption: InsecureOption
-  @OptionGroup var logging: LoggingOptions
-  @OptionGroup var metrics: MetricsOptions
-  @OptionGroup var tls: TLSOptions
+  @OptionGroup var process: ProcessOptions
 
   func run() async throws {
-    let logger = try logging.makeLogger(label: "sns.server")
+    let logger = try process.logging.makeLogger(label: "sns.server")
     let (clusterID, serverID): (ClusterID, ServerID)
     do {
       (clusterID, serverID) = (try ClusterID(cluster), try ServerID(id))
@@ -40,8 +36,8 @@ struct ServerCommand: AsyncParsableCommand {
     guard (0...(1 << 30)).contains(storeCacheMib) else {
       fail("--store-cache-mib must be between 0 and \(1 << 30), not \(storeCacheMib)")
     }
-    let secret = try insecureOption.secret(from: secretOptions)
-    let dialer = GRPCDialer(options: CallOptions(secret: secret, tls: tls.client()))
+    let secret = try process.secret()
+    let dialer = GRPCDialer(options: CallOptions(secret: secret, tls: process.tls.client()))
     defer { dialer.close() }
     let coordinatorPort = dialer.coordinator(at: coordinator)
     let status = await waitForCoordinator(
@@ -69,9 +65,9 @@ struct ServerCommand: AsyncParsableCommand {
       on: listen,
       handlers: ServerService.handlers(
         server, secret: SecretCheck(secret: secret), postLimits: configuration.postLimits, logger: logger),
-      logger: logger, tls: tls.server())
+      logger: logger, tls: process.tls.server())
     logger.notice("server starting", metadata: ["directory": "\(directory)"])
-    let metricsListener = await metrics.start(role: "server", logger: logger)
+    let metricsListener = await process.metrics.start(role: "server", logger: logger)
     try await ProcessService.runUntilSignalled(
       ProcessService(
         listener: listener, loop: { try await server.run() }, metrics: metricsListener, logger: logger),

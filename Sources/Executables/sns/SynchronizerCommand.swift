@@ -24,11 +24,7 @@ struct SynchronizerCommand: AsyncParsableCommand {
   @Option(help: "Time between synchronization rounds.") var syncInterval: Duration = .seconds(30)
   @Option(help: "How long to wait for the coordinator at start-up.") var startupTimeout: Duration = .seconds(
     15)
-  @OptionGroup var secretOptions: SecretOptions
-  @OptionGroup var insecureOption: InsecureOption
-  @OptionGroup var logging: LoggingOptions
-  @OptionGroup var metrics: MetricsOptions
-  @OptionGroup var tls: TLSOptions
+  @OptionGroup var process: ProcessOptions
 
   func validate() throws {
     guard (cluster == nil) != (id == nil) else { throw ValidationError("give --cluster or --id, not both") }
@@ -40,9 +36,9 @@ struct SynchronizerCommand: AsyncParsableCommand {
 
   func run() async throws {
     limitAllocatorArenas()
-    let logger = try logging.makeLogger(label: "sns.synchronizer")
-    let secret = try insecureOption.secret(from: secretOptions)
-    let dialer = GRPCDialer(options: CallOptions(secret: secret, tls: tls.client()))
+    let logger = try process.logging.makeLogger(label: "sns.synchronizer")
+    let secret = try process.secret()
+    let dialer = GRPCDialer(options: CallOptions(secret: secret, tls: process.tls.client()))
     defer { dialer.close() }
     let coordinatorPort = dialer.coordinator(at: coordinator)
     let status = await waitForCoordinator(
@@ -67,8 +63,8 @@ struct SynchronizerCommand: AsyncParsableCommand {
     } catch { fail("cannot use the data directory \(dataDir): \(error)") }
     let listener = openListener(
       on: listen, handlers: SynchronizerService.handlers(synchronizer, secret: SecretCheck(secret: secret)),
-      logger: logger, tls: tls.server())
-    let metricsListener = await metrics.start(role: "synchronizer", logger: logger)
+      logger: logger, tls: process.tls.server())
+    let metricsListener = await process.metrics.start(role: "synchronizer", logger: logger)
     try await ProcessService.runUntilSignalled(
       ProcessService(
         listener: listener, loop: { try await synchronizer.run(afterEachRound: returnFreedMemory) },
