@@ -1,5 +1,6 @@
 import Foundation
 import SNSTestSupport
+import Synchronization
 import Testing
 
 @testable import SNSCore
@@ -28,4 +29,47 @@ struct FileLockWaitTests {
       #expect(try await store.append([record]) == [record])
     }
   }
+
+  @Test("reads waiting for a locked file leave the cooperative pool free: other tasks of the process go on")
+  func waitingReadsDoNotStallTheProcess() async throws {
+    try await withTemporaryDirectory { root in
+      let writer = try FileContextStore(directory: root, logger: quietLogger)
+      try await writer.append([PlacedRecord(.user(user(7)), in: .users)])
+      // A store that has not read the file yet must take its shared lock, which the other holder refuses.
+      let store = try FileContextStore(directory: root, logger: quietLogger)
+      let other = open("\(root)/users", O_RDWR | O_CLOEXEC)
+      try #require(other >= 0)
+      #expect(flock(other, LOCK_EX) == 0)
+      // More waiting reads than the pool has threads (one per core).
+      let readers = 2 * ProcessInfo.processInfo.activeProcessorCount
+      let ticks = TickCount()
+      try await withThrowingTaskGroup(of: Void.self) { group in
+        for _ in 0..<readers {
+          group.addTask { _ = try? await store.records(in: .users) }
+        }
+        // A task that only needs a thread now and then, as heartbeats and gRPC calls do. Waiting reads that
+        // hold the pool's threads leave it none until they give up, after the lock wait.
+        let ticker = Task {
+          while !Task.isCancelled {
+            ticks.add()
+            try? await Task.sleep(for: .milliseconds(10))
+          }
+        }
+        try await Task.sleep(for: OpenContextFile.lockWait / 2)
+        let seen = ticks.value
+        ticker.cancel()
+        close(other)
+        try await group.waitForAll()
+        // Half a lock wait holds 250 ticks of 10 ms; a stalled pool lets through a handful at most.
+        #expect(seen >= 25, "the ticker ran \(seen) times while \(readers) reads waited for the lock")
+      }
+    }
+  }
+}
+
+/// A counter tasks can share.
+final class TickCount: Sendable {
+  private let count = Mutex(0)
+  func add() { count.withLock { $0 += 1 } }
+  var value: Int { count.withLock { $0 } }
 }

@@ -52,7 +52,7 @@ struct OrphanRecordTests {
     try await withTemporaryDirectory { root in
       let clock = ManualClock()
       guard let started = try await tinySNSWithRoles(root: root, clock: clock) else { return }
-      let (sns, master, slave, epoch) = started
+      let (_, _, slave, epoch) = started
       func post(_ author: Int) -> PlacedRecord {
         PlacedRecord(
           .post(

@@ -53,7 +53,7 @@ struct PagedTransferTests {
     try await withTemporaryDirectory { root in
       let clock = ManualClock()
       guard let started = try await tinySNSWithRoles(root: root, clock: clock) else { return }
-      let (sns, master, _, epoch) = started
+      let (_, master, _, epoch) = started
       let directory = ServerDirectoryLayout.serverDirectory(
         in: (root as NSString).appendingPathComponent("cluster_1"), id: server(1), roleIfNew: .master)
       let store = try FileContextStore(directory: directory, logger: quietLogger)

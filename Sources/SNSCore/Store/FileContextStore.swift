@@ -135,8 +135,10 @@ public final class FileContextStore: ContextStore {
   /// Every whole record of `file` in file order (damaged lines skipped, a damaged tail cut); empty if the
   /// file does not exist.
   public func records(in file: ContextFile) async throws -> [ContextRecord] {
-    try caches.withLock { caches throws(SNSError) in
-      try refreshForReading(file, in: &caches)?.records ?? []
+    try await readBlocking { [self] () throws(SNSError) in
+      try caches.withLock { caches throws(SNSError) in
+        try refreshForReading(file, in: &caches)?.records ?? []
+      }
     }
   }
 
@@ -146,6 +148,14 @@ public final class FileContextStore: ContextStore {
   /// again from the beginning: delivering twice is harmless (appends are idempotent), skipping would lose
   /// records. A file this store does not hold in its cache is read from the position on, and not cached.
   public func records(in file: ContextFile, after position: FilePosition) async throws -> (
+    records: [ContextRecord], next: FilePosition
+  ) {
+    try await readBlocking { [self] () throws(SNSError) in
+      try records(in: file, startingAt: position)
+    }
+  }
+
+  private func records(in file: ContextFile, startingAt position: FilePosition) throws(SNSError) -> (
     records: [ContextRecord], next: FilePosition
   ) {
     try caches.withLock { caches throws(SNSError) in
@@ -204,5 +214,23 @@ public final class FileContextStore: ContextStore {
   func runBlocking<Result: Sendable>(_ body: @escaping @Sendable () -> Result) async -> Result {
     guard fileSystem.callsMayBlock else { return body() }
     return await Self.roundThreads.run(body)
+  }
+
+  /// Threads that read. A read takes the `caches` lock, which a round holds while it waits for file locks
+  /// and writes, may wait for `flock(LOCK_SH)` itself, and may read and check a whole file of megabytes: on
+  /// the cooperative pool (one thread per core) two such reads stall every task of the process, its
+  /// heartbeats and gRPC calls included, for as long as they take.
+  static let readThreads = BlockingThreads(name: "sns-read", count: 4)
+
+  /// Runs a read on ``readThreads`` (inline on a file system whose calls never block: the simulation's).
+  func readBlocking<Value: Sendable>(_ body: @escaping @Sendable () throws(SNSError) -> Value)
+    async throws(SNSError)
+    -> Value
+  {
+    guard fileSystem.callsMayBlock else { return try body() }
+    let result: Result<Value, SNSError> = await Self.readThreads.run {
+      do throws(SNSError) { return .success(try body()) } catch { return .failure(error) }
+    }
+    return try result.get()
   }
 }
