@@ -104,7 +104,8 @@ struct GRPCLifecycleTests {
     let call = Task { await statusOf { _ = try await channel.unary(method: echo, request: [1]) } }
     try #require(await started.wait(within: .seconds(30)))
     running.cancel()
-    await running.value  // a 600 s grace period and a 200 s handler: only cancellation ends it before the bound
+    // A 600 s grace period and a 200 s handler: only cancellation ends it before the bound.
+    await running.value
     #expect(cancelled.isSet)
     #expect(await call.value?.code != nil)
   }
