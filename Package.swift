@@ -58,10 +58,13 @@ let package = Package(
       dependencies: ["SNSCore", .product(name: "Logging", package: "swift-log")]
     ),
     // What the tests, the benchmarks and the chaos harness share: the child-process launcher (swift-subprocess),
-    // polling, free ports, temporary directories.
+    // polling, free ports, temporary directories, a quiet logger.
     .target(
       name: "SNSTestSupport",
-      dependencies: [.product(name: "Subprocess", package: "swift-subprocess")]
+      dependencies: [
+        .product(name: "Subprocess", package: "swift-subprocess"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
     ),
     // Benchmark scenarios behind `sns bench`: each starts what it needs on loopback and stops it.
     .target(

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SNSCore
+import SNSTestSupport
 import SNSTransport
 
 /// The core actors behind real gRPC listeners on 127.0.0.1, in this process: a coordinator and, per cluster,
@@ -30,11 +31,7 @@ final class LoopbackDeployment: Sendable {
   let listeners: GRPCServerGroup
   /// The dialer the servers and synchronizers use between themselves.
   let dialer: GRPCDialer
-  static let logger: Logger = {
-    var logger = Logger(label: "sns-bench")
-    logger.logLevel = .critical
-    return logger
-  }()
+  static let logger = Logger.quiet("sns-bench")
 
   init(root: String, options: Options) throws {
     self.root = root

@@ -55,16 +55,24 @@ final class ProcessGroup {
     for child in children.reversed() { await child.stop() }
   }
 
+  /// The command lines of a one-cluster deployment on 127.0.0.1, private to one scenario (`--insecure`).
+  static func commandLines(
+    coordinator: Int, heartbeat: Duration, missCount: Int, syncInterval: Duration = .seconds(30)
+  )
+    -> RoleCommandLines
+  {
+    RoleCommandLines(
+      coordinatorAddress: "127.0.0.1:\(coordinator)", heartbeat: RoleCommandLines.spelling(heartbeat),
+      missCount: missCount, syncInterval: RoleCommandLines.spelling(syncInterval), secret: .insecure,
+      logLevel: "warning")
+  }
+
   /// `sns coordinator` with one cluster on 127.0.0.1.
   func startCoordinator(port: Int, heartbeat: Duration, missCount: Int) async throws -> ChildProcess {
     try await start(
       "coordinator",
-      [
-        "coordinator", "--listen", "127.0.0.1:\(port)", "--clusters", "1", "--heartbeat",
-        "\(heartbeat.wholeMilliseconds)ms", "--miss-count", "\(missCount)", "--log-level", "warning",
-        // A private deployment on loopback for the length of a scenario.
-        "--insecure",
-      ])
+      Self.commandLines(coordinator: port, heartbeat: heartbeat, missCount: missCount)
+        .coordinator(clusters: 1, dataDirectory: nil))
   }
 
   /// `sns server` of cluster 1.
@@ -76,26 +84,21 @@ final class ProcessGroup {
   {
     try await start(
       "server-\(id)",
-      [
-        "server", "--coordinator", "127.0.0.1:\(coordinator)", "--cluster", "1", "--id", "\(id)", "--listen",
-        "127.0.0.1:\(port)", "--data-dir", dataDirectory, "--heartbeat", "\(heartbeat.wholeMilliseconds)ms",
-        "--miss-count", "\(missCount)", "--log-level", logLevel, "--insecure",
-      ])
+      Self.commandLines(coordinator: coordinator, heartbeat: heartbeat, missCount: missCount)
+        .server(
+          cluster: 1, id: id, listen: "127.0.0.1:\(port)", machine: dataDirectory, logLevel: logLevel))
   }
-}
 
-extension ProcessGroup {
   /// `sns synchronizer` of cluster 1, logging each round (`sync round finished`).
   func startSynchronizer(port: Int, coordinator: Int, dataDirectory: String, syncInterval: Duration)
     async throws -> ChildProcess
   {
     try await start(
       "synchronizer-1",
-      [
-        "synchronizer", "--coordinator", "127.0.0.1:\(coordinator)", "--cluster", "1", "--listen",
-        "127.0.0.1:\(port)", "--data-dir", dataDirectory, "--sync-interval",
-        "\(syncInterval.wholeMilliseconds)ms", "--log-level", "info", "--insecure",
-      ])
+      Self.commandLines(
+        coordinator: coordinator, heartbeat: .seconds(10), missCount: 2, syncInterval: syncInterval
+      )
+      .synchronizer(cluster: 1, listen: "127.0.0.1:\(port)", machine: dataDirectory, logLevel: "info"))
   }
 }
 

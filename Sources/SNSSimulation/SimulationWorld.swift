@@ -166,7 +166,7 @@ final class SimulationWorld {
           heartbeatInterval: heartbeatInterval, missCount: missCount)
         configuration.plantedBugs = options.plantedBugs
         if let pageBytes { configuration.transferPageBytes = pageBytes }
-        let directory = "cluster_\(number)/server_\(id)"
+        let directory = Self.serverDirectory(cluster: cluster, id: serverID)
         let store = openStore(directory, as: .server)
         let server = makeServer(configuration, name: name, store: store, coordinator: coordinatorPort)
         network.bind(server, at: at)
@@ -211,7 +211,8 @@ final class SimulationWorld {
     let files = disk.process(serving: nil)
     for id in 1...2 {
       guard let serverID = try? ServerID(id) else { preconditionFailure("bad server id") }
-      stores[serverID] = openStore("cluster_\(number)/server_\(id)", as: .synchronizer, files: files)
+      stores[serverID] = openStore(
+        Self.serverDirectory(cluster: cluster, id: serverID), as: .synchronizer, files: files)
     }
     var configuration = SynchronizerConfiguration(
       cluster: cluster, endpoint: at, clusterCount: clusterCount, syncInterval: syncInterval)
@@ -228,6 +229,14 @@ final class SimulationWorld {
         from: name, links: links, target: network.coordinator(at: coordinatorEndpoint)),
       dialer: LinkedDialer(from: name, links: links), clock: clock(for: name), logger: logger)
     return (synchronizer, stores.keys.sorted().compactMap { stores[$0] })
+  }
+
+  /// A server's directory on its cluster's simulated machine, named as a real server names it at its first
+  /// start (``ServerDirectoryLayout``); a simulated server keeps it across restarts, as a real one does.
+  static func serverDirectory(cluster: ClusterID, id: ServerID) -> String {
+    let machine = ServerDirectoryLayout.machineDirectory(in: "", cluster: cluster)
+    return
+      "\(machine)/\(ServerDirectoryLayout.serverDirectoryName(role: ServerDirectoryLayout.firstRole(of: id), id: id))"
   }
 
   var coordinatorEndpoint: Endpoint {

@@ -21,10 +21,7 @@ let mayRunChaos =
 struct ChaosTests {
   static let seeds: [UInt64] = [1, 2]
 
-  static var script: String {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent().appendingPathComponent("scripts/chaos").path
-  }
+  static var script: String { packageRoot.appendingPathComponent("scripts/chaos").path }
 
   static let faults = "kill,pause,partition,loss,disk,fsync"
 

@@ -21,21 +21,18 @@ struct ClusterUpTests {
       // A scripted client session: follow, post, list, timeline.
       #expect(try await up.client(1, ["list"]).status == 0)
       #expect(try await up.client(2, ["list"]).status == 0)
-      #expect(
-        await eventually {
-          (try? await up.client(1, ["list"]).output.contains("All users: 1, 2")) ?? false
-        })
+      await expectEventually {
+        (try? await up.client(1, ["list"]).output.contains("All users: 1, 2")) ?? false
+      }
       #expect(try await up.client(1, ["follow", "2"]).output.contains("Command completed successfully"))
       #expect(try await up.client(2, ["post", "hello from cluster up"]).status == 0)
-      #expect(
-        await eventually {
-          (try? await up.client(2, ["list"]).output.contains("Followers: 1")) ?? false
-        })
-      #expect(
-        await eventually {
-          let timeline = try? await up.client(1, ["timeline", "--for", "500ms"])
-          return timeline?.output.contains(") >> hello from cluster up") ?? false
-        })
+      await expectEventually {
+        (try? await up.client(2, ["list"]).output.contains("Followers: 1")) ?? false
+      }
+      await expectEventually {
+        let timeline = try? await up.client(1, ["timeline", "--for", "500ms"])
+        return timeline?.output.contains(") >> hello from cluster up") ?? false
+      }
 
       // Kill cluster 1's master: the supervisor reports it, does not restart it, and the slave is promoted
       // in the next epoch (a coordinator's epochs start at its start time, so the number is read first).
@@ -54,12 +51,10 @@ struct ClusterUpTests {
       }
       let statusAfterKill = (try? await up.status()) ?? "no status"
       #expect(promoted, "\(statusAfterKill)")
-      #expect(await eventually { up.process.output.contains("exited unexpectedly") })
-      #expect(
-        await eventually {
-          up.process.output.contains("-> cluster 1: server 2 promoted to master (epoch \(epoch))")
-        },
-        "\(up.process.output)")
+      await expectEventually { up.process.output.contains("exited unexpectedly") }
+      await expectEventually("\(up.process.output)") {
+        up.process.output.contains("-> cluster 1: server 2 promoted to master (epoch \(epoch))")
+      }
       let table = try await runSNS(["cluster", "status", "--data-dir", up.data])
       #expect(table.output.contains("master        2"), "\(table.output)")
       #expect(try await up.client(1, ["post", "after failover"]).status == 0)

@@ -10,13 +10,6 @@ import Testing
 struct ConcurrentWritersTests {
   static let count = Int(ProcessInfo.processInfo.environment["SNS_WRITER_COUNT"] ?? "") ?? 10_000
 
-  func withRoot(_ body: (String) async throws -> Void) async throws {
-    let root = NSTemporaryDirectory() + "tinysns-writers-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: root) }
-    try await body(root)
-  }
-
   func writer(_ id: Int, root: String, count: Int = count) async throws -> SNSProcess {
     try await SNSProcess(
       name: "writer-\(id)-\(UUID().uuidString.prefix(4))",
@@ -59,7 +52,7 @@ struct ConcurrentWritersTests {
 
   @Test("two writer processes append 10,000 records each to one file: all whole, none lost")
   func twoWriters() async throws {
-    try await withRoot { root in
+    try await withTemporaryDirectory(prefix: "tinysns-writers") { root in
       let one = try await writer(1, root: root)
       let two = try await writer(2, root: root)
       let oneFinished = await one.waitForExit(within: .seconds(240))
@@ -83,7 +76,7 @@ struct ConcurrentWritersTests {
 
   @Test("kill -9 of one writer mid-run: the other's records and every acknowledged one survive, all whole")
   func killOneWriter() async throws {
-    try await withRoot { root in
+    try await withTemporaryDirectory(prefix: "tinysns-writers") { root in
       let one = try await writer(1, root: root)
       let two = try await writer(2, root: root)
       // Let writer 2 get going, then kill it without warning while both are writing.

@@ -40,26 +40,25 @@ struct CourseConformanceTests {
   func withSheet(
     _ kind: SheetDeploymentKind, clusters: Int, _ body: (Sheet) async throws -> Void
   ) async throws {
-    let root = NSTemporaryDirectory() + "tinysns-sheet-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-    try await InteropTests().generateStubs(into: "\(root)/stubs")
-    let sheet = Sheet(deployment: try kind.make(root: root, clusters: clusters), stubs: "\(root)/stubs")
-    var failure: (any Error)?
-    do {
-      try await sheet.deployment.start()
-      try await body(sheet)
-    } catch {
-      failure = error
+    try await withTemporaryDirectory(prefix: "tinysns-sheet") { root in
+      try await InteropTests().generateStubs(into: "\(root)/stubs")
+      let sheet = Sheet(deployment: try kind.make(root: root, clusters: clusters), stubs: "\(root)/stubs")
+      var failure: (any Error)?
+      do {
+        try await sheet.deployment.start()
+        try await body(sheet)
+      } catch {
+        failure = error
+      }
+      if failure != nil || sheet.clients.contains(where: \.failed) {
+        print(sheet.screens + "\n" + sheet.deployment.logs)
+      }
+      for client in sheet.clients { await client.quit() }
+      await sheet.deployment.stop()
+      #expect(sheet.deployment.allStopped, "still running: \(sheet.deployment.stillRunning)")
+      #expect(sheet.clients.allSatisfy { !$0.process.isRunning })
+      if let failure { throw failure }
     }
-    if failure != nil || sheet.clients.contains(where: \.failed) {
-      print(sheet.screens + "\n" + sheet.deployment.logs)
-    }
-    for client in sheet.clients { await client.quit() }
-    await sheet.deployment.stop()
-    #expect(sheet.deployment.allStopped, "still running: \(sheet.deployment.stillRunning)")
-    #expect(sheet.clients.allSatisfy { !$0.process.isRunning })
-    try? FileManager.default.removeItem(atPath: root)
-    if let failure { throw failure }
   }
 
   static func lines(_ posts: [Post]) -> [String] { posts.map { CourseClient.post($0.author, $0.text) } }

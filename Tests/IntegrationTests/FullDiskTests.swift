@@ -33,10 +33,9 @@ struct FullDiskTests {
           "in doubt while full",
         ], directory: deployment.root)
       deployment.processes["client-in-doubt"] = inDoubt
-      try #require(
-        await eventually(within: .seconds(20)) {
-          SmallDisk(path: "\(machine)/slave_2").anyFileContains("in doubt while full")
-        })
+      try await requireEventually(within: .seconds(20)) {
+        SmallDisk(path: "\(machine)/slave_2").anyFileContains("in doubt while full")
+      }
       // Until then the master refuses new posts before they reach the slave.
       let refused = try await deployment.client(1, ["post", "refused while full"])
       #expect(refused.status != 0, "\(refused.output)")

@@ -6,8 +6,7 @@ import Testing
 /// (Tests/Interop/course-protos), against real `sns` processes.
 @Suite("Interop with Python grpcio", .serialized)
 struct InteropTests {
-  static let interop = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("Interop").path
+  static let interop = packageRoot.appendingPathComponent("Tests/Interop").path
 
   /// Generates the Python stubs into `directory`; fails the test with the generator's output otherwise.
   func generateStubs(into directory: String) async throws {
@@ -20,36 +19,26 @@ struct InteropTests {
 
   @Test("a Python course client logs in, follows, lists, posts and reads its timeline stream")
   func pythonClient() async throws {
-    let root = NSTemporaryDirectory() + "tinysns-interop-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: root) }
-    try await generateStubs(into: "\(root)/stubs")
-    let deployment = try LocalDeployment(root: root, clusters: 3, syncInterval: "300ms")
-    do {
+    try await withLocalDeployment(syncInterval: "300ms", start: false) { deployment in
+      try await generateStubs(into: "\(deployment.root)/stubs")
       try await deployment.start()
       let (status, output) = try await runToCompletion(
         "/usr/bin/env",
-        ["python3", "\(Self.interop)/course_client.py", "\(root)/stubs", deployment.coordinatorAddress],
+        [
+          "python3", "\(Self.interop)/course_client.py", "\(deployment.root)/stubs",
+          deployment.coordinatorAddress,
+        ],
         timeout: .seconds(90))
       #expect(status == 0, "\(output)")
       #expect(output.contains("interop client ok"), "\(output)")
-    } catch {
-      await deployment.stop()
-      throw error
     }
-    await deployment.stop()
-    #expect(deployment.allStopped, "still running: \(deployment.stillRunning)")
   }
 
   @Test("sns client asks a Python CoordService for its master and works against it")
   func pythonCoordinator() async throws {
-    let root = NSTemporaryDirectory() + "tinysns-interop-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: root) }
-    try await generateStubs(into: "\(root)/stubs")
-    let deployment = try LocalDeployment(root: root, clusters: 1)
-    var python: SNSProcess?
-    do {
+    try await withLocalDeployment(clusters: 1, start: false) { deployment in
+      let root = deployment.root
+      try await generateStubs(into: "\(root)/stubs")
       try await deployment.start()
       let master = try #require(
         try await deployment.status().cluster(1)?.servers.first { $0.role == "master" }?.address)
@@ -58,20 +47,14 @@ struct InteropTests {
         name: "python-coordinator",
         arguments: ["python3", "\(Self.interop)/course_coordinator.py", "\(root)/stubs", address, master],
         directory: root, executable: "/usr/bin/env")
-      python = coordinator
-      #expect(await eventually { coordinator.output.contains("listening") })
+      defer { coordinator.signal(SIGKILL) }
+      await expectEventually { coordinator.output.contains("listening") }
       let (status, output) = try await runSNS(["client", "--coordinator", address, "--user", "1", "list"])
       #expect(status == 0, "\(output)")
       #expect(
         output.contains("Command completed successfully") && output.contains("All users: 1"), "\(output)")
       #expect(coordinator.output.contains("GetServer(1) -> \(master)"))
-    } catch {
-      await python?.stop()
-      await deployment.stop()
-      throw error
+      await coordinator.stop()
     }
-    await python?.stop()
-    await deployment.stop()
-    #expect(deployment.allStopped, "still running: \(deployment.stillRunning)")
   }
 }

@@ -12,32 +12,23 @@ struct LateSlaveTests {
     seed: (LocalDeployment) async throws -> Void, synchronizer: Bool = false,
     _ body: (LocalDeployment) async throws -> Void
   ) async throws {
-    let root = NSTemporaryDirectory() + "tinysns-late-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: root) }
     // Heartbeats every 500 ms: a slave busy catching up on a loaded machine must not miss the failure timeout
     // (it would have to catch up again, and the master is killed right after the first catch-up).
-    let deployment = try LocalDeployment(root: root, clusters: 1, heartbeat: "500ms")
-    do {
+    try await withLocalDeployment(clusters: 1, heartbeat: "500ms", start: false) { deployment in
       try await deployment.startCoordinator()
       try await deployment.startServer(cluster: 1, id: 1)
-      try #require(
-        await eventually(within: .seconds(20)) { (try? await deployment.status())?.cluster(1)?.master == 1 })
+      try await requireEventually(within: .seconds(20)) {
+        (try? await deployment.status())?.cluster(1)?.master == 1
+      }
       if synchronizer { try await deployment.startSynchronizer(cluster: 1) }
       try await seed(deployment)
       try await deployment.startServer(cluster: 1, id: 2)
-      let caughtUp = await eventually(within: .seconds(60)) {
-        deployment.processes["server-1-2"]?.output.contains("catch-up from the master done") ?? false
-      }
-      try #require(caughtUp, "no catch-up: \(deployment.processes["server-1-2"]?.output.suffix(1500) ?? "")")
+      try await requireEventually(
+        within: .seconds(60),
+        "no catch-up: \(deployment.processes["server-1-2"]?.output.suffix(1500) ?? "")"
+      ) { deployment.processes["server-1-2"]?.output.contains("catch-up from the master done") ?? false }
       try await body(deployment)
-    } catch {
-      await deployment.stop()
-      print(deployment.logs)
-      throw error
     }
-    await deployment.stop()
-    #expect(deployment.allStopped, "still running: \(deployment.stillRunning)")
   }
 
   @Test(

@@ -33,28 +33,25 @@ struct MetricsTests {
       #expect(masterAfter.contains("sns_mirror_latency_seconds_bucket{le="))
 
       let heartbeatsBefore = value(try await scrape(coordinator), "sns_heartbeats_total") ?? 0
-      #expect(
-        await eventually {
-          (value((try? await scrape(coordinator)) ?? "", "sns_heartbeats_total") ?? 0) > heartbeatsBefore
-        })
+      await expectEventually {
+        (value((try? await scrape(coordinator)) ?? "", "sns_heartbeats_total") ?? 0) > heartbeatsBefore
+      }
       let roundsBefore = value(try await scrape(synchronizer), "sns_sync_rounds_total{outcome=\"ok\"}") ?? 0
-      #expect(
-        await eventually {
-          let text = (try? await scrape(synchronizer)) ?? ""
-          return (value(text, "sns_sync_rounds_total{outcome=\"ok\"}") ?? 0) > roundsBefore
-            && text.contains("sns_sync_round_seconds_count")
-        })
+      await expectEventually {
+        let text = (try? await scrape(synchronizer)) ?? ""
+        return (value(text, "sns_sync_rounds_total{outcome=\"ok\"}") ?? 0) > roundsBefore
+          && text.contains("sns_sync_round_seconds_count")
+      }
 
       // Failover counts as missed heartbeats and one promotion on the coordinator.
       #expect(
         try await runSNS(["cluster", "kill", "--cluster", "1", "--role", "master", "--data-dir", up.data])
           .status == 0)
-      #expect(
-        await eventually {
-          let text = (try? await scrape(coordinator)) ?? ""
-          return (value(text, "sns_promotions_total") ?? 0) >= 1
-            && (value(text, "sns_heartbeats_missed_total") ?? 0) >= 1
-        })
+      await expectEventually {
+        let text = (try? await scrape(coordinator)) ?? ""
+        return (value(text, "sns_promotions_total") ?? 0) >= 1
+          && (value(text, "sns_heartbeats_missed_total") ?? 0) >= 1
+      }
 
       // Anything but GET /metrics is refused.
       let (_, response) = try await URLSession.shared.data(

@@ -13,11 +13,10 @@ struct PausedLockHolderTests {
       #expect(try await deployment.client(2, ["follow", "1"]).status == 0)
       #expect(try await deployment.client(1, ["post", "before"]).status == 0)
       let machine = deployment.dataDirectory(ofCluster: 1)
-      try #require(
-        await eventually(within: .seconds(20)) {
-          ((try? String(contentsOfFile: "\(machine)/slave_2/2.timeline", encoding: .utf8)) ?? "")
-            .contains(" before")
-        })
+      try await requireEventually(within: .seconds(20)) {
+        ((try? String(contentsOfFile: "\(machine)/slave_2/2.timeline", encoding: .utf8)) ?? "")
+          .contains(" before")
+      }
       // The old master stops while it holds LOCK_EX on the file the synchronizer delivers 1's posts into
       // (one more process holds it for it, until stopped).
       let holder = try await SNSProcess(
@@ -28,7 +27,7 @@ struct PausedLockHolderTests {
           "\(machine)/master_1/2.timeline",
         ], directory: deployment.root, executable: "/usr/bin/env")
       deployment.processes["lock-holder"] = holder
-      try #require(await eventually(within: .seconds(10)) { holder.output.contains("locked") })
+      try await requireEventually(within: .seconds(10)) { holder.output.contains("locked") }
       let master = try #require(deployment.processes["server-1-1"])
       master.signal(SIGSTOP)
       defer { master.signal(SIGCONT) }

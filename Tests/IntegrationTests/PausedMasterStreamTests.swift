@@ -12,10 +12,9 @@ struct PausedMasterStreamTests {
     try await withLocalDeployment(clusters: 1, syncInterval: "200ms") { deployment in
       #expect(try await deployment.client(2, ["list"]).status == 0)
       #expect(try await deployment.client(1, ["follow", "2"]).status == 0)
-      try #require(
-        await eventually(within: .seconds(20)) {
-          (try? await deployment.client(2, ["list"]).output.contains("Followers: 1")) ?? false
-        })
+      try await requireEventually(within: .seconds(20)) {
+        (try? await deployment.client(2, ["list"]).output.contains("Followers: 1")) ?? false
+      }
       let watcher = try await SNSProcess(
         name: "timeline-1",
         arguments: [
@@ -23,7 +22,7 @@ struct PausedMasterStreamTests {
         ], directory: deployment.root)
       deployment.processes["timeline-1"] = watcher
       #expect(try await deployment.client(2, ["post", "before the pause"]).status == 0)
-      try #require(await eventually(within: .seconds(20)) { watcher.output.contains(">> before the pause") })
+      try await requireEventually(within: .seconds(20)) { watcher.output.contains(">> before the pause") }
 
       let master = try #require(deployment.processes["server-1-1"])
       master.signal(SIGSTOP)

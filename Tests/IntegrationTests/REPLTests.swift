@@ -7,31 +7,15 @@ import Testing
 struct REPLTests {
   @Test("FOLLOW/UNFOLLOW/LIST/TIMELINE in any case, a bad command, the course's sentences, timeline mode, ^D")
   func courseSession() async throws {
-    let root = NSTemporaryDirectory() + "tinysns-repl-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-    let deployment = try LocalDeployment(root: root, clusters: 1, syncInterval: "300ms")
-    do {
-      try await deployment.start()
-      try await session(deployment)
-    } catch {
-      await deployment.stop()
-      for (name, process) in deployment.processes.sorted(by: { $0.key < $1.key }) {
-        print("---- \(name) ----\n\(process.output.suffix(3000))")
-      }
-      throw error
-    }
-    await deployment.stop()
-    #expect(deployment.allStopped, "still running: \(deployment.stillRunning)")
-    try? FileManager.default.removeItem(atPath: root)
+    try await withLocalDeployment(clusters: 1, syncInterval: "300ms") { try await session($0) }
   }
 
   func session(_ deployment: LocalDeployment) async throws {
     // User 2 exists, and user 1's server knows it (after a sync round).
     #expect(try await deployment.client(2, ["list"]).status == 0)
-    #expect(
-      await eventually {
-        (try? await deployment.client(1, ["list"]).output.contains("All users: 1, 2")) ?? false
-      })
+    await expectEventually {
+      (try? await deployment.client(1, ["list"]).output.contains("All users: 1, 2")) ?? false
+    }
     let repl = try await deployment.interactiveClient(1)
     var seen = 0
     /// Sends `line` and waits for `expected` to appear after everything the session printed so far.
@@ -64,10 +48,9 @@ struct REPLTests {
     // In timeline mode each line is a post; ^D (end of input) leaves.
     repl.send("my first post")
     let timeline = "\(deployment.dataDirectory(ofCluster: 1))/master_1/1.timeline"
-    #expect(
-      await eventually {
-        ((try? String(contentsOfFile: timeline, encoding: .utf8)) ?? "").contains("my first post")
-      })
+    await expectEventually {
+      ((try? String(contentsOfFile: timeline, encoding: .utf8)) ?? "").contains("my first post")
+    }
     repl.closeInput()
     #expect(await repl.waitForExit(within: .seconds(10)))
     #expect(repl.exitStatus == 0, "\(repl.output)")

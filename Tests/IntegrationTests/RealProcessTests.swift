@@ -5,26 +5,6 @@ import Testing
 /// Real `sns` processes on loopback: 3 clusters, short intervals, bounded waits, every process stopped.
 @Suite("Real processes on loopback", .serialized)
 struct RealProcessTests {
-  func withDeployment(_ body: (LocalDeployment) async throws -> Void) async throws {
-    let root = NSTemporaryDirectory() + "tinysns-it-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-    let deployment = try LocalDeployment(root: root)
-    do {
-      try await deployment.start()
-      try await body(deployment)
-    } catch {
-      await deployment.stop()
-      for (name, process) in deployment.processes.sorted(by: { $0.key < $1.key }) {
-        print("---- \(name) ----\n\(process.output.suffix(3000))")
-      }
-      try? FileManager.default.removeItem(atPath: root)
-      throw error
-    }
-    await deployment.stop()
-    #expect(deployment.allStopped, "still running: \(deployment.stillRunning)")
-    try? FileManager.default.removeItem(atPath: root)
-  }
-
   /// Times of the "sync round" lines a synchronizer logged.
   func roundTimes(_ deployment: LocalDeployment, cluster: Int) -> [Date] {
     let formatter = ISO8601DateFormatter()
@@ -40,22 +20,20 @@ struct RealProcessTests {
 
   @Test("users on different clusters follow each other and see posts only after a sync round")
   func crossClusterFollowAndPost() async throws {
-    try await withDeployment { deployment in
+    try await withLocalDeployment { deployment in
       for user in 1...3 { #expect(try await deployment.client(user, ["list"]).status == 0) }
       // Users become followable everywhere after a round.
-      #expect(
-        await eventually {
-          (try? await deployment.client(1, ["list"]).output.contains("All users: 1, 2, 3")) ?? false
-        })
+      await expectEventually {
+        (try? await deployment.client(1, ["list"]).output.contains("All users: 1, 2, 3")) ?? false
+      }
       #expect(
         try await deployment.client(1, ["follow", "2"]).output.contains("Command completed successfully"))
       #expect(try await deployment.client(2, ["follow", "1"]).status == 0)
       #expect(
         try await deployment.client(1, ["follow", "2"]).output.contains("Input username already exists"))
-      #expect(
-        await eventually {
-          (try? await deployment.client(2, ["list"]).output.contains("Followers: 1")) ?? false
-        })
+      await expectEventually {
+        (try? await deployment.client(2, ["list"]).output.contains("Followers: 1")) ?? false
+      }
 
       let acknowledged = Date()
       #expect(try await deployment.client(2, ["post", "hello from cluster two"]).status == 0)
@@ -84,11 +62,11 @@ struct RealProcessTests {
   @Test(
     "kill -9 of a master: slave promoted, client reconnects, acknowledged posts survive, old master rejoins")
   func failover() async throws {
-    try await withDeployment { deployment in
+    try await withLocalDeployment { deployment in
       #expect(try await deployment.client(4, ["list"]).status == 0)
       let session = try await deployment.interactiveClient(1)
       session.send("LIST")
-      #expect(await eventually { session.output.contains("All users:") })
+      await expectEventually { session.output.contains("All users:") }
       var acknowledged: [String] = []
       for index in 1...10 {
         let text = "before crash \(index)"
@@ -112,9 +90,9 @@ struct RealProcessTests {
       #expect(promoted)
 
       session.send("LIST")
-      #expect(
-        await eventually { session.output.components(separatedBy: "All users:").count == 3 },
-        "\(session.output)")
+      await expectEventually("\(session.output)") {
+        session.output.components(separatedBy: "All users:").count == 3
+      }
       // The course's displayReConnectionMessage, once, naming the new master.
       #expect(
         session.output.components(separatedBy: "Reconnecting to").count == 2
@@ -136,14 +114,13 @@ struct RealProcessTests {
       }
       #expect(rejoined)
       #expect(try await deployment.client(1, ["post", "after rejoin"]).status == 0)
-      #expect(
-        await eventually {
-          let onOld =
-            (try? String(
-              contentsOfFile: "\(deployment.dataDirectory(ofCluster: 1))/master_1/1.timeline", encoding: .utf8
-            )) ?? ""
-          return acknowledged.allSatisfy { onOld.contains($0) } && onOld.contains("after rejoin")
-        })
+      await expectEventually {
+        let onOld =
+          (try? String(
+            contentsOfFile: "\(deployment.dataDirectory(ofCluster: 1))/master_1/1.timeline", encoding: .utf8
+          )) ?? ""
+        return acknowledged.allSatisfy { onOld.contains($0) } && onOld.contains("after rejoin")
+      }
     }
   }
 }

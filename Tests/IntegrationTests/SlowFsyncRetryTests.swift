@@ -18,7 +18,7 @@ struct SlowFsyncRetryTests {
           "inject=fsync,fdatasync:delay_exit=6000000",
         ], directory: deployment.root, executable: "/usr/bin/strace")
       deployment.processes["strace"] = tracer  // stopped with the deployment, whatever happens
-      try #require(await eventually(within: .seconds(10)) { tracer.output.contains("attached") })
+      try await requireEventually(within: .seconds(10)) { tracer.output.contains("attached") }
       let posted = try await deployment.client(1, ["post", "typed once"])
       await tracer.stop()
       let files = ["master_1", "slave_2"].map { "\(deployment.dataDirectory(ofCluster: 1))/\($0)/1.timeline" }

@@ -19,7 +19,7 @@ struct StorageErrorTests {
           "-f", "-p", "\(master)", "-e", "trace=fsync,fdatasync", "-e", "inject=fsync,fdatasync:error=EIO",
         ], directory: deployment.root, executable: "/usr/bin/strace")
       deployment.processes["strace"] = tracer
-      try #require(await eventually(within: .seconds(10)) { tracer.output.contains("attached") })
+      try await requireEventually(within: .seconds(10)) { tracer.output.contains("attached") }
       try await expectFaultHandled(
         deployment, text: "during failing fsyncs", masterLogs: "Input/output error"
       ) { await tracer.stop() }
@@ -61,9 +61,9 @@ struct StorageErrorTests {
       directory: deployment.root)
     deployment.processes["client-during-fault"] = poster
     let master = try #require(deployment.processes["server-1-1"])
-    #expect(
-      await eventually(within: .seconds(20)) { master.output.contains(masterLogs) },
-      "the master never met the fault: \(master.output.suffix(2000))")
+    await expectEventually(
+      within: .seconds(20), "the master never met the fault: \(master.output.suffix(2000))"
+    ) { master.output.contains(masterLogs) }
     let list = try await deployment.client(1, ["list"])
     #expect(list.status == 0 && list.output.contains("All users: 1"), "LIST during the fault: \(list.output)")
     try await heal()

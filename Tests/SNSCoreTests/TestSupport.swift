@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SNSCore
+import SNSTestSupport
 import Testing
 
 func user(_ value: Int) -> UserID {
@@ -29,11 +30,7 @@ func endpoint(_ text: String) -> Endpoint {
   return endpoint
 }
 
-let quietLogger: Logger = {
-  var logger = Logger(label: "test")
-  logger.logLevel = .critical
-  return logger
-}()
+let quietLogger = Logger.quiet()
 
 /// A second synchronizer of cluster `number` over `sns`'s server directories, with its own cursor directory
 /// `cursors` (a restarted one, or one with another page size): nothing in memory, only the files.

@@ -63,58 +63,54 @@ struct ClusterLayout: Sendable {
     (dataDirectory as NSString).appendingPathComponent("cluster_\(cluster)")
   }
 
+  /// The role command lines of this deployment's children.
+  var commandLines: RoleCommandLines {
+    RoleCommandLines(
+      coordinatorAddress: coordinatorAddress, heartbeat: intervals.heartbeat, missCount: intervals.missCount,
+      syncInterval: intervals.syncInterval, timelinePoll: intervals.timelinePoll, secret: .file(secretFile),
+      logLevel: logLevel)
+  }
+
   /// Every child, in start order: the coordinator, then per cluster the master, the slave, the synchronizer.
   var children: [ClusterChild] {
+    let lines = commandLines
     var children = [
-      child(
-        "coordinator", .coordinator, cluster: nil, id: nil, host: "127.0.0.1", offset: 0,
-        arguments: [
-          "coordinator", "--clusters", "\(clusters)", "--heartbeat", intervals.heartbeat, "--miss-count",
-          "\(intervals.missCount)", "--data-dir",
-          (dataDirectory as NSString).appendingPathComponent("coordinator"),
-        ])
+      child("coordinator", .coordinator, cluster: nil, id: nil, host: "127.0.0.1", offset: 0) { _, metrics in
+        lines.coordinator(
+          clusters: clusters,
+          dataDirectory: (dataDirectory as NSString).appendingPathComponent("coordinator"),
+          metricsListen: metrics)
+      }
     ]
     for cluster in 1...clusters {
       let host = Self.host(ofCluster: cluster)
       let machine = machineDirectory(ofCluster: cluster)
       for id in 1...2 {
         children.append(
-          child(
-            "server-\(cluster)-\(id)", .server, cluster: cluster, id: id, host: host, offset: id,
-            arguments: [
-              "server", "--coordinator", coordinatorAddress, "--cluster", "\(cluster)", "--id", "\(id)",
-              "--data-dir", machine, "--heartbeat", intervals.heartbeat, "--miss-count",
-              "\(intervals.missCount)",
-              "--timeline-poll", intervals.timelinePoll,
-            ]))
+          child("server-\(cluster)-\(id)", .server, cluster: cluster, id: id, host: host, offset: id) {
+            lines.server(cluster: cluster, id: id, listen: $0, machine: machine, metricsListen: $1)
+          })
       }
       children.append(
-        child(
-          "synchronizer-\(cluster)", .synchronizer, cluster: cluster, id: nil, host: host, offset: 3,
-          arguments: [
-            "synchronizer", "--coordinator", coordinatorAddress, "--cluster", "\(cluster)", "--data-dir",
-            machine,
-            "--sync-interval", intervals.syncInterval,
-          ]))
+        child("synchronizer-\(cluster)", .synchronizer, cluster: cluster, id: nil, host: host, offset: 3) {
+          lines.synchronizer(cluster: cluster, listen: $0, machine: machine, metricsListen: $1)
+        })
     }
     return children
   }
 
+  /// A child listening on `host` at the base port plus `offset` (its metrics at `+100`); `arguments` gets
+  /// those two addresses.
   private func child(
     _ name: String, _ kind: ClusterChild.Kind, cluster: Int?, id: Int?, host: String, offset: Int,
-    arguments: [String]
+    arguments: (_ listen: String, _ metricsListen: String?) -> [String]
   ) -> ClusterChild {
     let address = "\(host):\(basePort + offset)"
     let metricsAddress = metrics ? "\(host):\(basePort + offset + 100)" : nil
-    var all =
-      arguments + [
-        "--listen", address, "--secret-file", secretFile, "--log-level", logLevel,
-      ]
-    if let metricsAddress { all += ["--metrics-listen", metricsAddress] }
     return ClusterChild(
       name: name, kind: kind, cluster: cluster, serverID: id, address: address,
-      metricsAddress: metricsAddress,
-      arguments: all, logPath: (logDirectory as NSString).appendingPathComponent("\(name).log"))
+      metricsAddress: metricsAddress, arguments: arguments(address, metricsAddress),
+      logPath: (logDirectory as NSString).appendingPathComponent("\(name).log"))
   }
 
   /// Creates the data, log and machine directories and the cluster secret (0600), unless it exists.

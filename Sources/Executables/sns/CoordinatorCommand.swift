@@ -42,15 +42,10 @@ struct CoordinatorCommand: AsyncParsableCommand {
       logger.warning("no --data-dir: the roles live in memory only")
       coordinator = Coordinator(configuration: configuration, clock: SystemClock(), logger: logger)
     }
-    let listener = openListener(
-      on: listen,
-      handlers: CoordinatorService.handlers(
-        coordinator, secret: SecretCheck(secret: try process.secret())),
-      logger: logger, tls: process.tls.server())
-    let metricsListener = await process.metrics.start(role: "coordinator", logger: logger)
-    try await ProcessService.runUntilSignalled(
-      ProcessService(
-        listener: listener, loop: { try await coordinator.run() }, metrics: metricsListener, logger: logger),
-      logger: logger)
+    try await process.serve(
+      role: "coordinator",
+      handlers: CoordinatorService.handlers(coordinator, secret: SecretCheck(secret: try process.secret())),
+      on: listen, logger: logger
+    ) { try await coordinator.run() }
   }
 }

@@ -28,7 +28,6 @@ struct ServerCommand: AsyncParsableCommand {
   @OptionGroup var process: ProcessOptions
 
   func run() async throws {
-    let logger = try process.logging.makeLogger(label: "sns.server")
     let (clusterID, serverID): (ClusterID, ServerID)
     do {
       (clusterID, serverID) = (try ClusterID(cluster), try ServerID(id))
@@ -36,12 +35,10 @@ struct ServerCommand: AsyncParsableCommand {
     guard (0...(1 << 30)).contains(storeCacheMib) else {
       fail("--store-cache-mib must be between 0 and \(1 << 30), not \(storeCacheMib)")
     }
-    let secret = try process.secret()
-    let dialer = GRPCDialer(options: CallOptions(secret: secret, tls: process.tls.client()))
-    defer { dialer.close() }
-    let coordinatorPort = dialer.coordinator(at: coordinator)
-    let status = await waitForCoordinator(
-      coordinatorPort, at: coordinator, timeout: startupTimeout, logger: logger)
+    let member = try await process.joinCluster(
+      label: "sns.server", coordinator: coordinator, timeout: startupTimeout)
+    defer { member.dialer.close() }
+    let (logger, status) = (member.logger, member.status)
     guard clusterID.value <= status.clusters.count else {
       fail("cluster \(cluster) does not exist: the coordinator runs \(status.clusters.count) clusters")
     }
@@ -58,19 +55,16 @@ struct ServerCommand: AsyncParsableCommand {
     do {
       (server, directory) = try Assembly.server(
         configuration, machine: dataDir, roleIfNew: hasMaster ? .slave : .master,
-        coordinator: coordinatorPort,
-        dialer: dialer, clock: SystemClock(), logger: logger, cacheBudget: storeCacheMib << 20)
+        coordinator: member.coordinator, dialer: member.dialer, clock: SystemClock(), logger: logger,
+        cacheBudget: storeCacheMib << 20)
     } catch { fail("cannot use the data directory \(dataDir): \(error)") }
-    let listener = openListener(
-      on: listen,
-      handlers: ServerService.handlers(
-        server, secret: SecretCheck(secret: secret), postLimits: configuration.postLimits, logger: logger),
-      logger: logger, tls: process.tls.server())
     logger.notice("server starting", metadata: ["directory": "\(directory)"])
-    let metricsListener = await process.metrics.start(role: "server", logger: logger)
-    try await ProcessService.runUntilSignalled(
-      ProcessService(
-        listener: listener, loop: { try await server.run() }, metrics: metricsListener, logger: logger),
-      logger: logger)
+    try await process.serve(
+      role: "server",
+      handlers: ServerService.handlers(
+        server, secret: SecretCheck(secret: member.secret), postLimits: configuration.postLimits,
+        logger: logger),
+      on: listen, logger: logger
+    ) { try await server.run() }
   }
 }

@@ -36,13 +36,10 @@ struct SynchronizerCommand: AsyncParsableCommand {
 
   func run() async throws {
     limitAllocatorArenas()
-    let logger = try process.logging.makeLogger(label: "sns.synchronizer")
-    let secret = try process.secret()
-    let dialer = GRPCDialer(options: CallOptions(secret: secret, tls: process.tls.client()))
-    defer { dialer.close() }
-    let coordinatorPort = dialer.coordinator(at: coordinator)
-    let status = await waitForCoordinator(
-      coordinatorPort, at: coordinator, timeout: startupTimeout, logger: logger)
+    let member = try await process.joinCluster(
+      label: "sns.synchronizer", coordinator: coordinator, timeout: startupTimeout)
+    defer { member.dialer.close() }
+    let (logger, status) = (member.logger, member.status)
     let clusterID: ClusterID
     do {
       clusterID = try ClusterID(cluster ?? ((id ?? 1) - 1) % max(1, status.clusters.count) + 1)
@@ -58,18 +55,14 @@ struct SynchronizerCommand: AsyncParsableCommand {
         SynchronizerConfiguration(
           cluster: clusterID, endpoint: advertise ?? listen, clusterCount: status.clusters.count,
           syncInterval: syncInterval),
-        machine: dataDir, coordinator: coordinatorPort, dialer: dialer, clock: SystemClock(), logger: logger,
+        machine: dataDir, coordinator: member.coordinator, dialer: member.dialer, clock: SystemClock(),
+        logger: logger,
         lease: FileLease(path: (dataDir as NSString).appendingPathComponent("synchronizer.lock")))
     } catch { fail("cannot use the data directory \(dataDir): \(error)") }
-    let listener = openListener(
-      on: listen, handlers: SynchronizerService.handlers(synchronizer, secret: SecretCheck(secret: secret)),
-      logger: logger, tls: process.tls.server())
-    let metricsListener = await process.metrics.start(role: "synchronizer", logger: logger)
-    try await ProcessService.runUntilSignalled(
-      ProcessService(
-        listener: listener, loop: { try await synchronizer.run(afterEachRound: returnFreedMemory) },
-        metrics: metricsListener,
-        logger: logger),
-      logger: logger)
+    try await process.serve(
+      role: "synchronizer",
+      handlers: SynchronizerService.handlers(synchronizer, secret: SecretCheck(secret: member.secret)),
+      on: listen, logger: logger
+    ) { try await synchronizer.run(afterEachRound: returnFreedMemory) }
   }
 }

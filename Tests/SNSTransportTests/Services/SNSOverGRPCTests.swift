@@ -9,11 +9,7 @@ import Testing
 /// end to end, with real files and short intervals.
 @Suite("SNS over gRPC")
 struct SNSOverGRPCTests {
-  static let logger: Logger = {
-    var logger = Logger(label: "sns-over-grpc")
-    logger.logLevel = .critical
-    return logger
-  }()
+  static let logger = Logger.quiet("sns-over-grpc")
 
   /// A coordinator, one cluster with master + slave + synchronizer, all over gRPC on 127.0.0.1. Tests send
   /// heartbeats themselves, so the interval is long: a loaded machine must not let the lease lapse mid-test.

@@ -1,4 +1,5 @@
 import Foundation
+import SNSCore
 import SNSTestSupport
 import Testing
 
@@ -62,15 +63,18 @@ final class LocalDeployment {
 
   enum DeploymentError: Error { case notReady(String) }
 
+  /// The command lines of this deployment's children.
+  func commandLines() throws -> RoleCommandLines {
+    RoleCommandLines(
+      coordinatorAddress: coordinatorAddress, heartbeat: heartbeat, missCount: missCount,
+      syncInterval: syncInterval, timelinePoll: "50ms", secret: .file(try secretFile()))
+  }
+
   func startCoordinator() async throws {
     processes["coordinator"] = try await SNSProcess(
       name: "coordinator",
-      arguments: [
-        "coordinator", "--listen", coordinatorAddress, "--clusters", "\(clusters)", "--heartbeat", heartbeat,
-        "--miss-count", "\(missCount)", "--log-level", "info", "--secret-file", try secretFile(),
-        "--data-dir",
-        coordinatorDirectory,
-      ], directory: root)
+      arguments: try commandLines().coordinator(clusters: clusters, dataDirectory: coordinatorDirectory),
+      directory: root)
   }
 
   /// Where the coordinator keeps its roles.
@@ -80,24 +84,19 @@ final class LocalDeployment {
     let name = "server-\(cluster)-\(id)"
     processes[name] = try await SNSProcess(
       name: name,
-      arguments: [
-        "server", "--coordinator", coordinatorAddress, "--cluster", "\(cluster)", "--id", "\(id)", "--listen",
-        address(name, cluster: cluster), "--data-dir", dataDirectory(ofCluster: cluster), "--heartbeat",
-        heartbeat,
-        "--miss-count", "\(missCount)", "--timeline-poll", "50ms", "--log-level", "info", "--secret-file",
-        try secretFile(),
-      ], directory: root)
+      arguments: try commandLines().server(
+        cluster: cluster, id: id, listen: address(name, cluster: cluster),
+        machine: dataDirectory(ofCluster: cluster)),
+      directory: root)
   }
 
   func startSynchronizer(cluster: Int) async throws {
     let name = "synchronizer-\(cluster)"
     processes[name] = try await SNSProcess(
       name: name,
-      arguments: [
-        "synchronizer", "--coordinator", coordinatorAddress, "--cluster", "\(cluster)", "--listen",
-        address(name, cluster: cluster), "--data-dir", dataDirectory(ofCluster: cluster), "--sync-interval",
-        syncInterval, "--log-level", "info", "--secret-file", try secretFile(),
-      ], directory: root)
+      arguments: try commandLines().synchronizer(
+        cluster: cluster, listen: address(name, cluster: cluster), machine: dataDirectory(ofCluster: cluster)),
+      directory: root)
   }
 
   /// The deployment's cluster secret (made on first use), as `sns cluster up` makes one.
@@ -164,31 +163,26 @@ final class LocalDeployment {
     for process in processes.values { process.closeInput() }
     for name in processes.keys.sorted() { await processes[name]?.stop() }
   }
-
-  /// Every process is gone (so the test left nothing behind).
-  var allStopped: Bool { processes.values.allSatisfy { !$0.isRunning } }
-  var stillRunning: String { SNSProcess.describeRunning(processes) }
 }
 
 /// Runs `body` against a ``LocalDeployment`` in a fresh temporary directory (started first unless `start` is
 /// false), then stops every process, prints their logs if `body` threw, and removes the directory.
 func withLocalDeployment(
-  clusters: Int = 3, missCount: Int = 3, syncInterval: String = "500ms", start: Bool = true,
-  _ body: (LocalDeployment) async throws -> Void
+  clusters: Int = 3, heartbeat: String = "100ms", missCount: Int = 3, syncInterval: String = "500ms",
+  start: Bool = true, _ body: (LocalDeployment) async throws -> Void
 ) async throws {
-  let root = NSTemporaryDirectory() + "tinysns-it-\(UUID().uuidString)"
-  try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-  defer { try? FileManager.default.removeItem(atPath: root) }
-  let deployment = try LocalDeployment(
-    root: root, clusters: clusters, missCount: missCount, syncInterval: syncInterval)
-  do {
-    if start { try await deployment.start() }
-    try await body(deployment)
-  } catch {
+  try await withTemporaryDirectory(prefix: "tinysns-it") { root in
+    let deployment = try LocalDeployment(
+      root: root, clusters: clusters, heartbeat: heartbeat, missCount: missCount, syncInterval: syncInterval)
+    do {
+      if start { try await deployment.start() }
+      try await body(deployment)
+    } catch {
+      await deployment.stop()
+      print(deployment.logs)
+      throw error
+    }
     await deployment.stop()
-    print(deployment.logs)
-    throw error
+    #expect(deployment.allStopped, "still running: \(deployment.stillRunning)")
   }
-  await deployment.stop()
-  #expect(deployment.allStopped, "still running: \(deployment.stillRunning)")
 }

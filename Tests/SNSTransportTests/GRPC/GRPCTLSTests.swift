@@ -86,11 +86,7 @@ extension String.StringInterpolation {
 
 @Suite("gRPC over TLS")
 struct GRPCTLSTests {
-  static let logger: Logger = {
-    var logger = Logger(label: "test.grpc.tls")
-    logger.logLevel = .critical
-    return logger
-  }()
+  static let logger = Logger.quiet("test.grpc.tls")
 
   let certificates: TestCertificates
 

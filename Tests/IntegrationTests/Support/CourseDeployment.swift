@@ -10,11 +10,20 @@ protocol SheetDeployment: AnyObject {
   /// kill -9 of cluster `cluster`'s master; returns once the coordinator promoted its slave.
   func killMaster(ofCluster cluster: Int) async throws
   func stop() async
-  var allStopped: Bool { get }
+  /// Every process it started, by name.
+  var processes: [String: SNSProcess] { get }
+}
+
+extension SheetDeployment {
+  /// Every process is gone (so the test left nothing behind).
+  var allStopped: Bool { processes.values.allSatisfy { !$0.isRunning } }
   /// The processes still running, with what the kernel says of each (empty when ``allStopped``).
-  var stillRunning: String { get }
+  var stillRunning: String { SNSProcess.describeRunning(processes) }
   /// The end of every process's log, for a failure report.
-  var logs: String { get }
+  var logs: String {
+    processes.sorted { $0.key < $1.key }.map { "---- \($0.key) ----\n\($0.value.output.suffix(3000))" }
+      .joined(separator: "\n")
+  }
 }
 
 /// The deployments the sheets run against.
@@ -43,11 +52,6 @@ extension LocalDeployment: SheetDeployment {
     let master = try await status().cluster(cluster)?.master ?? 0
     processes["server-\(cluster)-\(master)"]?.signal(SIGKILL)
     try await waitForPromotion(cluster: cluster, from: master) { try await self.status() }
-  }
-
-  var logs: String {
-    processes.sorted { $0.key < $1.key }.map { "---- \($0.key) ----\n\($0.value.output.suffix(3000))" }
-      .joined(separator: "\n")
   }
 }
 
@@ -145,11 +149,4 @@ final class CourseDeployment: SheetDeployment {
     for name in processes.keys.sorted() { await processes[name]?.stop() }
   }
 
-  var allStopped: Bool { processes.values.allSatisfy { !$0.isRunning } }
-  var stillRunning: String { SNSProcess.describeRunning(processes) }
-
-  var logs: String {
-    processes.sorted { $0.key < $1.key }.map { "---- \($0.key) ----\n\($0.value.output.suffix(3000))" }
-      .joined(separator: "\n")
-  }
 }

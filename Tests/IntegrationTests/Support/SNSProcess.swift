@@ -1,14 +1,16 @@
 import Foundation
 import SNSTestSupport
 
+/// The package's root directory (this file is `Tests/IntegrationTests/Support/SNSProcess.swift`).
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+  .deletingLastPathComponent().deletingLastPathComponent()
+
 /// Where the `sns` binary under test is: `$SNS_BINARY`, else `<package>/.build/debug/sns`
 /// (`scripts/test` builds it before the tests run).
 enum SNSBinary {
   static var path: String {
     if let path = ProcessInfo.processInfo.environment["SNS_BINARY"] { return path }
-    let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent()
-    return package.appendingPathComponent(".build/debug/sns").path
+    return packageRoot.appendingPathComponent(".build/debug/sns").path
   }
 
   struct Missing: Error, CustomStringConvertible {

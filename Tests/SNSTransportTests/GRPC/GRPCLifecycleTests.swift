@@ -19,28 +19,24 @@ struct GRPCLifecycleTests {
         for try await _ in requests {}
       },
     ]
-    let server = try GRPCServer(
-      listen: "127.0.0.1:0", handlers: handlers, logger: Logger(label: "test"),
-      gracePeriod: .milliseconds(200))
-    let running = Task { await server.run() }
-    let channel = GRPCChannel(target: "127.0.0.1:\(server.boundPort)")
-    defer { channel.close() }
-    let unaryCall = Task { await statusOf { _ = try await channel.unary(method: echo, request: [1]) } }
-    let stream = try await channel.bidirectionalStream(method: echoStream)
-    try await stream.send([1])
-    let streamCall = Task { await statusOf { for try await _ in stream.messages {} } }
-    _ = await started.wait(within: .seconds(30))
+    try await withRunningServer(handlers, gracePeriod: .milliseconds(200)) { server, running, channel in
+      let unaryCall = Task { await statusOf { _ = try await channel.unary(method: echo, request: [1]) } }
+      let stream = try await channel.bidirectionalStream(method: echoStream)
+      try await stream.send([1])
+      let streamCall = Task { await statusOf { for try await _ in stream.messages {} } }
+      _ = await started.wait(within: .seconds(30))
 
-    let clock = ContinuousClock()
-    let begin = clock.now
-    server.beginGracefulShutdown()
-    await running.value
-    // The calls would never end by themselves: any bound shows that shutdown ended them.
-    #expect(clock.now - begin < .seconds(30))
-    let unaryStatus = await unaryCall.value
-    let streamStatus = await streamCall.value
-    #expect(unaryStatus != nil && unaryStatus?.code != .ok)
-    #expect(streamStatus != nil && streamStatus?.code != .ok)
+      let clock = ContinuousClock()
+      let begin = clock.now
+      server.beginGracefulShutdown()
+      await running.value
+      // The calls would never end by themselves: any bound shows that shutdown ended them.
+      #expect(clock.now - begin < .seconds(30))
+      let unaryStatus = await unaryCall.value
+      let streamStatus = await streamCall.value
+      #expect(unaryStatus != nil && unaryStatus?.code != .ok)
+      #expect(streamStatus != nil && streamStatus?.code != .ok)
+    }
   }
 
   @Test func shutdownLetsShortCallsFinishWithinTheGracePeriod() async throws {
@@ -52,17 +48,15 @@ struct GRPCLifecycleTests {
         return request
       }
     ]
-    let server = try GRPCServer(
-      listen: "127.0.0.1:0", handlers: handlers, logger: Logger(label: "test"), gracePeriod: .seconds(5))
-    let running = Task { await server.run() }
-    let channel = GRPCChannel(target: "127.0.0.1:\(server.boundPort)")
-    defer { channel.close() }
-    let call = Task { try await channel.unary(method: echo, request: [7]) }
-    // Shut down only once the call is in the handler (a fixed sleep raced the connect on a loaded machine).
-    #expect(await started.wait(within: .seconds(10)))
-    server.beginGracefulShutdown()
-    await running.value
-    #expect(try await call.value == [7])
+    try await withRunningServer(handlers, gracePeriod: .seconds(5)) { server, running, channel in
+      let call = Task { try await channel.unary(method: echo, request: [7]) }
+      // Shut down only once the call is in the handler: a fixed sleep would race the connect.
+      #expect(await started.wait(within: .seconds(10)))
+      server.beginGracefulShutdown()
+      await running.value
+      let echoed = try await call.value
+      #expect(echoed == [7])
+    }
   }
 
   @Test("run() returns only after every handler returned, also one that outlives the grace period")
@@ -79,35 +73,28 @@ struct GRPCLifecycleTests {
         return request
       }
     ]
-    let server = try GRPCServer(
-      listen: "127.0.0.1:0", handlers: handlers, logger: Logger(label: "test"), gracePeriod: .milliseconds(50)
-    )
-    let running = Task { await server.run() }
-    let channel = GRPCChannel(target: "127.0.0.1:\(server.boundPort)")
-    defer { channel.close() }
-    let call = Task { await statusOf { _ = try await channel.unary(method: echo, request: [1]) } }
-    try #require(await started.wait(within: .seconds(30)))
-    server.beginGracefulShutdown()
-    await running.value
-    #expect(returned.isSet, "run() returned while a handler was still running")
-    _ = await call.value
+    try await withRunningServer(handlers, gracePeriod: .milliseconds(50)) { server, running, channel in
+      let call = Task { await statusOf { _ = try await channel.unary(method: echo, request: [1]) } }
+      try #require(await started.wait(within: .seconds(30)))
+      server.beginGracefulShutdown()
+      await running.value
+      #expect(returned.isSet, "run() returned while a handler was still running")
+      _ = await call.value
+    }
   }
 
   @Test("cancelling run() cancels the running handlers at once, without waiting for the grace period")
   func cancellingRunCancelsHandlers() async throws {
     let (handlers, started, cancelled) = sleepingEcho()
-    let server = try GRPCServer(
-      listen: "127.0.0.1:0", handlers: handlers, logger: Logger(label: "test"), gracePeriod: .seconds(600))
-    let running = Task { await server.run() }
-    let channel = GRPCChannel(target: "127.0.0.1:\(server.boundPort)")
-    defer { channel.close() }
-    let call = Task { await statusOf { _ = try await channel.unary(method: echo, request: [1]) } }
-    try #require(await started.wait(within: .seconds(30)))
-    running.cancel()
-    // A 600 s grace period and a 200 s handler: only cancellation ends it before the bound.
-    await running.value
-    #expect(cancelled.isSet)
-    #expect(await call.value?.code != nil)
+    try await withRunningServer(handlers, gracePeriod: .seconds(600)) { _, running, channel in
+      let call = Task { await statusOf { _ = try await channel.unary(method: echo, request: [1]) } }
+      try #require(await started.wait(within: .seconds(30)))
+      running.cancel()
+      // A 600 s grace period and a 200 s handler: only cancellation ends it before the bound.
+      await running.value
+      #expect(cancelled.isSet)
+      #expect(await call.value?.code != nil)
+    }
   }
 
   @Test func shutdownBeforeRunRepeatedShutdownAndRepeatedCloseAreSafe() async throws {

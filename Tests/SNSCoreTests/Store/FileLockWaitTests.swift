@@ -60,8 +60,9 @@ struct FileLockWaitTests {
         ticker.cancel()
         close(other)
         try await group.waitForAll()
-        // Half a lock wait holds 250 ticks of 10 ms; a stalled pool lets through a handful at most.
-        #expect(seen >= 25, "the ticker ran \(seen) times while \(readers) reads waited for the lock")
+        // Half a lock wait holds 250 ticks of 10 ms. A stalled pool lets through the first one or two (until the
+        // readers hold every thread); a free one, even on a loaded machine sharing it with other tests, dozens.
+        #expect(seen >= 5, "the ticker ran \(seen) times while \(readers) reads waited for the lock")
       }
     }
   }
