@@ -1,3 +1,5 @@
+import SNSCore
+
 /// A property of the run that did not hold, with what shows it.
 public struct ChaosViolation: Hashable, Sendable, CustomStringConvertible {
   public var check: ChaosCheck
@@ -15,9 +17,11 @@ public enum ChaosCheck: String, Hashable, Sendable, CaseIterable {
   case acknowledgedPostKept = "acknowledged post on its master"
   /// Every acknowledged follow and unfollow is among its user's events on the final master.
   case acknowledgedFollowKept = "acknowledged follow/unfollow on its master"
-  /// Whom each user follows at the end agrees with their last request of each pair, when it was acknowledged
-  /// (pairs with an unanswered request are left out: it may have taken effect late).
-  case followStateKept = "final follows match the last acknowledged request"
+  /// Whom each user follows at the end agrees with their last request of each pair, when its answer settles
+  /// the state: acknowledged, or refused as already done (`FAILURE_ALREADY_EXISTS` to a follow,
+  /// `FAILURE_NOT_A_FOLLOWER` to an unfollow). Pairs with an unanswered request are left out: it may have
+  /// taken effect late.
+  case followStateKept = "final follows match the last answered request"
   /// An acknowledged post reached every user whose acknowledged follow of its author completed before the
   /// post was sent and who never asked to unfollow since.
   case delivered = "acknowledged post reached its followers"
@@ -142,15 +146,23 @@ public enum ChaosChecker {
     }
     for (pair, asked) in requests.sorted(by: { "\($0.key)" < "\($1.key)" }) {
       guard !asked.contains(where: { $0.outcome.kind == "unknown" }),
-        let last = asked.max(by: { $0.invoked < $1.invoked }), last.outcome == .ok
+        let last = asked.max(by: { $0.invoked < $1.invoked }), let follows = settledState(last)
       else { continue }
-      let follows = last.action == .follow(pair.followee)
       let found =
         final.master(of: pair.follower)?.followees(of: pair.follower).contains(pair.followee) ?? false
       result.look(
         .followStateKept, found == follows,
-        "user \(pair.follower)'s last request, \(last.action) at \(ChaosReport.seconds(last.invoked)), was acknowledged, but the final master says they \(found ? "follow" : "do not follow") \(pair.followee)"
+        "user \(pair.follower)'s last request, \(last.action) at \(ChaosReport.seconds(last.invoked)), was answered \(last.outcome), but the final master says they \(found ? "follow" : "do not follow") \(pair.followee)"
       )
+    }
+  }
+
+  /// Whether `request`'s answer says the user follows its followee afterwards; `nil` if it does not say.
+  static func settledState(_ request: ChaosRequest) -> Bool? {
+    switch (request.action, request.outcome) {
+    case (.follow, .ok), (.follow, .refused(ReplyStatus.alreadyExists.rawValue)): true
+    case (.unfollow, .ok), (.unfollow, .refused(ReplyStatus.notAFollower.rawValue)): false
+    default: nil
     }
   }
 

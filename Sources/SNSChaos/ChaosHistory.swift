@@ -50,14 +50,20 @@ public struct ChaosRequest: Hashable, Sendable {
   public var invoked: Duration
   public var completed: Duration
   public var outcome: ChaosOutcome
+  /// How many times it was sent, all with one request key: more than once when an attempt's outcome was
+  /// unknown (the first attempt at `invoked`, the answer of the last at `completed`).
+  public var attempts: Int
 
-  public init(client: Int, action: ChaosAction, invoked: Duration, completed: Duration, outcome: ChaosOutcome)
-  {
+  public init(
+    client: Int, action: ChaosAction, invoked: Duration, completed: Duration, outcome: ChaosOutcome,
+    attempts: Int = 1
+  ) {
     self.client = client
     self.action = action
     self.invoked = invoked
     self.completed = completed
     self.outcome = outcome
+    self.attempts = attempts
   }
 }
 

@@ -36,7 +36,10 @@ public struct ChaosReport: Sendable {
       "faults injected: \(faults.count) ("
         + ChaosFaultKind.allCases.map { "\($0.rawValue) \(byKind[$0]?.count ?? 0)" }.joined(separator: ", ")
         + ")")
-    lines.append("requests: \(history.count)")
+    let retried = history.filter { $0.attempts > 1 }
+    lines.append(
+      "requests: \(history.count) (\(retried.count) sent again with their key after an unknown outcome, "
+        + "\(retried.reduce(0) { $0 + $1.attempts - 1 }) retries)")
     for action in ["post", "follow", "unfollow"] {
       let row = outcomes[action] ?? [:]
       lines.append(

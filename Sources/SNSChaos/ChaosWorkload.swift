@@ -73,11 +73,21 @@ struct ChaosWorkload: Sendable {
         continue
       }
       let invoked = ContinuousClock.now - started
-      let outcome = await perform(action, session: session)
+      // An attempt without an answer is sent again with the same key until one comes (or the run ends), as a
+      // careful client does: the system must apply it at most once, and the answer settles whether it did,
+      // which keeps the follow-state and delivery checks meaningful over a long run.
+      let key = RequestKey.random()
+      var outcome = await perform(action, key: key, session: session)
+      var attempts = 1
+      while outcome.kind == "unknown", !stop.isSet, attempts < Self.attemptLimit {
+        try? await Task.sleep(for: .milliseconds(100))
+        outcome = await perform(action, key: key, session: session)
+        attempts += 1
+      }
       history.record(
         ChaosRequest(
           client: number, action: action, invoked: invoked, completed: ContinuousClock.now - started,
-          outcome: outcome))
+          outcome: outcome, attempts: attempts))
       switch (action, outcome) {
       case (.follow(let followee), .ok), (.follow(let followee), .refused("FAILURE_ALREADY_EXISTS")):
         following.insert(followee)
@@ -91,13 +101,16 @@ struct ChaosWorkload: Sendable {
     }
   }
 
-  func perform(_ action: ChaosAction, session: SNSClient) async -> ChaosOutcome {
+  /// Attempts of one action at most: about a minute of failovers, then it stays unknown.
+  static let attemptLimit = 15
+
+  func perform(_ action: ChaosAction, key: RequestKey, session: SNSClient) async -> ChaosOutcome {
     do {
       let command: Command
       switch action {
-      case .follow(let followee): command = .follow(try UserID(followee))
-      case .unfollow(let followee): command = .unfollow(try UserID(followee))
-      case .post(let text): command = .post(try PostText(text))
+      case .follow(let followee): command = .follow(try UserID(followee), key: key)
+      case .unfollow(let followee): command = .unfollow(try UserID(followee), key: key)
+      case .post(let text): command = .post(try PostText(text), key: key)
       }
       let reply = try await session.execute(command)
       return reply.status == .success ? .ok : .refused(reply.status.rawValue)

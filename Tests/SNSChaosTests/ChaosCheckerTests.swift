@@ -71,6 +71,35 @@ struct ChaosCheckerTests {
     #expect(ChaosChecker.check(late, Self.final(follower: [])).passed)
   }
 
+  @Test(
+    "a last request refused as already done settles the pair: a follow answered FAILURE_ALREADY_EXISTS means follows"
+  )
+  func alreadyDoneSettlesTheFollowState() {
+    let history =
+      Self.history + [
+        ChaosRequest(
+          client: 2, action: .follow(1), invoked: .seconds(5), completed: .seconds(6),
+          outcome: .refused("FAILURE_ALREADY_EXISTS"), attempts: 3)
+      ]
+    let kept = ChaosChecker.check(history, Self.final())
+    #expect(kept.passed && kept.checked[.followStateKept] == 1)
+    // The final master no longer has user 2 following 1.
+    let unfollowed = [
+      ChaosFollowEvent(followee: 1, follows: true, sequence: 1),
+      ChaosFollowEvent(followee: 1, follows: false, sequence: 2),
+    ]
+    #expect(
+      ChaosChecker.check(history, Self.final(follows: unfollowed)).failures(of: .followStateKept).count == 1)
+    // A storage refusal says nothing about the state: the pair is not checked.
+    let storage =
+      Self.history + [
+        ChaosRequest(
+          client: 2, action: .unfollow(1), invoked: .seconds(5), completed: .seconds(6),
+          outcome: .refused("storage error"))
+      ]
+    #expect(ChaosChecker.check(storage, Self.final()).checked[.followStateKept] == nil)
+  }
+
   @Test("the same client action stored twice is a duplicate")
   func duplicatePost() {
     let twice = [ChaosPost(author: 1, text: "hello"), ChaosPost(author: 1, text: "hello")]
