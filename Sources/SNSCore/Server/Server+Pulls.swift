@@ -1,5 +1,5 @@
-/// Catch-ups and reconcile pulls beside the heartbeat loop: one at a time, the latest request wins, and a
-/// request for the pull already running is not queued again.
+/// Catch-ups, reconcile pulls and backlog flushes beside the heartbeat loop. Pulls run one at a time, the latest
+/// request wins, and a request for the pull already running is not queued again.
 extension Server {
   enum PullJob: Hashable, Sendable {
     case catchUp(ServerDescriptor, Epoch, generation: UInt64)
@@ -32,5 +32,23 @@ extension Server {
       }
       try Task.checkCancellation()
     }
+  }
+
+  /// Runs the flushes the heartbeat answers ask for, until cancelled. A mirror to a slow slave waits up to its
+  /// deadline, and an owed write for a slow disk: awaited in the heartbeat loop, either would delay the next
+  /// heartbeat past the failure window, and the coordinator would count a working master as dead.
+  func runBacklogFlushes() async throws {
+    for await _ in flushRequests {
+      await flushBacklog()
+      try Task.checkCancellation()
+    }
+  }
+
+  /// Sends the slave what it has not acknowledged yet, and writes what this server owes its own disk.
+  func flushBacklog() async {
+    if case .master(_, let slave?) = state.phase, !unmirrored.isEmpty {
+      _ = await mirror(records: [], to: slave, epoch: state.epoch)
+    }
+    _ = await storeOwedLocally()
   }
 }

@@ -27,6 +27,8 @@ public actor Server: ClientPort, ServerPeerPort {
   var wantedPull: PullJob?
   var runningPull: PullJob?
   let (pullRequests, pullRequested) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+  /// The wake-up call of ``runBacklogFlushes()``, given after each heartbeat answer.
+  let (flushRequests, flushRequested) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
 
   public init(
     configuration: ServerConfiguration, store: any ContextStore, coordinator: any CoordinatorPort,
@@ -51,6 +53,7 @@ public actor Server: ClientPort, ServerPeerPort {
   public func run() async throws {
     try await withThrowingDiscardingTaskGroup { group in
       group.addTask { try await self.runPulls() }
+      group.addTask { try await self.runBacklogFlushes() }
       var actions = state.onStart(now: clock.now())
       while !Task.isCancelled {
         var next: Duration?
@@ -72,8 +75,8 @@ public actor Server: ClientPort, ServerPeerPort {
       pullsAside: false)
   }
 
-  /// Performs `actions`; with `pullsAside`, a catch-up or reconcile is handed to ``runPulls()`` instead of
-  /// being awaited here.
+  /// Performs `actions`; with `pullsAside`, a catch-up or reconcile is handed to ``runPulls()``, and the
+  /// backlog flush after a heartbeat answer to ``runBacklogFlushes()``, instead of being awaited here.
   func perform(_ actions: [ServerState.Action], pullsAside: Bool) async {
     for action in actions {
       switch action {
@@ -84,10 +87,7 @@ public actor Server: ClientPort, ServerPeerPort {
           let assignment = try await coordinator.heartbeat(beat)
           await perform(
             state.onHeartbeatReply(assignment, sentAt: sentAt, now: clock.now()), pullsAside: pullsAside)
-          if case .master(_, let slave?) = state.phase, !unmirrored.isEmpty {
-            _ = await mirror(records: [], to: slave, epoch: state.epoch)
-          }
-          _ = await storeOwedLocally()
+          if pullsAside { flushRequested.yield() } else { await flushBacklog() }
         } catch {
           logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
         }
