@@ -209,11 +209,13 @@ public final class FileContextStore: ContextStore {
     try fileSystem.names(inDirectory: directory).compactMap(ContextFile.init(fileName:)).sorted()
   }
 
-  /// Runs `body`, which makes blocking file-system calls: on ``roundThreads`` for a real disk, on the
-  /// caller's thread for a file system that never blocks.
-  func runBlocking<Result: Sendable>(_ body: @escaping @Sendable () -> Result) async -> Result {
+  /// Runs `body`, which makes blocking file-system calls: on `threads` for a real disk, on the caller's
+  /// thread for a file system that never blocks.
+  func runBlocking<Result: Sendable>(
+    on threads: BlockingThreads = FileContextStore.roundThreads, _ body: @escaping @Sendable () -> Result
+  ) async -> Result {
     guard fileSystem.callsMayBlock else { return body() }
-    return await Self.roundThreads.run(body)
+    return await threads.run(body)
   }
 
   /// Threads that read. A read takes the `caches` lock, which a round holds while it waits for file locks
@@ -227,10 +229,8 @@ public final class FileContextStore: ContextStore {
     async throws(SNSError)
     -> Value
   {
-    guard fileSystem.callsMayBlock else { return try body() }
-    let result: Result<Value, SNSError> = await Self.readThreads.run {
+    try await runBlocking(on: Self.readThreads) { () -> Result<Value, SNSError> in
       do throws(SNSError) { return .success(try body()) } catch { return .failure(error) }
-    }
-    return try result.get()
+    }.get()
   }
 }
