@@ -86,6 +86,11 @@ final class CheckedStore: ContextStore {
     return replaced
   }
 
+  @discardableResult
+  func remove(_ keys: Set<RecordKey>, from file: ContextFile) async throws -> Set<RecordKey> {
+    try await store.remove(keys, from: file)
+  }
+
   func records(in file: ContextFile) async throws -> [ContextRecord] { try await store.records(in: file) }
 
   func records(in file: ContextFile, after position: FilePosition) async throws -> (

@@ -8,6 +8,7 @@ extension Server {
       // A mirror may be a late copy from before the master restarted (same epoch, a key since given to
       // another write), so it never overrides: a conflict refuses it, and the master does not acknowledge.
       // Catch-ups, which read the master's files as they are now, do override.
+      let folds = try await folds(ofOwnersIn: records)
       let appended: [PlacedRecord]
       do {
         appended = try await store.append(records)
@@ -26,23 +27,32 @@ extension Server {
           metadata: ["keys": "\(conflicting.map(\.record.key.value))"])
         throw SNSError.unavailable("the slave holds a different record under \(conflicting[0].record.key)")
       }
+      // A late copy of a mirror (from before the master restarted) may remove the copy the master kept
+      // instead: the two are one client write, so either way it is here once.
+      try await removeRetryCopies(of: records, folds: folds)
     }
   }
 
   /// Appends the records of a catch-up from this server's master, letting them win over different records
   /// under the same keys (orphans of writes the master refused; see ``FileContextStore/replace(_:)``). The
   /// master's files hold every acknowledged write, so where they differ from this server's, theirs is right.
+  /// A copy of one of the master's client writes that this server holds under another sequence goes (see
+  /// ``removeRetryCopies(of:folds:)``).
   @discardableResult
   func applyFromMaster(_ records: [PlacedRecord]) async throws -> [PlacedRecord] {
+    let folds = try await folds(ofOwnersIn: records)
     let appended = try await store.append(records)
     let conflicting = try await conflicts(with: records, appended: appended)
-    guard !conflicting.isEmpty else { return appended }
-    let replaced = try await store.replace(conflicting)
-    // A store may swap records in place, where no position shows it: every user's files are read again.
-    if !replaced.isEmpty { userFolds = [:] }
-    logger.warning(
-      "replaced records that differ from the master's",
-      metadata: ["records": "\(replaced.map(\.record.key.value))"])
+    var replaced: [PlacedRecord] = []
+    if !conflicting.isEmpty {
+      replaced = try await store.replace(conflicting)
+      // A store may swap records in place, where no position shows it: every user's files are read again.
+      if !replaced.isEmpty { userFolds = [:] }
+      logger.warning(
+        "replaced records that differ from the master's",
+        metadata: ["records": "\(replaced.map(\.record.key.value))"])
+    }
+    try await removeRetryCopies(of: records, folds: folds)
     return appended + replaced
   }
 

@@ -129,7 +129,8 @@ public actor Server: ClientPort, ServerPeerPort {
 
   /// Fetches `peer`'s own records through `CatchUp` and appends them (idempotently); a failure is retried at
   /// the next heartbeat answer. From the master (`authoritative`) they also replace different records under
-  /// the same keys; from a slave, this server's own records win.
+  /// the same keys, and this server's copies of its client writes under other sequences; from a slave, this
+  /// server's own records win, in both ways.
   func pull(from peer: ServerDescriptor, epoch: Epoch, authoritative: Bool, what: String) async -> Bool {
     // Page by page; a pull that failed goes on where it stopped, if it is the same pull. A catch-up of a newer
     // sync generation starts over: pages read before the generation changed may miss a solo write.
@@ -153,7 +154,9 @@ public actor Server: ClientPort, ServerPeerPort {
         while let reply = try await group.next() {
           if let after = reply.next { group.addTask { try await fetch(after: after) } }
           let appended =
-            authoritative ? try await applyFromMaster(reply.records) : try await store.append(reply.records)
+            authoritative
+            ? try await applyFromMaster(reply.records)
+            : try await store.append(try await withoutRetryCopies(reply.records))
           applied += appended.count
           pages += 1
           position = reply.next

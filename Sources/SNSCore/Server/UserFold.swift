@@ -2,8 +2,8 @@
 /// and timeline since the last command, so that a command costs the new records, not the user's history.
 ///
 /// Folds exactly as ``UserView/build(user:knownUsers:follows:timeline:)`` does, but keeps only the request
-/// keys of the user's latest ``recentKeyCount`` keyed posts and follow events: a retry comes while its first
-/// attempt is among the client's latest writes.
+/// keys (with their sequences) of the user's latest ``recentKeyCount`` keyed posts and follow events: a retry
+/// comes while its first attempt is among the client's latest writes.
 struct UserFold: Sendable {
   let user: UserID
   private(set) var followsPosition = FilePosition.start
@@ -44,7 +44,7 @@ struct UserFold: Sendable {
       switch record {
       case .following(let event) where event.follower == user:
         lastFollowSequence = max(lastFollowSequence, event.sequence)
-        if let key = event.key { recentFollowKeys.add(key) }
+        if let key = event.key { recentFollowKeys.add(key, sequence: event.sequence) }
         if (ownEvents[event.followee]?.sequence ?? 0) <= event.sequence {
           ownEvents[event.followee] = (event.sequence, event.kind)
         }
@@ -65,7 +65,7 @@ struct UserFold: Sendable {
     timelinePosition = next
     for case .post(let post) in records where post.author == user {
       lastPostSequence = max(lastPostSequence, post.id.sequence)
-      if let key = post.key { recentKeys.add(key) }
+      if let key = post.key { recentKeys.add(key, sequence: post.id.sequence) }
     }
   }
 
@@ -75,17 +75,30 @@ struct UserFold: Sendable {
       following: Set(ownEvents.filter { $0.value.kind == .follow }.keys),
       followers: Set(followerEvents.filter { $0.value.kind == .follow }.keys),
       lastFollowSequence: lastFollowSequence, lastPostSequence: lastPostSequence,
-      postKeys: Set(recentKeys.keys), followKeys: Set(recentFollowKeys.keys))
+      postKeys: recentKeys.keys, followKeys: recentFollowKeys.keys)
   }
 
-  /// At most ``UserFold/recentKeyCount`` distinct keys, oldest first.
-  private struct RecentKeys: Sendable {
-    private(set) var keys: [RequestKey] = []
+  /// The sequences of the user's recent posts that carry `key` (more than one: a write stored once per
+  /// attempt).
+  func postSequences(carrying key: RequestKey) -> [UInt64] { recentKeys.sequences(carrying: key) }
 
-    mutating func add(_ key: RequestKey) {
-      guard !keys.contains(key) else { return }
-      keys.append(key)
-      if keys.count > UserFold.recentKeyCount { keys.removeFirst() }
+  /// The sequences of the user's recent follow events that carry `key`.
+  func followSequences(carrying key: RequestKey) -> [UInt64] { recentFollowKeys.sequences(carrying: key) }
+
+  /// The latest ``UserFold/recentKeyCount`` keyed records, each as its key and sequence, oldest first.
+  private struct RecentKeys: Sendable {
+    private var entries: [(key: RequestKey, sequence: UInt64)] = []
+
+    var keys: Set<RequestKey> { Set(entries.map(\.key)) }
+
+    func sequences(carrying key: RequestKey) -> [UInt64] {
+      entries.filter { $0.key == key }.map(\.sequence)
+    }
+
+    mutating func add(_ key: RequestKey, sequence: UInt64) {
+      guard !entries.contains(where: { $0.key == key && $0.sequence == sequence }) else { return }
+      entries.append((key, sequence))
+      if entries.count > UserFold.recentKeyCount { entries.removeFirst() }
     }
   }
 }

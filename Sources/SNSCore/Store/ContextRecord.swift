@@ -127,9 +127,9 @@ public enum ContextRecord: Hashable, Sendable {
   public var key: RecordKey {
     switch self {
     case .user(let user): RecordKey("user \(user)")
-    case .following(let event): RecordKey("following \(event.follower)#\(event.sequence)")
+    case .following(let event): .following(event.follower, sequence: event.sequence)
     case .follower(let event): RecordKey("follower \(event.follower)#\(event.sequence)")
-    case .post(let post): RecordKey("post \(post.id)")
+    case .post(let post): .post(post.id)
     case .cursor(let cursor): RecordKey("cursor \(cursor.stream.rawValue) \(cursor.user) \(cursor.sequence)")
     }
   }
@@ -140,6 +140,14 @@ public struct RecordKey: Hashable, Sendable, CustomStringConvertible {
   public let value: String
   public init(_ value: String) { self.value = value }
   public var description: String { value }
+
+  /// The key of a post.
+  public static func post(_ id: PostID) -> RecordKey { RecordKey("post \(id)") }
+
+  /// The key of a follower's own follow event, in their follow file.
+  public static func following(_ follower: UserID, sequence: UInt64) -> RecordKey {
+    RecordKey("following \(follower)#\(sequence)")
+  }
 }
 
 /// A record together with the file it belongs in.

@@ -45,6 +45,12 @@ public protocol ContextStore: Sendable {
   @discardableResult
   func replace(_ records: [PlacedRecord]) async throws -> [PlacedRecord]
 
+  /// Removes the records under `keys` from `file` (durably), and returns the keys that were there. Only a
+  /// slave removing its copy of a write its master holds under another sequence uses it: see
+  /// ``FileContextStore/remove(_:from:)``.
+  @discardableResult
+  func remove(_ keys: Set<RecordKey>, from file: ContextFile) async throws -> Set<RecordKey>
+
   /// Every whole record of `file` in file order; empty if the file does not exist.
   func records(in file: ContextFile) async throws -> [ContextRecord]
 

@@ -93,4 +93,25 @@ struct FileContextStoreReplaceTests {
       #expect(records.contains(Fixtures.post(1, 1, "orphan")))
     }
   }
+
+  @Test("remove drops only the lines of its keys; the key may be appended again afterwards")
+  func removeDropsOnlyItsLines() async throws {
+    try await Fixtures.withTemporaryDirectory { directory in
+      let store = try FileContextStore(directory: directory, logger: quietLogger)
+      let file = Fixtures.timeline(1)
+      let posts = (1...4).map { Fixtures.post(1, UInt64($0)) }
+      try await store.append(posts.map { PlacedRecord($0, in: file) })
+      let removed = try await store.remove([posts[1].key, Fixtures.post(1, 9).key], from: file)
+      #expect(removed == [posts[1].key])
+      let kept = [posts[0], posts[2], posts[3]]
+      #expect(try await store.records(in: file) == kept)
+      #expect(Fixtures.bytes(store.path(of: file)) == kept.flatMap(Fixtures.line))
+      #expect(try await store.remove([posts[1].key], from: file).isEmpty)
+      // The key set forgot it: appending it again stores it.
+      #expect(
+        try await store.append([PlacedRecord(posts[1], in: file)]) == [PlacedRecord(posts[1], in: file)])
+      let reopened = try FileContextStore(directory: directory, logger: quietLogger)
+      #expect(try await reopened.records(in: file) == kept + [posts[1]])
+    }
+  }
 }

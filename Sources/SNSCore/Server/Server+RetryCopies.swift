@@ -1,0 +1,107 @@
+/// One client write stored twice, under two sequences: its first attempt reached only some server (a slave
+/// that stored the mirror the master then refused), and its retry, with the same request key, came to a
+/// master whose files lacked it, which gave it a new sequence. Both records are the same client action (one
+/// author, one key, one text), so a server keeps exactly one: the current master's.
+extension Server {
+  /// A client write's own record: a post in its author's timeline, or a follow event in its follower's file,
+  /// with the request key its client sent.
+  /// One client write, whatever sequence it was stored under.
+  struct ClientWrite: Hashable {
+    let file: ContextFile
+    let key: RequestKey
+  }
+
+  struct WriteAttempt {
+    let owner: UserID
+    let key: RequestKey
+    let sequence: UInt64
+    let file: ContextFile
+
+    init?(_ placed: PlacedRecord) {
+      switch (placed.record, placed.file) {
+      case (.post(let post), .timeline(let owner)) where post.author == owner:
+        guard let key = post.key else { return nil }
+        (self.owner, self.key, self.sequence) = (owner, key, post.id.sequence)
+      case (.following(let event), .follows(let owner)) where event.follower == owner:
+        guard let key = event.key else { return nil }
+        (self.owner, self.key, self.sequence) = (owner, key, event.sequence)
+      default:
+        return nil
+      }
+      self.file = placed.file
+    }
+
+    /// The keys of the owner's records (in `fold`) that carry this attempt's request key under another
+    /// sequence.
+    func otherCopies(in fold: UserFold) -> Set<RecordKey> {
+      switch file {
+      case .timeline:
+        Set(
+          fold.postSequences(carrying: key).filter { $0 != sequence }.map {
+            RecordKey.post(PostID(author: owner, sequence: $0))
+          })
+      case .follows:
+        Set(
+          fold.followSequences(carrying: key).filter { $0 != sequence }.map {
+            RecordKey.following(owner, sequence: $0)
+          })
+      case .users, .cursors:
+        []
+      }
+    }
+  }
+
+  /// The folds of every owner of a write attempt in `records`, brought up to date with their files (only the
+  /// bytes appended since the last fold are read).
+  func folds(ofOwnersIn records: [PlacedRecord]) async throws -> [UserID: UserFold] {
+    var folds: [UserID: UserFold] = [:]
+    for attempt in records.compactMap(WriteAttempt.init) where folds[attempt.owner] == nil {
+      var fold = userFolds[attempt.owner] ?? UserFold(user: attempt.owner)
+      let follows = try await store.records(in: .follows(attempt.owner), after: fold.followsPosition)
+      fold.foldFollows(follows.records, next: follows.next)
+      let timeline = try await store.records(in: .timeline(attempt.owner), after: fold.timelinePosition)
+      fold.foldTimeline(timeline.records, next: timeline.next)
+      userFolds[attempt.owner] = fold
+      folds[attempt.owner] = fold
+    }
+    return folds
+  }
+
+  /// Once `records` from the master are stored here: removes this server's other copies of the same client
+  /// writes (`folds`, taken before they were stored). The master planned each key only because its files
+  /// lacked it, so a copy under another sequence is one no master acknowledged.
+  func removeRetryCopies(of records: [PlacedRecord], folds: [UserID: UserFold]) async throws {
+    var byFile: [ContextFile: Set<RecordKey>] = [:]
+    for attempt in records.compactMap(WriteAttempt.init) {
+      guard let fold = folds[attempt.owner] else { continue }
+      let others = attempt.otherCopies(in: fold)
+      if !others.isEmpty { byFile[attempt.file, default: []].formUnion(others) }
+    }
+    guard !byFile.isEmpty else { return }
+    for (file, keys) in byFile.sorted(by: { $0.key < $1.key }) {
+      let removed = try await store.remove(keys, from: file)
+      logger.warning(
+        "removed this server's copy of a write the master holds under another sequence",
+        metadata: ["file": "\(file)", "records": "\(removed.map(\.value).sorted())"])
+    }
+    // The files were written anew: the folds of their owners start over.
+    for attempt in records.compactMap(WriteAttempt.init) { userFolds[attempt.owner] = nil }
+  }
+
+  /// `records` pulled from a slave, without those that are another copy of a client write this server holds
+  /// (under another sequence) or is writing now: this server's own records win.
+  func withoutRetryCopies(_ records: [PlacedRecord]) async throws -> [PlacedRecord] {
+    let folds = try await folds(ofOwnersIn: records)
+    var taken: [ClientWrite: UInt64] = [:]
+    return records.filter { placed in
+      guard let attempt = WriteAttempt(placed) else { return true }
+      if state.keysInFlight.contains(attempt.key) { return false }
+      if let fold = folds[attempt.owner], !attempt.otherCopies(in: fold).isEmpty { return false }
+      // Two copies in the slave's own files: the first one pulled stays.
+      let write = ClientWrite(file: attempt.file, key: attempt.key)
+      if let sequence = taken[write], sequence != attempt.sequence { return false }
+      taken[write] = attempt.sequence
+      return true
+    }
+  }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import SNSTestSupport
+import Testing
+
+@testable import SNSCore
+
+/// One client write under two sequences: its first attempt is an orphan on the slave (mirrored, then refused
+/// by the master), and a master lacking it gave the retry, with the same request key, a new sequence. Every
+/// way records move between master and slave keeps one copy.
+@Suite("A retried write stored under two sequences")
+struct RetryCopyTests {
+  static let key = RequestKey(0x8ed4_2ec6_7eb5_4549)
+
+  func post(_ sequence: UInt64, _ words: String, key: RequestKey? = Self.key, time: Timestamp) -> PlacedRecord
+  {
+    PlacedRecord(
+      .post(Post(id: PostID(author: user(1), sequence: sequence), time: time, text: text(words), key: key)),
+      in: .timeline(user(1)))
+  }
+
+  func follow(_ sequence: UInt64, time: Timestamp) -> PlacedRecord {
+    PlacedRecord(
+      .following(
+        FollowEvent(
+          kind: .follow, follower: user(1), followee: user(4), sequence: sequence, time: time, key: Self.key)),
+      in: .follows(user(1)))
+  }
+
+  func directory(_ root: String, server id: Int) -> String {
+    ServerDirectoryLayout.serverDirectory(
+      in: (root as NSString).appendingPathComponent("cluster_1"), id: server(id),
+      roleIfNew: id == 1 ? .master : .slave)
+  }
+
+  /// How many of user 1's posts (in server `id`'s files) carry the request key, and the sequences of all.
+  func keyedPosts(_ sns: TinySNS, server id: Int) async throws -> (copies: Int, sequences: [UInt64]) {
+    let posts = try await timelinePosts(sns, cluster: 1, server: id, user: user(1))
+    return (posts.count { $0.key == Self.key }, posts.map(\.id.sequence))
+  }
+
+  @Test("the catch-up from the master removes the slave's copy under the other sequence")
+  func catchUpRemovesTheSlavesCopy() async throws {
+    try await withTemporaryDirectory { root in
+      let clock = ManualClock()
+      guard let (sns, master, slave, epoch) = try await tinySNSWithRoles(root: root, clock: clock) else {
+        return
+      }
+      // Orphans on the slave: sequence 1 (another write) and 2 (the first attempt of the keyed one).
+      let first = clock.now()
+      try await slave.mirror(
+        MirrorRequest(
+          cluster: cluster(1), epoch: epoch,
+          records: [
+            post(1, "other", key: nil, time: first), post(2, "the post", time: first), follow(2, time: first),
+          ]))
+      // The master's files: the retry, given sequence 1.
+      clock.advance(by: .seconds(39))
+      try await FileContextStore(directory: directory(root, server: 1), logger: quietLogger).append([
+        post(1, "the post", time: clock.now()), follow(1, time: clock.now()),
+      ])
+      let reply = try await master.catchUp(CatchUpRequest(epoch: epoch))
+      try await slave.applyFromMaster(reply.records)
+
+      let slaveHolds = try await keyedPosts(sns, server: 2)
+      #expect(slaveHolds.copies == 1)
+      #expect(slaveHolds.sequences == [1])
+      let slaveStore = try FileContextStore(directory: directory(root, server: 2), logger: quietLogger)
+      let events = try await slaveStore.records(in: .follows(user(1)))
+      #expect(events == [follow(1, time: clock.now()).record])
+    }
+  }
+
+  @Test("the master's mirror of the retry removes the slave's copy of the first attempt")
+  func mirrorRemovesTheSlavesCopy() async throws {
+    try await withTemporaryDirectory { root in
+      let clock = ManualClock()
+      guard let (sns, _, slave, epoch) = try await tinySNSWithRoles(root: root, clock: clock) else { return }
+      try await slave.mirror(
+        MirrorRequest(cluster: cluster(1), epoch: epoch, records: [post(2, "the post", time: clock.now())]))
+      clock.advance(by: .seconds(39))
+      try await slave.mirror(
+        MirrorRequest(cluster: cluster(1), epoch: epoch, records: [post(1, "the post", time: clock.now())]))
+      let slaveHolds = try await keyedPosts(sns, server: 2)
+      #expect(slaveHolds.copies == 1)
+      #expect(slaveHolds.sequences == [1])
+    }
+  }
+
+  @Test("a master pulling its slave's records keeps its own copy and leaves the slave's")
+  func reconcileKeepsTheMastersCopy() async throws {
+    try await withTemporaryDirectory { root in
+      let clock = ManualClock()
+      guard let (sns, master, slave, epoch) = try await tinySNSWithRoles(root: root, clock: clock) else {
+        return
+      }
+      try await slave.mirror(
+        MirrorRequest(cluster: cluster(1), epoch: epoch, records: [post(2, "the post", time: clock.now())]))
+      clock.advance(by: .seconds(39))
+      try await FileContextStore(directory: directory(root, server: 1), logger: quietLogger).append([
+        post(1, "the post", time: clock.now())
+      ])
+      let slaveDescriptor = ServerDescriptor(
+        cluster: cluster(1), id: server(2), endpoint: endpoint("cluster1-server2:10002"), role: .slave)
+      let pulled = await master.pull(
+        from: slaveDescriptor, epoch: epoch, authoritative: false, what: "pull from the slave")
+      #expect(pulled)
+      let masterHolds = try await keyedPosts(sns, server: 1)
+      #expect(masterHolds.copies == 1)
+      #expect(masterHolds.sequences == [1])
+    }
+  }
+}
