@@ -111,14 +111,23 @@ extension Server {
   func loadView(of user: UserID) async throws -> UserView {
     // Only the users appended since the last command are hashed (see ``KnownUsers``).
     knownUsers.update(from: try await store.records(in: .users))
-    // Only what was appended to the user's files since their last command is read (see ``UserFold``).
+    return try await refreshedFold(of: user).view(knownUsers: knownUsers.users)
+  }
+
+  /// The user's fold brought up to date: only what was appended to their files since it was last folded is
+  /// read (see ``UserFold``). Without `file`, both files; with it, only that one.
+  func refreshedFold(of user: UserID, only file: ContextFile? = nil) async throws -> UserFold {
     var fold = userFolds[user] ?? UserFold(user: user)
-    let follows = try await store.records(in: .follows(user), after: fold.followsPosition)
-    fold.foldFollows(follows.records, next: follows.next)
-    let timeline = try await store.records(in: .timeline(user), after: fold.timelinePosition)
-    fold.foldTimeline(timeline.records, next: timeline.next)
+    if file == nil || file == .follows(user) {
+      let follows = try await store.records(in: .follows(user), after: fold.followsPosition)
+      fold.foldFollows(follows.records, next: follows.next)
+    }
+    if file == nil || file == .timeline(user) {
+      let timeline = try await store.records(in: .timeline(user), after: fold.timelinePosition)
+      fold.foldTimeline(timeline.records, next: timeline.next)
+    }
     userFolds[user] = fold
-    return fold.view(knownUsers: knownUsers.users)
+    return fold
   }
 
   /// Mirrors `records` (after any the slave missed) and says how it went.

@@ -28,8 +28,16 @@ extension Server {
         throw SNSError.unavailable("the slave holds a different record under \(conflicting[0].record.key)")
       }
       // A late copy of a mirror (from before the master restarted) may remove the copy the master kept
-      // instead: the two are one client write, so either way it is here once.
-      try await removeRetryCopies(of: records, folds: folds)
+      // instead: the two are one client write, so either way it is here once. The records are stored now,
+      // so a failed removal (a full disk) must not refuse the mirror: the master would count a write this
+      // server holds as refused. The copy goes at the next catch-up instead.
+      do {
+        try await removeRetryCopies(of: records, folds: folds)
+      } catch {
+        logger.warning(
+          "could not remove a second copy of a retried write; the next catch-up removes it",
+          metadata: ["error": "\(error)"])
+      }
     }
   }
 

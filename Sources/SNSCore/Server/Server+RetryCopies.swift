@@ -3,14 +3,14 @@
 /// master whose files lacked it, which gave it a new sequence. Both records are the same client action (one
 /// author, one key, one text), so a server keeps exactly one: the current master's.
 extension Server {
-  /// A client write's own record: a post in its author's timeline, or a follow event in its follower's file,
-  /// with the request key its client sent.
   /// One client write, whatever sequence it was stored under.
   struct ClientWrite: Hashable {
     let file: ContextFile
     let key: RequestKey
   }
 
+  /// A client write's own record: a post in its author's timeline, or a follow event in its follower's file,
+  /// with the request key its client sent.
   struct WriteAttempt {
     let owner: UserID
     let key: RequestKey
@@ -51,20 +51,20 @@ extension Server {
     }
   }
 
-  /// The folds of every owner of a write attempt in `records`, brought up to date with their files (only the
-  /// bytes appended since the last fold are read).
+  /// The folds of every owner of a write attempt in `records`, each brought up to date with the files their
+  /// attempts are in (only the bytes appended since the last fold are read).
   func folds(ofOwnersIn records: [PlacedRecord]) async throws -> [UserID: UserFold] {
+    let files = Set(records.compactMap(WriteAttempt.init).map { ClientFile(owner: $0.owner, file: $0.file) })
     var folds: [UserID: UserFold] = [:]
-    for attempt in records.compactMap(WriteAttempt.init) where folds[attempt.owner] == nil {
-      var fold = userFolds[attempt.owner] ?? UserFold(user: attempt.owner)
-      let follows = try await store.records(in: .follows(attempt.owner), after: fold.followsPosition)
-      fold.foldFollows(follows.records, next: follows.next)
-      let timeline = try await store.records(in: .timeline(attempt.owner), after: fold.timelinePosition)
-      fold.foldTimeline(timeline.records, next: timeline.next)
-      userFolds[attempt.owner] = fold
-      folds[attempt.owner] = fold
+    for owned in files.sorted(by: { $0.file < $1.file }) {
+      folds[owned.owner] = try await refreshedFold(of: owned.owner, only: owned.file)
     }
     return folds
+  }
+
+  private struct ClientFile: Hashable {
+    let owner: UserID
+    let file: ContextFile
   }
 
   /// Once `records` from the master are stored here: removes this server's other copies of the same client
@@ -77,15 +77,15 @@ extension Server {
       let others = attempt.otherCopies(in: fold)
       if !others.isEmpty { byFile[attempt.file, default: []].formUnion(others) }
     }
-    guard !byFile.isEmpty else { return }
     for (file, keys) in byFile.sorted(by: { $0.key < $1.key }) {
+      // The file is written anew: its owner's fold starts over.
+      if case .timeline(let owner) = file { userFolds[owner] = nil }
+      if case .follows(let owner) = file { userFolds[owner] = nil }
       let removed = try await store.remove(keys, from: file)
       logger.warning(
         "removed this server's copy of a write the master holds under another sequence",
         metadata: ["file": "\(file)", "records": "\(removed.map(\.value).sorted())"])
     }
-    // The files were written anew: the folds of their owners start over.
-    for attempt in records.compactMap(WriteAttempt.init) { userFolds[attempt.owner] = nil }
   }
 
   /// `records` pulled from a slave, without those that are another copy of a client write this server holds

@@ -38,13 +38,25 @@ struct RetryCopyTests {
     return (posts.count { $0.key == Self.key }, posts.map(\.id.sequence))
   }
 
-  @Test("the catch-up from the master removes the slave's copy under the other sequence")
-  func catchUpRemovesTheSlavesCopy() async throws {
+  /// Runs `body` on a façade whose cluster 1 has server 1 as master and server 2 as its slave.
+  func withRoles(
+    _ body: (
+      _ sns: TinySNS, _ master: Server, _ slave: Server, _ epoch: Epoch, _ clock: ManualClock, _ root: String
+    )
+      async throws -> Void
+  ) async throws {
     try await withTemporaryDirectory { root in
       let clock = ManualClock()
       guard let (sns, master, slave, epoch) = try await tinySNSWithRoles(root: root, clock: clock) else {
         return
       }
+      try await body(sns, master, slave, epoch, clock, root)
+    }
+  }
+
+  @Test("the catch-up from the master removes the slave's copy under the other sequence")
+  func catchUpRemovesTheSlavesCopy() async throws {
+    try await withRoles { sns, master, slave, epoch, clock, root in
       // Orphans on the slave: sequence 1 (another write) and 2 (the first attempt of the keyed one).
       let first = clock.now()
       try await slave.mirror(
@@ -72,9 +84,7 @@ struct RetryCopyTests {
 
   @Test("the master's mirror of the retry removes the slave's copy of the first attempt")
   func mirrorRemovesTheSlavesCopy() async throws {
-    try await withTemporaryDirectory { root in
-      let clock = ManualClock()
-      guard let (sns, _, slave, epoch) = try await tinySNSWithRoles(root: root, clock: clock) else { return }
+    try await withRoles { sns, _, slave, epoch, clock, _ in
       try await slave.mirror(
         MirrorRequest(cluster: cluster(1), epoch: epoch, records: [post(2, "the post", time: clock.now())]))
       clock.advance(by: .seconds(39))
@@ -88,11 +98,7 @@ struct RetryCopyTests {
 
   @Test("a master pulling its slave's records keeps its own copy and leaves the slave's")
   func reconcileKeepsTheMastersCopy() async throws {
-    try await withTemporaryDirectory { root in
-      let clock = ManualClock()
-      guard let (sns, master, slave, epoch) = try await tinySNSWithRoles(root: root, clock: clock) else {
-        return
-      }
+    try await withRoles { sns, master, slave, epoch, clock, root in
       try await slave.mirror(
         MirrorRequest(cluster: cluster(1), epoch: epoch, records: [post(2, "the post", time: clock.now())]))
       clock.advance(by: .seconds(39))
@@ -107,6 +113,24 @@ struct RetryCopyTests {
       let masterHolds = try await keyedPosts(sns, server: 1)
       #expect(masterHolds.copies == 1)
       #expect(masterHolds.sequences == [1])
+    }
+  }
+
+  @Test("a mirror whose removal of the other copy fails (a full disk) is still acknowledged: it is stored")
+  func failedRemovalDoesNotRefuseTheMirror() async throws {
+    try await withRoles { sns, _, slave, epoch, clock, root in
+      try await slave.mirror(
+        MirrorRequest(cluster: cluster(1), epoch: epoch, records: [post(2, "the post", time: clock.now())]))
+      // The rewrite's temporary file cannot be created (a directory stands at its path), as on a full disk.
+      let timeline = (directory(root, server: 2) as NSString).appendingPathComponent("1.timeline")
+      try FileManager.default.createDirectory(
+        atPath: timeline + ".replacing", withIntermediateDirectories: true)
+      clock.advance(by: .seconds(39))
+      // A storage refusal would tell the master that none of it is here: the master would refuse the write
+      // for good while this server holds it.
+      try await slave.mirror(
+        MirrorRequest(cluster: cluster(1), epoch: epoch, records: [post(1, "the post", time: clock.now())]))
+      #expect(try await keyedPosts(sns, server: 2).sequences.sorted() == [1, 2])
     }
   }
 }
