@@ -242,6 +242,16 @@ package final class ChildProcess: Sendable {
     processes.sorted { $0.key < $1.key }.filter { $0.value.isRunning }
       .map { "\($0.key): \($0.value.kernelState)" }.joined(separator: "; ")
   }
+
+  /// The processes of `processes` that have exited, each with its status and last log lines (empty if none):
+  /// why a deployment never became ready.
+  package static func describeExited(_ processes: [String: ChildProcess]) -> String {
+    processes.sorted { $0.key < $1.key }.filter { !$0.value.isRunning }
+      .map {
+        "\($0.key) exited (\($0.value.exitStatus.map { "\($0)" } ?? "status unknown")): \($0.value.logTail)"
+      }
+      .joined(separator: "\n")
+  }
 }
 
 package enum ChildProcessError: Error, CustomStringConvertible {

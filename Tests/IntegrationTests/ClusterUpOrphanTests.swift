@@ -24,7 +24,7 @@ struct ClusterUpOrphanTests {
     try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: root) }
     let data = "\(root)/data"
-    let basePort = freePort(host: "127.0.0.1")
+    let basePort = freePorts(span: 104)
     let command = [
       SNSBinary.path, "cluster", "up", "--clusters", "1", "--data-dir", data, "--base-port", "\(basePort)",
       "--heartbeat", "100ms", "--miss-count", "3", "--sync-interval", "300ms",

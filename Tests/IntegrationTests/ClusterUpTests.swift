@@ -105,7 +105,7 @@ func withClusterUp(
 ) async throws {
   let root = NSTemporaryDirectory() + "tinysns-up-\(UUID().uuidString)"
   try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-  let basePort = freePort(host: "127.0.0.1")
+  let basePort = freePorts(span: 104)
   let process = try await SNSProcess(
     name: "cluster-up",
     arguments: [

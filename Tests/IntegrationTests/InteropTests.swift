@@ -42,7 +42,7 @@ struct InteropTests {
       try await deployment.start()
       let master = try #require(
         try await deployment.status().cluster(1)?.servers.first { $0.role == "master" }?.address)
-      let address = "127.0.0.1:\(freePort(host: "127.0.0.1"))"
+      let address = "127.0.0.1:\(freePort())"
       let coordinator = try await SNSProcess(
         name: "python-coordinator",
         arguments: ["python3", "\(Self.interop)/course_coordinator.py", "\(root)/stubs", address, master],

@@ -88,7 +88,7 @@ final class CourseDeployment: SheetDeployment {
   init(root: String, clusters: Int) throws {
     self.root = root
     self.clusters = clusters
-    coordinatorPort = freePort(host: "127.0.0.1")
+    coordinatorPort = freePort()
   }
 
   func launch(_ name: String, _ link: String, _ arguments: [String]) async throws {
@@ -105,7 +105,7 @@ final class CourseDeployment: SheetDeployment {
     try await launch("coordinator", "coordinator", ["-p", k])
     for server in 1...2 {
       for cluster in 1...clusters {
-        let port = "\(freePort(host: "127.0.0.1"))"
+        let port = "\(freePort())"
         try await launch(
           "tsd-\(cluster)-\(server)", "tsd",
           ["-c", "\(cluster)", "-s", "\(server)", "-h", "localhost", "-k", k, "-p", port])
@@ -119,7 +119,7 @@ final class CourseDeployment: SheetDeployment {
     for id in 1...(2 * clusters) {
       try await launch(
         "synchronizer-\(id)", "synchronizer",
-        ["-h", "localhost", "-k", k, "-p", "\(freePort(host: "127.0.0.1"))", "-i", "\(id)"])
+        ["-h", "localhost", "-k", k, "-p", "\(freePort())", "-i", "\(id)"])
     }
     let ready = await eventually(within: .seconds(20)) {
       guard let status = try? await self.status() else { return false }
@@ -128,7 +128,7 @@ final class CourseDeployment: SheetDeployment {
     }
     guard ready else {
       throw LocalDeployment.DeploymentError.notReady(
-        "\((try? await status()).map { "\($0)" } ?? "no status")")
+        "\((try? await status()).map { "\($0)" } ?? "no status")\n\(SNSProcess.describeExited(processes))")
     }
   }
 

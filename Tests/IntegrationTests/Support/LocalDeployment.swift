@@ -26,14 +26,14 @@ final class LocalDeployment {
     self.heartbeat = heartbeat
     self.missCount = missCount
     self.syncInterval = syncInterval
-    coordinatorAddress = "127.0.0.1:\(freePort(host: "127.0.0.1"))"
+    coordinatorAddress = "127.0.0.1:\(freePort())"
   }
 
   func host(ofCluster cluster: Int) -> String { "127.0.0.\(cluster + 1)" }
 
   func address(_ name: String, cluster: Int) -> String {
     let host = host(ofCluster: cluster)
-    let port = ports[name] ?? freePort(host: host)
+    let port = ports[name] ?? freePort()
     ports[name] = port
     return "\(host):\(port)"
   }
@@ -57,7 +57,8 @@ final class LocalDeployment {
       }
     }
     guard ready else {
-      throw DeploymentError.notReady("\((try? await status()).map { "\($0)" } ?? "no status")")
+      throw DeploymentError.notReady(
+        "\((try? await status()).map { "\($0)" } ?? "no status")\n\(SNSProcess.describeExited(processes))")
     }
   }
 
