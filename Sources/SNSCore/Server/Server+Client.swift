@@ -67,6 +67,9 @@ extension Server {
     // was planned (an orphan of a write that died with this server's previous process). The
     // slave refuses such a mirror for the same reason; a solo write is refused here.
     guard conflicting.isEmpty else {
+      // Nor may the slave get it later with the backlog: it holds the other record too (this server pulled
+      // it from there), and would refuse every mirror carrying this one.
+      unmirrored.remove(conflicting)
       throw SNSError.unavailable("a different record holds \(conflicting[0].record.key); try again")
     }
     switch state.onWriteFinished(plan, mirror: mirrored, now: clock.now()) {
