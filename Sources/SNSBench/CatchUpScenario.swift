@@ -1,5 +1,6 @@
 import Foundation
 import SNSCore
+import SNSTestSupport
 import SNSTransport
 
 /// `catchup`: a real master over a data directory seeded with many posts, then a slave started next to it:
@@ -12,6 +13,8 @@ struct CatchUpScenario {
     var bytes: Int
     var catchUp: Duration
     var pages: String
+    /// The same slave's catch-up after a restart, with everything already in its files.
+    var catchUpAgain: Duration
     var promotion: Duration
     var postsOnNewMaster: Int
   }
@@ -23,7 +26,9 @@ struct CatchUpScenario {
     let shapes = [settings.pick(full: 10_000, quick: 1_000), 10]
     var report = ScenarioReport(
       scenario: "catchup", title: "a slave joins a master holding \(posts) posts",
-      columns: ["users", "posts", "MB", "catch-up s", "pages", "promotion s", "posts on new master"])
+      columns: [
+        "users", "posts", "MB", "catch-up s", "pages", "again s", "promotion s", "posts on new master",
+      ])
     // The goal is for 1 M posts: a quick run's smaller count gets no verdict.
     let judged = !settings.quick
     for users in shapes {
@@ -33,10 +38,12 @@ struct CatchUpScenario {
       report.rows.append([
         "\(users)", "\(posts)", BenchFormat.megabytes(result.bytes / 1024),
         String(format: "%.2f", result.catchUp.seconds), result.pages,
-        String(format: "%.2f", result.promotion.seconds), "\(result.postsOnNewMaster)",
+        String(format: "%.2f", result.catchUpAgain.seconds), String(format: "%.2f", result.promotion.seconds),
+        "\(result.postsOnNewMaster)",
       ])
       let suffix = users == shapes[0] ? "" : ".\(users)_users"
       report.metrics["catchup\(suffix).seconds"] = result.catchUp.seconds
+      report.metrics["catchup\(suffix).again_seconds"] = result.catchUpAgain.seconds
       report.metrics["catchup\(suffix).promotion_seconds"] = result.promotion.seconds
       report.metrics["catchup\(suffix).missing_posts"] = Double(posts - result.postsOnNewMaster)
       report.ratios.append(
@@ -51,6 +58,8 @@ struct CatchUpScenario {
     report.notes.append(
       "catch-up = from spawning the slave's `sns server` (it registers, is told to catch up, pulls pages of ≤ 1 MiB) to its log line 'catch-up from the master done'"
     )
+    report.notes.append(
+      "again = the same slave after kill -9 and a restart, catching up with everything already in its files")
     report.notes.append(
       "promotion = from kill -9 of the master to the first Login the slave answers as master (heartbeat 200 ms, 2 misses)"
     )
@@ -83,20 +92,16 @@ struct CatchUpScenario {
     }
 
     settings.progress("  starting the slave; waiting for its catch-up")
-    let slave = try await group.startServer(
+    let first = try await group.startServer(
       id: 2, port: ports.slave, coordinator: coordinatorPort, dataDirectory: dataDirectory,
       heartbeat: heartbeat, missCount: 2, logLevel: "notice")
-    var doneLine: Substring?
-    do {
-      try await poll(within: .seconds(600), every: .milliseconds(10)) {
-        let log = (try? String(contentsOfFile: slave.logPath, encoding: .utf8)) ?? ""
-        doneLine = log.split(separator: "\n").first { $0.contains("catch-up from the master done") }
-        return doneLine != nil
-      }
-    } catch {
-      throw BenchError.setup("the slave did not catch up: \(slave.logTail)")
-    }
-    let catchUp = ContinuousClock.now - slave.started
+    let (catchUp, doneLine) = try await Self.caughtUp(first)
+    settings.progress("  kill -9 of the slave and a restart; waiting for its catch-up of what it holds")
+    await first.kill9()
+    let slave = try await group.startServer(
+      id: 2, port: ports.slave, coordinator: coordinatorPort, dataDirectory: dataDirectory,
+      heartbeat: heartbeat, missCount: 2, logLevel: "notice", name: "server-2-restarted")
+    let (again, _) = try await Self.caughtUp(slave)
 
     settings.progress("  kill -9 of the master; waiting for the slave to answer as master")
     await master.kill9()
@@ -111,8 +116,23 @@ struct CatchUpScenario {
     let promotion = ContinuousClock.now - killed
     let postsOnNewMaster = try Self.postLines(in: "\(dataDirectory)/slave_2")
     return Result(
-      bytes: bytes, catchUp: catchUp, pages: Self.field("pages", of: doneLine) ?? "?", promotion: promotion,
-      postsOnNewMaster: postsOnNewMaster)
+      bytes: bytes, catchUp: catchUp, pages: Self.field("pages", of: doneLine) ?? "?", catchUpAgain: again,
+      promotion: promotion, postsOnNewMaster: postsOnNewMaster)
+  }
+
+  /// How long `slave` took from its start to its log line that its catch-up is done, and that line.
+  static func caughtUp(_ slave: ChildProcess) async throws -> (Duration, Substring?) {
+    var doneLine: Substring?
+    do {
+      try await poll(within: .seconds(600), every: .milliseconds(10)) {
+        let log = (try? String(contentsOfFile: slave.logPath, encoding: .utf8)) ?? ""
+        doneLine = log.split(separator: "\n").first { $0.contains("catch-up from the master done") }
+        return doneLine != nil
+      }
+    } catch {
+      throw BenchError.setup("the slave did not catch up: \(slave.logTail)")
+    }
+    return (ContinuousClock.now - slave.started, doneLine)
   }
 
   /// The value of `name=` in a structured log line.

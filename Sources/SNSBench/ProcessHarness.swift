@@ -78,12 +78,12 @@ final class ProcessGroup {
   /// `sns server` of cluster 1.
   func startServer(
     id: Int, port: Int, coordinator: Int, dataDirectory: String, heartbeat: Duration, missCount: Int,
-    logLevel: String = "warning"
+    logLevel: String = "warning", name: String? = nil
   )
     async throws -> ChildProcess
   {
     try await start(
-      "server-\(id)",
+      name ?? "server-\(id)",
       Self.commandLines(coordinator: coordinator, heartbeat: heartbeat, missCount: missCount)
         .server(
           cluster: 1, id: id, listen: "127.0.0.1:\(port)", machine: dataDirectory, logLevel: logLevel))

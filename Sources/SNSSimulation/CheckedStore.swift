@@ -99,6 +99,10 @@ final class CheckedStore: ContextStore {
     try await store.records(in: file, after: position)
   }
 
+  func records(in file: ContextFile, after position: FilePosition, maxBytes: Int) async throws -> RecordPage {
+    try await store.records(in: file, after: position, maxBytes: maxBytes)
+  }
+
   func stamp(of file: ContextFile) async throws -> FileStamp? { try await store.stamp(of: file) }
 
   func files() async throws -> [ContextFile] { try await store.files() }

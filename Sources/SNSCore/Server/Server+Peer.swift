@@ -20,13 +20,17 @@ extension Server {
         throw SNSError.unavailable(
           "the slave's storage refused part of the mirror (\(why)); the rest may be stored")
       }
-      let conflicting = try await conflicts(with: records, appended: appended)
-      guard conflicting.isEmpty else {
+      let conflicting = try await conflictPairs(with: records, appended: appended)
+      // The same client write under one sequence twice (its first attempt reached only this server, and the
+      // master, whose files lacked it, gave the retry that sequence again) is one action, not a conflict.
+      let refused = conflicting.filter { !$0.isSameClientWrite }.map(\.incoming)
+      guard refused.isEmpty else {
         logger.warning(
           "mirror refused: a different record holds the key here",
-          metadata: ["keys": "\(conflicting.map(\.record.key.value))"])
-        throw SNSError.unavailable("the slave holds a different record under \(conflicting[0].record.key)")
+          metadata: ["keys": "\(refused.map(\.record.key.value))"])
+        throw SNSError.unavailable("the slave holds a different record under \(refused[0].record.key)")
       }
+      try await keepRetries(of: conflicting)
       // A late copy of a mirror (from before the master restarted) may remove the copy the master kept
       // instead: the two are one client write, so either way it is here once. The records are stored now,
       // so a failed removal (a full disk) must not refuse the mirror: the master would count a write this
@@ -66,44 +70,32 @@ extension Server {
 
   /// The records that were not appended because a different record holds their key in this server's files.
   func conflicts(with records: [PlacedRecord], appended: [PlacedRecord]) async throws -> [PlacedRecord] {
-    guard appended.count < records.count else { return [] }
-    var present: [ContextFile: [RecordKey: ContextRecord]] = [:]
-    var conflicting: [PlacedRecord] = []
-    for placed in records {
-      if present[placed.file] == nil {
-        present[placed.file] = Dictionary(
-          try await store.records(in: placed.file).map { ($0.key, $0) },
-          uniquingKeysWith: { first, _ in first })
-      }
-      if let existing = present[placed.file]?[placed.record.key], existing != placed.record {
-        conflicting.append(placed)
-      }
-    }
-    return conflicting
+    try await conflictPairs(with: records, appended: appended).map(\.incoming)
   }
 
-  public func catchUp(_ request: CatchUpRequest) async throws -> CatchUpReply {
-    _ = try state.onCatchUpRequest(epoch: request.epoch).get()
-    await waitForSoloWrites()
-    // Asked again: the role may have changed while waiting.
-    let current = try state.onCatchUpRequest(epoch: request.epoch).get()
-    var records: [PlacedRecord] = []
-    var bytes = 0
-    let maxBytes = state.configuration.plantedBugs.contains(.unpagedCatchUp) ? Int.max : request.maxBytes
-    for file in try await store.files().sorted() where file != .cursors {
-      if let after = request.after, file < after.file { continue }
-      let all = try await store.records(in: file)
-      var index = request.after.map { $0.file == file ? $0.index : 0 } ?? 0
-      while index < all.count {
-        guard records.isEmpty || bytes < maxBytes else {
-          return CatchUpReply(
-            epoch: current, records: records, next: CatchUpPosition(file: file, index: index))
-        }
-        bytes += RecordCodec.encodedSize(of: all[index])
-        records.append(PlacedRecord(all[index], in: file))
-        index += 1
+  /// ``conflicts(with:appended:)``, each with the record that holds its key here.
+  ///
+  /// Only the records not appended are looked for, by their key's place (``KeySummary``, no key strings), so
+  /// a catch-up of records already here reads each file it touches without building anything per record.
+  func conflictPairs(with records: [PlacedRecord], appended: [PlacedRecord]) async throws -> [KeyConflict] {
+    guard appended.count < records.count else { return [] }
+    let stored = Set(appended)
+    var sought: [ContextFile: [KeySummary.Place: PlacedRecord]] = [:]
+    for placed in records where !stored.contains(placed) {
+      sought[placed.file, default: [:]][KeySummary.place(of: placed.record)] = placed
+    }
+    var conflicting: [KeyConflict] = []
+    for (file, wanted) in sought.sorted(by: { $0.key < $1.key }) {
+      var remaining = wanted
+      for existing in try await store.records(in: file) {
+        guard let placed = remaining.removeValue(forKey: KeySummary.place(of: existing)) else { continue }
+        if existing != placed.record { conflicting.append(KeyConflict(incoming: placed, existing: existing)) }
+        if remaining.isEmpty { break }
       }
     }
-    return CatchUpReply(epoch: current, records: records, next: nil)
+    // In the order given: replacements and log lines follow the batch.
+    let order = Dictionary(records.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+    return conflicting.sorted { (order[$0.incoming] ?? 0) < (order[$1.incoming] ?? 0) }
   }
+
 }

@@ -105,3 +105,63 @@ extension Server {
     }
   }
 }
+
+/// A record that was not stored because a different one holds its key here.
+struct KeyConflict {
+  let incoming: PlacedRecord
+  let existing: ContextRecord
+
+  /// Both are attempts of one client write (same request key): its retry, planned again under the sequence
+  /// of a first attempt the planning master did not have.
+  var isSameClientWrite: Bool {
+    guard let key = incoming.record.clientWriteKey else { return false }
+    return key == existing.clientWriteKey
+  }
+}
+
+extension ContextRecord {
+  /// The request key of the client write this record is part of: a post's, or a follow event's on either
+  /// side.
+  var clientWriteKey: RequestKey? {
+    switch self {
+    case .post(let post): post.key
+    case .following(let event), .follower(let event): event.key
+    case .user, .cursor: nil
+    }
+  }
+
+  /// When the client write this record is part of was planned.
+  var writeTime: Timestamp? {
+    switch self {
+    case .post(let post): post.time
+    case .following(let event), .follower(let event): event.time
+    case .user, .cursor: nil
+    }
+  }
+}
+
+extension Server {
+  /// Keeps the later attempt of each client write that `conflicts` found here under its own sequence: the
+  /// master's retry replaces the first attempt; a late copy of the first attempt changes nothing. The write
+  /// is then here once either way. A replacement the disk refuses leaves the write in doubt, not refused:
+  /// the first attempt is stored.
+  func keepRetries(of conflicts: [KeyConflict]) async throws {
+    let newer = conflicts.filter {
+      $0.isSameClientWrite
+        && ($0.incoming.record.writeTime ?? Timestamp(milliseconds: 0))
+          > ($0.existing.writeTime ?? Timestamp(milliseconds: 0))
+    }.map(\.incoming)
+    guard !newer.isEmpty else { return }
+    let replaced: [PlacedRecord]
+    do {
+      replaced = try await store.replace(newer)
+    } catch {
+      throw SNSError.unavailable(
+        "an earlier attempt of this write is stored here and could not be replaced (\(error)); try again")
+    }
+    if !replaced.isEmpty { userFolds = [:] }
+    logger.warning(
+      "replaced the first attempt of a retried write with the master's retry",
+      metadata: ["records": "\(replaced.map(\.record.key.value))"])
+  }
+}

@@ -21,6 +21,8 @@ public actor Server: ClientPort, ServerPeerPort {
   var userFolds: [UserID: UserFold] = [:]
   /// Writes that may be acknowledged without the slave (see ``SoloWrites``): a catch-up waits for them.
   var soloWrites = SoloWrites()
+  /// Where in its file each catch-up page this server served ended (see ``CatchUpCursors``).
+  var catchUpCursors = CatchUpCursors()
   /// Where an interrupted pull (catch-up or reconcile) goes on.
   var resumablePull: (pull: Pull, position: CatchUpPosition)?
   /// The pull ``runPulls()`` should do next, the one it is doing, and its wake-up call.

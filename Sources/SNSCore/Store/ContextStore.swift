@@ -18,6 +18,20 @@ public struct FilePosition: Hashable, Sendable, Comparable {
   public func hash(into hasher: inout Hasher) { hasher.combine(offset) }
 }
 
+/// Whole records of one file from a position on, as ``ContextStore/records(in:after:maxBytes:)`` reads them.
+public struct RecordPage: Hashable, Sendable {
+  public var records: [ContextRecord]
+  /// Where the next page starts.
+  public var next: FilePosition
+  /// Whether nothing whole was left in the file after these records when they were read.
+  public var reachedEnd: Bool
+  public init(records: [ContextRecord], next: FilePosition, reachedEnd: Bool) {
+    self.records = records
+    self.next = next
+    self.reachedEnd = reachedEnd
+  }
+}
+
 /// What `stat` says of a file: enough to notice that it changed without reading it.
 public struct FileStamp: Hashable, Sendable {
   public var modificationNanoseconds: Int64
@@ -58,6 +72,11 @@ public protocol ContextStore: Sendable {
   func records(in file: ContextFile, after position: FilePosition) async throws -> (
     records: [ContextRecord], next: FilePosition
   )
+
+  /// A page of the whole records after `position`: about `maxBytes` of them as lines in the file (at least one,
+  /// if any is there), the position after them, and whether they reach the end of what the file held. Costs
+  /// the page, not the file: what a catch-up serves from files of any size.
+  func records(in file: ContextFile, after position: FilePosition, maxBytes: Int) async throws -> RecordPage
 
   /// The file's `stat` stamp, or `nil` if it does not exist (timeline watching polls this).
   func stamp(of file: ContextFile) async throws -> FileStamp?

@@ -59,16 +59,31 @@ struct FileCache: Sendable {
   /// Where the line of the `index`th record starts.
   func offset(at index: Int) -> Int64 { offsets[index] }
 
-  /// The records whose lines start at or after `offset`.
-  func records(startingAt offset: Int64) -> ArraySlice<ContextRecord> {
-    // Binary search: offsets are strictly increasing.
+  /// The records whose lines start at or after `offset`, as many as end within `maxBytes` of the first's start
+  /// (at least one), and where the line after them starts (``consumed`` after the last).
+  func page(startingAt offset: Int64, maxBytes: Int) -> (records: ArraySlice<ContextRecord>, end: Int64) {
+    let first = index(startingAt: offset)
+    guard first < offsets.count else { return (records[first...], consumed) }
+    let (sum, overflow) = offsets[first].addingReportingOverflow(Int64(clamping: maxBytes))
+    let limit = overflow ? Int64.max : sum
+    // A record ends where the next line starts: those before the first line starting past the limit, but one,
+    // end within it; the last record ends at `consumed`.
+    let startingPast = limit == .max ? offsets.count : index(startingAt: limit + 1)
+    var end = startingPast == offsets.count && consumed <= limit ? offsets.count : startingPast - 1
+    end = max(end, first + 1)
+    return (records[first..<end], end < offsets.count ? offsets[end] : consumed)
+  }
+
+  /// The index of the first record whose line starts at or after `offset` (binary search: offsets are strictly
+  /// increasing).
+  private func index(startingAt offset: Int64) -> Int {
     var low = 0
     var high = offsets.count
     while low < high {
       let middle = (low + high) / 2
       if offsets[middle] < offset { low = middle + 1 } else { high = middle }
     }
-    return records[low...]
+    return low
   }
 }
 

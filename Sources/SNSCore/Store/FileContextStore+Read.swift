@@ -107,21 +107,25 @@ extension FileContextStore {
   }
 
   /// The whole records after `position` of a file this store has not cached, read without caching it: what a
-  /// synchronizer's scan needs, at the cost of the new bytes only. `nil` when the position is not in the file
-  /// at the path now (replaced, or cut below it, or from an unknown file): the caller reads the whole file.
-  func readTail(of file: ContextFile, after position: FilePosition) throws(SNSError) -> (
-    records: [ContextRecord], next: FilePosition
-  )? {
+  /// synchronizer's scan needs, at the cost of the new bytes only; with `maxBytes`, of about that many bytes
+  /// (at least one record). `nil` when the position is not in the file at the path now (replaced, or cut below
+  /// it, or from an unknown file): the caller reads the whole file.
+  func readTail(of file: ContextFile, after position: FilePosition, maxBytes: Int = .max) throws(SNSError)
+    -> RecordPage?
+  {
     let path = path(of: file)
     // A position names its file, except the start, which is the start of any file.
     func holds(_ status: FileStatus) -> Bool {
       (position.identity == status.identity || (position.identity == nil && position.offset == 0))
         && status.size >= position.offset
     }
-    guard let status = try fileSystem.status(atPath: path) else { return ([], .start) }
+    guard let status = try fileSystem.status(atPath: path) else {
+      return RecordPage(records: [], next: .start, reachedEnd: true)
+    }
     guard holds(status) else { return nil }
     if status.size == position.offset {
-      return ([], FilePosition(offset: position.offset, identity: status.identity))
+      return RecordPage(
+        records: [], next: FilePosition(offset: position.offset, identity: status.identity), reachedEnd: true)
     }
     guard let handle = try OpenContextFile.openLockedForReading(path, on: fileSystem) else { return nil }
     let locked = try handle.status()
@@ -130,14 +134,40 @@ extension FileContextStore {
     // at the same device and inode can still be a different one (an inode freed by a replacement and
     // reused by a later one). Anything else reads the whole file.
     let start = max(0, position.offset - 1)
-    let bytes = try handle.read(at: start, count: Int(locked.size - start))
-    if position.offset > 0, bytes.first != UInt8(ascii: "\n") { return nil }
-    let scan = TailScan(bytes: Array(bytes.dropFirst(Int(position.offset - start))), base: position.offset)
+    let remaining = locked.size - position.offset
+    // A page ends inside a line, which the scan leaves for the next page; a line longer than the page is
+    // read with more.
+    var count = Int64(clamping: maxBytes) < remaining ? Int64(maxBytes) : remaining
+    var scan: TailScan
+    var bytes: [UInt8]
+    repeat {
+      bytes = try handle.read(at: start, count: Int(count + position.offset - start))
+      if position.offset > 0, bytes.first != UInt8(ascii: "\n") { return nil }
+      scan = TailScan(bytes: Array(bytes.dropFirst(Int(position.offset - start))), base: position.offset)
+      if !scan.records.isEmpty || count == remaining { break }
+      count = min(remaining, max(count * 4, 1 << 16))
+    } while true
     if scan.skipped.first?.offset == position.offset || (scan.records.isEmpty && scan.damagedTailLength > 0) {
       return nil
     }
     logSkippedLines(of: scan, in: path)
-    return (scan.records.map(\.record), FilePosition(offset: scan.wholeEnd, identity: locked.identity))
+    // A chunk grown for one long line may hold more than a page after it.
+    var taken = 1
+    while taken < scan.records.count,
+      scan.records[taken].offset + Int64(scan.records[taken].length) - position.offset <= Int64(maxBytes)
+    {
+      taken += 1
+    }
+    guard taken < scan.records.count else {
+      return RecordPage(
+        records: scan.records.map(\.record),
+        next: FilePosition(offset: scan.wholeEnd, identity: locked.identity), reachedEnd: count == remaining)
+    }
+    let last = scan.records[taken - 1]
+    return RecordPage(
+      records: scan.records.prefix(taken).map(\.record),
+      next: FilePosition(offset: last.offset + Int64(last.length), identity: locked.identity),
+      reachedEnd: false)
   }
 
   func logSkippedLines(of scan: TailScan, in path: String) {

@@ -150,21 +150,32 @@ public final class FileContextStore: ContextStore {
   public func records(in file: ContextFile, after position: FilePosition) async throws -> (
     records: [ContextRecord], next: FilePosition
   ) {
+    let page = try await records(in: file, after: position, maxBytes: .max)
+    return (page.records, page.next)
+  }
+
+  /// ``records(in:after:)``, stopping after about `maxBytes` of lines (at least one record, if any is there):
+  /// a cached file is sliced, any other read from the position on for the page's bytes only.
+  public func records(in file: ContextFile, after position: FilePosition, maxBytes: Int) async throws
+    -> RecordPage
+  {
     try await readBlocking { [self] () throws(SNSError) in
-      try records(in: file, startingAt: position)
+      try records(in: file, startingAt: position, maxBytes: maxBytes)
     }
   }
 
-  private func records(in file: ContextFile, startingAt position: FilePosition) throws(SNSError) -> (
-    records: [ContextRecord], next: FilePosition
-  ) {
+  private func records(in file: ContextFile, startingAt position: FilePosition, maxBytes: Int)
+    throws(SNSError) -> RecordPage
+  {
     try caches.withLock { caches throws(SNSError) in
       if caches.peek(file)?.holdsRecords != true, inFlight.withLock({ $0[file] == nil }),
-        let tail = try readTail(of: file, after: position)
+        let tail = try readTail(of: file, after: position, maxBytes: maxBytes)
       {
         return tail
       }
-      guard let cache = try refreshForReading(file, in: &caches) else { return ([], .start) }
+      guard let cache = try refreshForReading(file, in: &caches) else {
+        return RecordPage(records: [], next: .start, reachedEnd: true)
+      }
       var start = position.offset
       if let identity = position.identity, identity != cache.identity {
         // The file was replaced since that position was handed out: its offsets mean nothing now. Reading
@@ -176,10 +187,10 @@ public final class FileContextStore: ContextStore {
           metadata: ["file": "\(path(of: file))"])
         start = 0
       }
-      return (
-        Array(cache.records(startingAt: start)),
-        FilePosition(offset: cache.consumed, identity: cache.identity)
-      )
+      let page = cache.page(startingAt: start, maxBytes: maxBytes)
+      return RecordPage(
+        records: Array(page.records), next: FilePosition(offset: page.end, identity: cache.identity),
+        reachedEnd: page.end == cache.consumed)
     }
   }
 

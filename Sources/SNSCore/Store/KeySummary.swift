@@ -18,6 +18,18 @@ struct KeySummary: Sendable, Equatable {
   /// About how many bytes this summary takes, for ``FileCaches``.
   private(set) var approximateBytes = 0
 
+  /// Where a record's key sits: within one file, two records have the same key exactly when they have the
+  /// same place.
+  struct Place: Hashable, Sendable {
+    let group: Group
+    let number: UInt64
+  }
+
+  static func place(of record: ContextRecord) -> Place {
+    let (group, number) = placement(of: record)
+    return Place(group: group, number: number)
+  }
+
   static func placement(of record: ContextRecord) -> (group: Group, number: UInt64) {
     switch record {
     case .user(let user): (.user, UInt64(user.value))

@@ -133,4 +133,39 @@ struct RetryCopyTests {
       #expect(try await keyedPosts(sns, server: 2).sequences.sorted() == [1, 2])
     }
   }
+
+  @Test("the retry of a write under the sequence of its first attempt, with a later time, replaces it")
+  func retryUnderTheSameSequenceReplacesTheFirstAttempt() async throws {
+    try await withRoles { sns, _, slave, epoch, clock, _ in
+      // The first attempt reached only the slave; the master, whose files lacked it, gave the retry the same
+      // sequence at a later time. Refusing it would refuse every write until a catch-up replaced the first.
+      let first = clock.now()
+      try await slave.mirror(
+        MirrorRequest(
+          cluster: cluster(1), epoch: epoch,
+          records: [post(1, "the post", time: first), follow(1, time: first)]))
+      clock.advance(by: .seconds(48))
+      let retry = [post(1, "the post", time: clock.now()), follow(1, time: clock.now())]
+      try await slave.mirror(MirrorRequest(cluster: cluster(1), epoch: epoch, records: retry))
+      let posts = try await timelinePosts(sns, cluster: 1, server: 2, user: user(1))
+      #expect(posts.map(\.time) == [clock.now()])
+      // A late copy of the first attempt changes nothing, and is not refused: it is the same write.
+      try await slave.mirror(
+        MirrorRequest(cluster: cluster(1), epoch: epoch, records: [post(1, "the post", time: first)]))
+      #expect(try await timelinePosts(sns, cluster: 1, server: 2, user: user(1)).map(\.time) == [clock.now()])
+    }
+  }
+
+  @Test("a different write under the same sequence is still refused")
+  func differentWriteUnderTheSameSequenceIsRefused() async throws {
+    try await withRoles { _, _, slave, epoch, clock, _ in
+      try await slave.mirror(
+        MirrorRequest(cluster: cluster(1), epoch: epoch, records: [post(1, "the post", time: clock.now())]))
+      clock.advance(by: .seconds(48))
+      let other = post(1, "another post", key: RequestKey(0x1234), time: clock.now())
+      await #expect(throws: SNSError.self) {
+        try await slave.mirror(MirrorRequest(cluster: cluster(1), epoch: epoch, records: [other]))
+      }
+    }
+  }
 }
