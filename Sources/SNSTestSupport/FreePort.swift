@@ -11,7 +11,7 @@ import Synchronization
 /// the machine draws from too: between this probe and the child's bind, a gRPC client may take the port and the
 /// child cannot listen. Ports here come from below that range and are handed out once per test process, so
 /// neither another test nor a connection can take them.
-package func freePort(host: String = "127.0.0.1") -> Int {
+package func freePort() -> Int {
   freePorts(span: 1)
 }
 

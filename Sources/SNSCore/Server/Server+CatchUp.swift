@@ -3,7 +3,8 @@ extension Server {
   ///
   /// A page costs its own size, not its files': it is read from where the previous page ended in the file
   /// (``CatchUpCursors``), so a catch-up of a file of any size reads it once. A position this server did not
-  /// hand out lately (a pull resumed after a restart) reads that file whole once, by record index.
+  /// hand out lately (a pull resumed after a restart) reads that file from its start once, in pages, passing
+  /// over the records already sent.
   public func catchUp(_ request: CatchUpRequest) async throws -> CatchUpReply {
     _ = try state.onCatchUpRequest(epoch: request.epoch).get()
     await waitForSoloWrites()

@@ -97,5 +97,4 @@ extension Server {
     let order = Dictionary(records.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
     return conflicting.sorted { (order[$0.incoming] ?? 0) < (order[$1.incoming] ?? 0) }
   }
-
 }

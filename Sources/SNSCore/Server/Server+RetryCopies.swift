@@ -159,7 +159,8 @@ extension Server {
       throw SNSError.unavailable(
         "an earlier attempt of this write is stored here and could not be replaced (\(error)); try again")
     }
-    if !replaced.isEmpty { userFolds = [:] }
+    guard !replaced.isEmpty else { return }
+    userFolds = [:]
     logger.warning(
       "replaced the first attempt of a retried write with the master's retry",
       metadata: ["records": "\(replaced.map(\.record.key.value))"])

@@ -167,12 +167,14 @@ public final class FileContextStore: ContextStore {
   private func records(in file: ContextFile, startingAt position: FilePosition, maxBytes: Int)
     throws(SNSError) -> RecordPage
   {
-    try caches.withLock { caches throws(SNSError) in
-      if caches.peek(file)?.holdsRecords != true, inFlight.withLock({ $0[file] == nil }),
-        let tail = try readTail(of: file, after: position, maxBytes: maxBytes)
-      {
-        return tail
-      }
+    // A file not cached is read outside the caches' lock: its read and decoding, or a wait for another
+    // process's file lock, would otherwise hold up every read of this store, of any file.
+    let uncached =
+      caches.withLock { $0.peek(file)?.holdsRecords != true } && inFlight.withLock { $0[file] == nil }
+    if uncached, let tail = try readTail(of: file, after: position, maxBytes: maxBytes) {
+      return tail
+    }
+    return try caches.withLock { caches throws(SNSError) in
       guard let cache = try refreshForReading(file, in: &caches) else {
         return RecordPage(records: [], next: .start, reachedEnd: true)
       }

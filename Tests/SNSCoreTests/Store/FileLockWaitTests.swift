@@ -66,6 +66,36 @@ struct FileLockWaitTests {
       }
     }
   }
+
+  @Test("a read waiting for a file another holder keeps locked does not hold up reads of other files")
+  func waitingReadLeavesOtherFilesReadable() async throws {
+    try await withTemporaryDirectory { root in
+      let post = PlacedRecord(
+        .post(
+          Post(
+            id: PostID(author: user(1), sequence: 1), time: Timestamp(milliseconds: 1), text: text("a post"))),
+        in: .timeline(user(1)))
+      try await FileContextStore(directory: root, logger: quietLogger).append([
+        PlacedRecord(.user(user(1)), in: .users), post,
+      ])
+      // Nothing cached yet: both reads go to the files.
+      let store = try FileContextStore(directory: root, logger: quietLogger)
+      let other = open("\(root)/1.timeline", O_RDWR | O_CLOEXEC)
+      try #require(other >= 0)
+      #expect(flock(other, LOCK_EX) == 0)
+      let waitingReadEnded = Flag()
+      let waiting = Task {
+        _ = try? await store.records(in: .timeline(user(1)), after: .start)
+        waitingReadEnded.set()
+      }
+      try await Task.sleep(for: .milliseconds(200))
+      let users = try await store.records(in: .users, after: .start)
+      #expect(users.records == [.user(user(1))])
+      #expect(!waitingReadEnded.isSet, "the read of the users file waited for the locked timeline's read")
+      close(other)
+      await waiting.value
+    }
+  }
 }
 
 /// A counter tasks can share.
