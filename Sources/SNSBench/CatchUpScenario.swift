@@ -21,8 +21,8 @@ struct CatchUpScenario {
 
   func run() async throws -> ScenarioReport {
     let posts = settings.pick(full: 1_000_000, quick: 50_000)
-    // Many small timelines, and few long ones (each user's file tens of MiB): a page must cost its own size,
-    // not its file's.
+    // Many small timelines, and few long ones (each user's file about 9 MiB, more than the record cache): a page
+    // must cost its own size, not its file's.
     let shapes = [settings.pick(full: 10_000, quick: 1_000), 10]
     var report = ScenarioReport(
       scenario: "catchup", title: "a slave joins a master holding \(posts) posts",
