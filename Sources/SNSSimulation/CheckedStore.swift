@@ -93,12 +93,6 @@ final class CheckedStore: ContextStore {
 
   func records(in file: ContextFile) async throws -> [ContextRecord] { try await store.records(in: file) }
 
-  func records(in file: ContextFile, after position: FilePosition) async throws -> (
-    records: [ContextRecord], next: FilePosition
-  ) {
-    try await store.records(in: file, after: position)
-  }
-
   func records(in file: ContextFile, after position: FilePosition, maxBytes: Int) async throws -> RecordPage {
     try await store.records(in: file, after: position, maxBytes: maxBytes)
   }

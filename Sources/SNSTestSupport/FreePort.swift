@@ -22,7 +22,7 @@ package func freePorts(span: Int) -> Int {
 }
 
 /// Hands out listening ports from below the kernel's ephemeral range, once each.
-final class PortAllocator: Sendable {
+package final class PortAllocator: Sendable {
   static let shared = PortAllocator()
 
   let range: Range<Int>
@@ -50,7 +50,7 @@ final class PortAllocator: Sendable {
   }
 
   /// The first port of `/proc/sys/net/ipv4/ip_local_port_range`.
-  static func ephemeralRangeStart() -> Int? {
+  package static func ephemeralRangeStart() -> Int? {
     guard let text = try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)
     else { return nil }
     return text.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) }

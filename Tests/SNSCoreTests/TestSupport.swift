@@ -81,3 +81,11 @@ func tinySNSWithRoles(root: String, clock: ManualClock) async throws -> (
   }
   return (sns, master, slave, epoch)
 }
+
+/// Server `id`'s directory of cluster 1 under `root`, as ``tinySNSWithRoles(root:clock:)`` lays it out (server 1
+/// starts as master).
+func clusterOneDirectory(_ root: String, server id: Int) -> String {
+  ServerDirectoryLayout.serverDirectory(
+    in: (root as NSString).appendingPathComponent("cluster_1"), id: server(id),
+    roleIfNew: id == 1 ? .master : .slave)
+}

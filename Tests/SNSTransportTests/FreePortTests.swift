@@ -7,10 +7,7 @@ import Testing
 /// the probe and the child's bind, and the child never listens.
 @Suite("Free ports for child listeners")
 struct FreePortTests {
-  static var ephemeralStart: Int {
-    let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
-    return text.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 32768
-  }
+  static var ephemeralStart: Int { PortAllocator.ephemeralRangeStart() ?? 32768 }
 
   @Test("a free port is below the ephemeral range, and never handed out twice")
   func belowEphemeralRangeAndUnique() {

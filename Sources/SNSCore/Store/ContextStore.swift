@@ -68,11 +68,6 @@ public protocol ContextStore: Sendable {
   /// Every whole record of `file` in file order; empty if the file does not exist.
   func records(in file: ContextFile) async throws -> [ContextRecord]
 
-  /// The whole records appended after `position`, and the position after them.
-  func records(in file: ContextFile, after position: FilePosition) async throws -> (
-    records: [ContextRecord], next: FilePosition
-  )
-
   /// A page of the whole records after `position`: about `maxBytes` of them as lines in the file (at least one,
   /// if any is there), the position after them, and whether they reach the end of what the file held. Costs
   /// the page, not the file: what a catch-up serves from files of any size.
@@ -83,4 +78,14 @@ public protocol ContextStore: Sendable {
 
   /// The context files that exist, sorted.
   func files() async throws -> [ContextFile]
+}
+
+extension ContextStore {
+  /// The whole records appended after `position`, and the position after them.
+  public func records(in file: ContextFile, after position: FilePosition) async throws -> (
+    records: [ContextRecord], next: FilePosition
+  ) {
+    let page = try await records(in: file, after: position, maxBytes: .max)
+    return (page.records, page.next)
+  }
 }

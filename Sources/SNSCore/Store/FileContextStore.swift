@@ -142,20 +142,13 @@ public final class FileContextStore: ContextStore {
     }
   }
 
-  /// The whole records whose lines start at or after `position`, and the end of the last whole line.
+  /// The whole records whose lines start at or after `position`, about `maxBytes` of them (at least one, if
+  /// any is there), and the end of the last one: a cached file is sliced, any other read from the position on
+  /// for the page's bytes only.
   ///
   /// A position past the end of the file, or one handed out for a file that has since been replaced, starts
   /// again from the beginning: delivering twice is harmless (appends are idempotent), skipping would lose
-  /// records. A file this store does not hold in its cache is read from the position on, and not cached.
-  public func records(in file: ContextFile, after position: FilePosition) async throws -> (
-    records: [ContextRecord], next: FilePosition
-  ) {
-    let page = try await records(in: file, after: position, maxBytes: .max)
-    return (page.records, page.next)
-  }
-
-  /// ``records(in:after:)``, stopping after about `maxBytes` of lines (at least one record, if any is there):
-  /// a cached file is sliced, any other read from the position on for the page's bytes only.
+  /// records. A file this store does not hold in its cache is not cached by this read.
   public func records(in file: ContextFile, after position: FilePosition, maxBytes: Int) async throws
     -> RecordPage
   {

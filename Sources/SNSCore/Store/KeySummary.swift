@@ -26,27 +26,24 @@ struct KeySummary: Sendable, Equatable {
   }
 
   static func place(of record: ContextRecord) -> Place {
-    let (group, number) = placement(of: record)
-    return Place(group: group, number: number)
-  }
-
-  static func placement(of record: ContextRecord) -> (group: Group, number: UInt64) {
     switch record {
-    case .user(let user): (.user, UInt64(user.value))
-    case .following(let event): (.following(event.follower), event.sequence)
-    case .follower(let event): (.follower(event.follower), event.sequence)
-    case .post(let post): (.post(post.id.author), post.id.sequence)
-    case .cursor(let cursor): (.cursor(cursor.stream.rawValue, cursor.user), cursor.sequence)
+    case .user(let user): Place(group: .user, number: UInt64(user.value))
+    case .following(let event): Place(group: .following(event.follower), number: event.sequence)
+    case .follower(let event): Place(group: .follower(event.follower), number: event.sequence)
+    case .post(let post): Place(group: .post(post.id.author), number: post.id.sequence)
+    case .cursor(let cursor):
+      Place(group: .cursor(cursor.stream.rawValue, cursor.user), number: cursor.sequence)
     }
   }
 
   func contains(_ record: ContextRecord) -> Bool {
-    let (group, number) = Self.placement(of: record)
-    return runs[group]?.contains(number) ?? false
+    let place = Self.place(of: record)
+    return runs[place.group]?.contains(place.number) ?? false
   }
 
   mutating func insert(_ record: ContextRecord) {
-    let (group, number) = Self.placement(of: record)
+    let place = Self.place(of: record)
+    let (group, number) = (place.group, place.number)
     var groupRuns = runs.removeValue(forKey: group) ?? SequenceRuns()
     let before = groupRuns.count
     groupRuns.insert(number)

@@ -28,12 +28,6 @@ extension Server {
 /// the slave later, where the same orphan holds the key and refuses every mirror that carries it.
 @Suite("A solo write refused for a conflicting record")
 struct RefusedSoloWriteTests {
-  func directory(_ root: String, server id: Int) -> String {
-    ServerDirectoryLayout.serverDirectory(
-      in: (root as NSString).appendingPathComponent("cluster_1"), id: server(id),
-      roleIfNew: id == 1 ? .master : .slave)
-  }
-
   @Test("is not sent to the slave with later writes, which the slave then takes")
   func refusedSoloWriteLeavesTheBacklog() async throws {
     try await withTemporaryDirectory { root in
@@ -54,7 +48,7 @@ struct RefusedSoloWriteTests {
             return PlacedRecord(.post(orphan), in: placed.file)
           }
           for id in 1...2 {
-            try await FileContextStore(directory: directory(root, server: id), logger: quietLogger)
+            try await FileContextStore(directory: clusterOneDirectory(root, server: id), logger: quietLogger)
               .append(orphans)
           }
         }

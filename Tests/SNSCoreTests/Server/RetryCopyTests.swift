@@ -26,16 +26,15 @@ struct RetryCopyTests {
       in: .follows(user(1)))
   }
 
-  func directory(_ root: String, server id: Int) -> String {
-    ServerDirectoryLayout.serverDirectory(
-      in: (root as NSString).appendingPathComponent("cluster_1"), id: server(id),
-      roleIfNew: id == 1 ? .master : .slave)
-  }
-
   /// How many of user 1's posts (in server `id`'s files) carry the request key, and the sequences of all.
   func keyedPosts(_ sns: TinySNS, server id: Int) async throws -> (copies: Int, sequences: [UInt64]) {
     let posts = try await timelinePosts(sns, cluster: 1, server: id, user: user(1))
     return (posts.count { $0.key == Self.key }, posts.map(\.id.sequence))
+  }
+
+  /// Sends `records` to `slave` as its master's mirror of `epoch`.
+  func mirror(_ records: [PlacedRecord], to slave: Server, epoch: Epoch) async throws {
+    try await slave.mirror(MirrorRequest(cluster: cluster(1), epoch: epoch, records: records))
   }
 
   /// Runs `body` on a façade whose cluster 1 has server 1 as master and server 2 as its slave.
@@ -59,24 +58,24 @@ struct RetryCopyTests {
     try await withRoles { sns, master, slave, epoch, clock, root in
       // Orphans on the slave: sequence 1 (another write) and 2 (the first attempt of the keyed one).
       let first = clock.now()
-      try await slave.mirror(
-        MirrorRequest(
-          cluster: cluster(1), epoch: epoch,
-          records: [
-            post(1, "other", key: nil, time: first), post(2, "the post", time: first), follow(2, time: first),
-          ]))
+      try await mirror(
+        [
+          post(1, "other", key: nil, time: first), post(2, "the post", time: first), follow(2, time: first),
+        ], to: slave, epoch: epoch)
       // The master's files: the retry, given sequence 1.
       clock.advance(by: .seconds(39))
-      try await FileContextStore(directory: directory(root, server: 1), logger: quietLogger).append([
-        post(1, "the post", time: clock.now()), follow(1, time: clock.now()),
-      ])
+      try await FileContextStore(directory: clusterOneDirectory(root, server: 1), logger: quietLogger).append(
+        [
+          post(1, "the post", time: clock.now()), follow(1, time: clock.now()),
+        ])
       let reply = try await master.catchUp(CatchUpRequest(epoch: epoch))
       try await slave.applyFromMaster(reply.records)
 
       let slaveHolds = try await keyedPosts(sns, server: 2)
       #expect(slaveHolds.copies == 1)
       #expect(slaveHolds.sequences == [1])
-      let slaveStore = try FileContextStore(directory: directory(root, server: 2), logger: quietLogger)
+      let slaveStore = try FileContextStore(
+        directory: clusterOneDirectory(root, server: 2), logger: quietLogger)
       let events = try await slaveStore.records(in: .follows(user(1)))
       #expect(events == [follow(1, time: clock.now()).record])
     }
@@ -85,11 +84,9 @@ struct RetryCopyTests {
   @Test("the master's mirror of the retry removes the slave's copy of the first attempt")
   func mirrorRemovesTheSlavesCopy() async throws {
     try await withRoles { sns, _, slave, epoch, clock, _ in
-      try await slave.mirror(
-        MirrorRequest(cluster: cluster(1), epoch: epoch, records: [post(2, "the post", time: clock.now())]))
+      try await mirror([post(2, "the post", time: clock.now())], to: slave, epoch: epoch)
       clock.advance(by: .seconds(39))
-      try await slave.mirror(
-        MirrorRequest(cluster: cluster(1), epoch: epoch, records: [post(1, "the post", time: clock.now())]))
+      try await mirror([post(1, "the post", time: clock.now())], to: slave, epoch: epoch)
       let slaveHolds = try await keyedPosts(sns, server: 2)
       #expect(slaveHolds.copies == 1)
       #expect(slaveHolds.sequences == [1])
@@ -99,12 +96,12 @@ struct RetryCopyTests {
   @Test("a master pulling its slave's records keeps its own copy and leaves the slave's")
   func reconcileKeepsTheMastersCopy() async throws {
     try await withRoles { sns, master, slave, epoch, clock, root in
-      try await slave.mirror(
-        MirrorRequest(cluster: cluster(1), epoch: epoch, records: [post(2, "the post", time: clock.now())]))
+      try await mirror([post(2, "the post", time: clock.now())], to: slave, epoch: epoch)
       clock.advance(by: .seconds(39))
-      try await FileContextStore(directory: directory(root, server: 1), logger: quietLogger).append([
-        post(1, "the post", time: clock.now())
-      ])
+      try await FileContextStore(directory: clusterOneDirectory(root, server: 1), logger: quietLogger).append(
+        [
+          post(1, "the post", time: clock.now())
+        ])
       let slaveDescriptor = ServerDescriptor(
         cluster: cluster(1), id: server(2), endpoint: endpoint("cluster1-server2:10002"), role: .slave)
       let pulled = await master.pull(
@@ -119,17 +116,15 @@ struct RetryCopyTests {
   @Test("a mirror whose removal of the other copy fails (a full disk) is still acknowledged: it is stored")
   func failedRemovalDoesNotRefuseTheMirror() async throws {
     try await withRoles { sns, _, slave, epoch, clock, root in
-      try await slave.mirror(
-        MirrorRequest(cluster: cluster(1), epoch: epoch, records: [post(2, "the post", time: clock.now())]))
+      try await mirror([post(2, "the post", time: clock.now())], to: slave, epoch: epoch)
       // The rewrite's temporary file cannot be created (a directory stands at its path), as on a full disk.
-      let timeline = (directory(root, server: 2) as NSString).appendingPathComponent("1.timeline")
+      let timeline = (clusterOneDirectory(root, server: 2) as NSString).appendingPathComponent("1.timeline")
       try FileManager.default.createDirectory(
         atPath: timeline + ".replacing", withIntermediateDirectories: true)
       clock.advance(by: .seconds(39))
       // A storage refusal would tell the master that none of it is here: the master would refuse the write
       // for good while this server holds it.
-      try await slave.mirror(
-        MirrorRequest(cluster: cluster(1), epoch: epoch, records: [post(1, "the post", time: clock.now())]))
+      try await mirror([post(1, "the post", time: clock.now())], to: slave, epoch: epoch)
       #expect(try await keyedPosts(sns, server: 2).sequences.sorted() == [1, 2])
     }
   }
@@ -140,18 +135,14 @@ struct RetryCopyTests {
       // The first attempt reached only the slave; the master, whose files lacked it, gave the retry the same
       // sequence at a later time. Refusing it would refuse every write until a catch-up replaced the first.
       let first = clock.now()
-      try await slave.mirror(
-        MirrorRequest(
-          cluster: cluster(1), epoch: epoch,
-          records: [post(1, "the post", time: first), follow(1, time: first)]))
+      try await mirror([post(1, "the post", time: first), follow(1, time: first)], to: slave, epoch: epoch)
       clock.advance(by: .seconds(48))
       let retry = [post(1, "the post", time: clock.now()), follow(1, time: clock.now())]
-      try await slave.mirror(MirrorRequest(cluster: cluster(1), epoch: epoch, records: retry))
+      try await mirror(retry, to: slave, epoch: epoch)
       let posts = try await timelinePosts(sns, cluster: 1, server: 2, user: user(1))
       #expect(posts.map(\.time) == [clock.now()])
       // A late copy of the first attempt changes nothing, and is not refused: it is the same write.
-      try await slave.mirror(
-        MirrorRequest(cluster: cluster(1), epoch: epoch, records: [post(1, "the post", time: first)]))
+      try await mirror([post(1, "the post", time: first)], to: slave, epoch: epoch)
       #expect(try await timelinePosts(sns, cluster: 1, server: 2, user: user(1)).map(\.time) == [clock.now()])
     }
   }
@@ -159,12 +150,11 @@ struct RetryCopyTests {
   @Test("a different write under the same sequence is still refused")
   func differentWriteUnderTheSameSequenceIsRefused() async throws {
     try await withRoles { _, _, slave, epoch, clock, _ in
-      try await slave.mirror(
-        MirrorRequest(cluster: cluster(1), epoch: epoch, records: [post(1, "the post", time: clock.now())]))
+      try await mirror([post(1, "the post", time: clock.now())], to: slave, epoch: epoch)
       clock.advance(by: .seconds(48))
       let other = post(1, "another post", key: RequestKey(0x1234), time: clock.now())
       await #expect(throws: SNSError.self) {
-        try await slave.mirror(MirrorRequest(cluster: cluster(1), epoch: epoch, records: [other]))
+        try await mirror([other], to: slave, epoch: epoch)
       }
     }
   }
